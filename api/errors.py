@@ -1,0 +1,7 @@
+"""API errors as {"code": …, "detail": …}: placeholder until the API work lands."""
+
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc, context):
+    return drf_exception_handler(exc, context)

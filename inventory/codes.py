@@ -1,0 +1,118 @@
+"""Label codes and IMEI: pure identifier arithmetic, tested without a database.
+
+Label codes live here rather than in `labels` because registering a device (inventory) issues
+one, and inventory must not import labels.
+
+A label code is 8 random symbols (40 bits) from Crockford's base-32 alphabet (no I, L, O, U)
+plus one Luhn mod 32 check symbol. Luhn mod N changes the checksum for every single-symbol
+substitution, in the payload or in the check symbol itself, so a misread or mistyped symbol is
+rejected instead of resolving to another device. Upper case and digits only, so a QR code can
+carry it in alphanumeric mode.
+"""
+
+import re
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+BASE = len(ALPHABET)
+PAYLOAD_LENGTH = 8
+CODE_LENGTH = PAYLOAD_LENGTH + 1
+GROUP = 3
+_VALUE = {symbol: index for index, symbol in enumerate(ALPHABET)}
+# Symbols people and OCR confuse with ours: read them as the symbol they resemble.
+_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = re.compile(r"[\s\-_.·]+")
+
+
+class InvalidCode(ValueError):
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def check_symbol(payload: str) -> str:
+    """Luhn mod 32 over the payload, doubling from the rightmost symbol."""
+    total = 0
+    double = True
+    for symbol in reversed(payload):
+        value = _VALUE[symbol]
+        if double:
+            value *= 2
+            value = value // BASE + value % BASE
+        total += value
+        double = not double
+    return ALPHABET[(BASE - total % BASE) % BASE]
+
+
+def generate_label_code() -> str:
+    payload = "".join(secrets.choice(ALPHABET) for _ in range(PAYLOAD_LENGTH))
+    return payload + check_symbol(payload)
+
+
+def normalize_label_code(raw: str) -> str:
+    """Canonical form of typed or scanned input: upper case, no separators, aliases mapped.
+
+    Raises InvalidCode with reason "length", "alphabet" or "check".
+    """
+    code = _SEPARATORS.sub("", raw or "").upper().translate(_ALIASES)
+    if len(code) != CODE_LENGTH:
+        raise InvalidCode(code, "length")
+    if any(symbol not in _VALUE for symbol in code):
+        raise InvalidCode(code, "alphabet")
+    if check_symbol(code[:-1]) != code[-1]:
+        raise InvalidCode(code, "check")
+    return code
+
+
+def is_valid_label_code(raw: str) -> bool:
+    try:
+        normalize_label_code(raw)
+    except InvalidCode:
+        return False
+    return True
+
+
+def group_label_code(code: str) -> str:
+    """ABC-DEF-GHJ: three groups of three, for reading aloud."""
+    return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
+
+
+def luhn_check_digit(digits: str) -> str:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def is_valid_imei(value: str) -> bool:
+    """15 digits: 8-digit TAC, 6-digit serial, Luhn check digit (3GPP TS 23.003)."""
+    return (
+        len(value) == 15
+        and value.isascii()
+        and value.isdigit()
+        and luhn_check_digit(value[:14]) == value[14]
+    )
+
+
+def normalize_imei(raw: str) -> str:
+    return re.sub(r"[\s\-./]", "", raw or "")
+
+
+def is_valid_siret(value: str) -> bool:
+    """14 digits with a Luhn check; La Poste (SIREN 356000000) uses digit sum % 5 instead."""
+    if len(value) != 14 or not value.isascii() or not value.isdigit():
+        return False
+    if value.startswith("356000000"):
+        return sum(int(c) for c in value) % 5 == 0
+    return luhn_check_digit(value[:13]) == value[13]
+
+
+def is_valid_rna(value: str) -> bool:
+    """Répertoire national des associations: W followed by 9 digits (department + number)."""
+    return bool(re.fullmatch(r"W\d[\dAB]\d{7}", value))

@@ -1,0 +1,7 @@
+"""Template context: the user's organisation and kind, for menus and home pages."""
+
+from .selectors import user_scope
+
+
+def membership(request):
+    return {"scope": user_scope(getattr(request, "user", None))}

@@ -1,0 +1,122 @@
+"""Named reads, every one scoped to what the user may see."""
+
+from contextlib import suppress
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from .codes import InvalidCode, normalize_imei, normalize_label_code
+from .models import Device, Membership, Organisation
+from .states import MOVES, Move, OrgKind, Status, actor_may
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who the user acts as: their organisation and kind; coordinators see everything."""
+
+    organisation: Organisation | None
+    kind: str | None
+    can_write: bool
+
+    @property
+    def sees_all(self) -> bool:
+        return self.kind == OrgKind.COORDINATOR
+
+    @property
+    def sees_devices(self) -> bool:
+        return self.kind in {OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE}
+
+
+_NO_SCOPE = Scope(None, None, False)
+
+
+def user_scope(user) -> Scope:
+    if user is None or not user.is_authenticated:
+        return _NO_SCOPE
+    cached = getattr(user, "_reemploi_scope", None)
+    if cached is not None:
+        return cached
+    membership = Membership.objects.select_related("organisation").filter(user=user).first()
+    if membership is not None and membership.organisation.is_active:
+        scope = Scope(membership.organisation, membership.organisation.kind, membership.can_write)
+    elif user.is_superuser:
+        scope = Scope(None, OrgKind.COORDINATOR, True)
+    else:
+        scope = _NO_SCOPE
+    user._reemploi_scope = scope
+    return scope
+
+
+def devices_visible_to(user) -> QuerySet[Device]:
+    scope = user_scope(user)
+    devices = Device.objects.all()
+    if scope.sees_all:
+        return devices
+    if scope.kind in {OrgKind.WORKSHOP, OrgKind.STRUCTURE}:
+        return devices.filter(custodian=scope.organisation)
+    # Funds read aggregates, donors their summaries: never device rows.
+    return devices.none()
+
+
+def device_list(user, *, q: str = "", status: str = "", category: str = "", custodian=None):
+    devices = devices_visible_to(user).select_related("category", "custodian")
+    if status:
+        devices = devices.filter(status=status)
+    if category:
+        devices = devices.filter(category_id=category)
+    if custodian:
+        devices = devices.filter(custodian_id=custodian)
+    if q:
+        devices = devices.filter(device_search_filter(q))
+    return devices
+
+
+def device_search_filter(q: str) -> Q:
+    text = q.strip()
+    condition = (
+        Q(serial_number__iexact=text)
+        | Q(model_name__icontains=text)
+        | Q(manufacturer__iexact=text)
+        | Q(asset_tag__iexact=text)
+    )
+    imei = normalize_imei(text)
+    if imei.isdigit() and len(imei) >= 4:
+        condition |= Q(imei1__startswith=imei) | Q(imei2__startswith=imei)
+    with suppress(InvalidCode):
+        condition |= Q(label_code_id=normalize_label_code(text))
+    return condition
+
+
+def device_by_code(user, raw: str) -> Device | None:
+    """The visible device with that label code; InvalidCode if the code cannot be valid."""
+    code = normalize_label_code(raw)
+    return (
+        devices_visible_to(user)
+        .select_related("category", "custodian", "donor")
+        .filter(label_code_id=code)
+        .first()
+    )
+
+
+def status_counts(user) -> dict[str, int]:
+    """Devices per status in the user's scope; funds read the whole network's aggregate."""
+    scope = user_scope(user)
+    devices = Device.objects.all() if scope.kind == OrgKind.FUND else devices_visible_to(user)
+    counts = dict(devices.values_list("status").annotate(n=Count("id")).order_by())
+    return {status.value: counts.get(status.value, 0) for status in Status}
+
+
+def moves_for(user, device: Device) -> list[Move]:
+    """The moves this user may make on this device now (the table and their role)."""
+    scope = user_scope(user)
+    if not scope.can_write:
+        return []
+    return [
+        move
+        for move in MOVES.values()
+        if device.status in move.sources and actor_may(scope.kind, move.action)
+    ]
+
+
+def organisations_of_kind(kind: str) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(kind=kind, is_active=True).order_by("name")

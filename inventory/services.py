@@ -1,0 +1,281 @@
+"""The only code that writes devices, organisations and memberships.
+
+Every write takes the acting user, runs in one transaction and leaves history rows that name
+that user; `device_transition` is the one door through which a device's status changes.
+"""
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .codes import generate_label_code, is_valid_imei, normalize_imei
+from .errors import DomainError
+from .guards import GuardContext, check_guards
+from .models import Category, Device, LabelCode, Membership, Organisation, Role
+from .selectors import devices_visible_to, user_scope
+from .states import MOVES, Custody, OrgKind, Status, actor_may
+
+REGISTERING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    device: Device
+    changed: bool
+    action: str
+
+
+def invalid(fields: dict[str, list]) -> DomainError:
+    return DomainError("invalid", _("Some fields are not valid."), status=400, fields=fields)
+
+
+def _tracked_save(instance, *, actor, reason: str, note: str = "", **save_kwargs) -> None:
+    instance._history_user = actor
+    instance._change_reason = reason
+    instance._history_note = note
+    instance.save(**save_kwargs)
+
+
+def normalize_serial(raw: str) -> str:
+    return re.sub(r"\s+", " ", (raw or "").strip()).upper()
+
+
+def normalize_manufacturer(raw: str) -> str:
+    return re.sub(r"\s+", " ", (raw or "").strip())
+
+
+def label_code_issue() -> LabelCode:
+    """A fresh code, unique in the database; a collision (1 in 2^40 per pair) draws again."""
+    for _attempt in range(10):
+        code = generate_label_code()
+        try:
+            with transaction.atomic():
+                return LabelCode.objects.create(code=code)
+        except IntegrityError:
+            continue
+    raise DomainError("label_code_exhausted", _("Could not draw a free label code."), status=500)
+
+
+DEVICE_SPEC_FIELDS = (
+    "model_name",
+    "asset_tag",
+    "cpu",
+    "ram_gb",
+    "storage_gb",
+    "storage_type",
+    "screen_inches",
+    "operating_system",
+    "notes",
+)
+
+
+def _validate_device_identity(
+    *, category: Category | None, manufacturer: str, serial: str, imei1: str, imei2: str
+) -> dict[str, list]:
+    errors: dict[str, list] = {}
+    if category is None:
+        errors["category"] = [_("Choose a category.")]
+    if not manufacturer:
+        errors["manufacturer"] = [_("Give the manufacturer.")]
+    for field, value in (("imei1", imei1), ("imei2", imei2)):
+        if value and not is_valid_imei(value):
+            errors[field] = [_("An IMEI has 15 digits and a valid check digit.")]
+    if imei2 and not imei1:
+        errors["imei2"] = [_("Give IMEI 1 before IMEI 2.")]
+    if imei1 and imei1 == imei2:
+        errors["imei2"] = [_("IMEI 2 must differ from IMEI 1.")]
+    if (imei1 or imei2) and category is not None and not category.has_imei:
+        errors["imei1"] = [_("This category of device has no IMEI.")]
+    return errors
+
+
+def _duplicate_errors(*, manufacturer: str, serial: str, imei1: str, imei2: str) -> dict:
+    errors: dict[str, list] = {}
+    if (
+        serial
+        and Device.objects.filter(manufacturer__iexact=manufacturer, serial_number=serial).exists()
+    ):
+        errors["serial_number"] = [_("A device of this manufacturer has this serial number.")]
+    for field, value in (("imei1", imei1), ("imei2", imei2)):
+        if value and Device.objects.filter(Q(imei1=value) | Q(imei2=value)).exists():
+            errors[field] = [_("A device with this IMEI is already registered.")]
+    return errors
+
+
+def device_register(
+    *,
+    actor,
+    category: Category | None,
+    manufacturer: str,
+    serial_number: str = "",
+    imei1: str = "",
+    imei2: str = "",
+    donor: Organisation | None = None,
+    custodian: Organisation | None = None,
+    **specs,
+) -> Device:
+    scope = user_scope(actor)
+    if not scope.can_write or scope.kind not in REGISTERING_KINDS:
+        raise DomainError(
+            "action_forbidden", _("Your role does not allow registering devices."), status=403
+        )
+    unknown = set(specs) - set(DEVICE_SPEC_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown device fields: {sorted(unknown)}")
+    manufacturer = normalize_manufacturer(manufacturer)
+    serial = normalize_serial(serial_number)
+    imei1, imei2 = normalize_imei(imei1), normalize_imei(imei2)
+    errors = _validate_device_identity(
+        category=category, manufacturer=manufacturer, serial=serial, imei1=imei1, imei2=imei2
+    )
+    if donor is not None and donor.kind != OrgKind.DONOR:
+        errors["donor"] = [_("The donor must be an organisation of kind donor.")]
+    if scope.kind == OrgKind.WORKSHOP:
+        # Workshop staff register into their own custody only.
+        custodian = scope.organisation
+    if custodian is None:
+        custodian = scope.organisation
+    if custodian is None:
+        errors["custodian"] = [_("Choose the organisation that has the device.")]
+    if errors:
+        raise invalid(errors)
+    for key, value in specs.items():
+        if isinstance(value, str):
+            specs[key] = value.strip()
+    if isinstance(specs.get("screen_inches"), float):
+        specs["screen_inches"] = Decimal(str(specs["screen_inches"]))
+
+    try:
+        with transaction.atomic():
+            errors = _duplicate_errors(
+                manufacturer=manufacturer, serial=serial, imei1=imei1, imei2=imei2
+            )
+            if errors:
+                raise DomainError(
+                    "duplicate", _("This device is already registered."), fields=errors
+                )
+            device = Device(
+                label_code=label_code_issue(),
+                category=category,
+                manufacturer=manufacturer,
+                serial_number=serial,
+                imei1=imei1,
+                imei2=imei2,
+                donor=donor,
+                custodian=custodian,
+                status=Status.REGISTERED,
+                **specs,
+            )
+            _tracked_save(device, actor=actor, reason="register")
+    except IntegrityError as exc:
+        # Two registrations of the same serial raced past the check: the constraint decided.
+        raise DomainError(
+            "duplicate", _("This device is already registered."), fields={"__all__": [str(exc)]}
+        ) from exc
+    return device
+
+
+def _resolve_custody(move, device: Device, scope, target: Organisation | None):
+    """The organisation that has custody after the move, or None to keep the current one."""
+    if move.custody == Custody.KEEP:
+        return None
+    if move.custody == Custody.DONOR:
+        return device.donor
+    if (
+        move.custody == Custody.ACTOR_OR_TARGET
+        and target is None
+        and (move.target_kind is None or scope.kind == move.target_kind)
+    ):
+        return scope.organisation
+    if target is None:
+        raise DomainError(
+            "target_required", _("Choose the organisation that receives the device."), status=400
+        )
+    if move.target_kind is not None and target.kind != move.target_kind:
+        raise DomainError(
+            "target_wrong_kind",
+            _("This move sends the device to a %(kind)s.")
+            % {"kind": OrgKind(move.target_kind).label},
+            status=400,
+        )
+    if not target.is_active:
+        raise DomainError("target_inactive", _("That organisation is no longer active."))
+    return target
+
+
+def device_transition(
+    *,
+    actor,
+    device_id: int,
+    action: str,
+    target: Organisation | None = None,
+    note: str = "",
+) -> TransitionResult:
+    """Apply one lifecycle move; the same move repeated is a no-op (changed=False)."""
+    move = MOVES.get(action)
+    if move is None:
+        raise DomainError("unknown_action", _("Unknown action."), status=400)
+    scope = user_scope(actor)
+    with transaction.atomic():
+        # The row lock serialises concurrent scans of one device on PostgreSQL, so that
+        # exactly one of them moves it and the others see the new status (a no-op).
+        # On SQLite the IMMEDIATE transaction already holds the write lock.
+        device = (
+            devices_visible_to(actor)
+            .select_for_update(of=("self",))
+            .select_related("category", "custodian")
+            .filter(pk=device_id)
+            .first()
+        )
+        if device is None:
+            raise DomainError("not_found", _("No such device."), status=404)
+        if not scope.can_write or not actor_may(scope.kind, action):
+            raise DomainError(
+                "action_forbidden", _("Your role does not allow this move."), status=403
+            )
+        new_custodian = _resolve_custody(move, device, scope, target)
+        if device.status == move.target and (
+            new_custodian is None or new_custodian.pk == device.custodian_id
+        ):
+            return TransitionResult(device, changed=False, action=action)
+        if device.status not in move.sources:
+            raise DomainError(
+                "transition_not_allowed",
+                _("“%(action)s” is not possible for a device whose status is “%(status)s”.")
+                % {"action": move.label, "status": Status(device.status).label},
+            )
+        check_guards(GuardContext(device=device, move=move, actor=actor, target=target))
+        device.status = move.target
+        if new_custodian is not None:
+            device.custodian = new_custodian
+        _tracked_save(device, actor=actor, reason=action, note=note.strip()[:1000])
+    return TransitionResult(device, changed=True, action=action)
+
+
+def organisation_save(*, actor, organisation: Organisation) -> Organisation:
+    """Create or update an organisation after its single-row checks."""
+    organisation.full_clean()
+    with transaction.atomic():
+        _tracked_save(organisation, actor=actor, reason="save")
+    return organisation
+
+
+def membership_set(*, actor, user, organisation: Organisation, role: str = Role.MEMBER):
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(user=user).first()
+        if membership is None:
+            membership = Membership(user=user)
+        if membership.pk and (membership.organisation_id, membership.role) == (
+            organisation.pk,
+            role,
+        ):
+            return membership
+        membership.organisation = organisation
+        membership.role = role
+        membership.full_clean(exclude=["user"])
+        _tracked_save(membership, actor=actor, reason="membership")
+    return membership

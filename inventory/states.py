@@ -1,0 +1,202 @@
+"""A device's lifecycle: statuses, the actions that move between them, and who may act.
+
+Pure Python, no ORM: the transition table is data that the lifecycle service reads and the
+tests check without a database.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgKind(models.TextChoices):
+    COORDINATOR = "coordinator", _("Coordinator")
+    WORKSHOP = "workshop", _("Reconditioning workshop")
+    STRUCTURE = "structure", _("Structure")
+    FUND = "fund", _("Fund")
+    DONOR = "donor", _("Donor")
+
+
+class Status(models.TextChoices):
+    REGISTERED = "registered", _("Registered at intake")
+    SENT_TO_WORKSHOP = "sent_to_workshop", _("Sent to a workshop")
+    AT_WORKSHOP = "at_workshop", _("At the workshop")
+    IN_RECONDITIONING = "in_reconditioning", _("In reconditioning")
+    READY = "ready", _("Ready (in stock)")
+    RESERVED = "reserved", _("Reserved for a need")
+    GIVEN = "given", _("Given to a structure")
+    ON_LOAN = "on_loan", _("On loan")
+    RETURNED = "returned", _("Returned from loan")
+    RECYCLED = "recycled", _("Recycled (WEEE)")
+    DISMANTLED = "dismantled", _("Dismantled for parts")
+    RETURNED_TO_DONOR = "returned_to_donor", _("Returned to the donor")
+    LOST = "lost", _("Lost or stolen")
+
+
+# Named groups, as the home page, the stock and the reports read them.
+INTAKE = frozenset({Status.REGISTERED, Status.RETURNED})
+AT_WORKSHOPS = frozenset({Status.SENT_TO_WORKSHOP, Status.AT_WORKSHOP, Status.IN_RECONDITIONING})
+IN_STOCK = frozenset({Status.READY, Status.RESERVED})
+WITH_STRUCTURES = frozenset({Status.GIVEN, Status.ON_LOAN})
+TERMINAL = frozenset(
+    {Status.RECYCLED, Status.DISMANTLED, Status.RETURNED_TO_DONOR, Status.LOST, Status.GIVEN}
+)
+EXITS = frozenset({Status.RECYCLED, Status.DISMANTLED, Status.RETURNED_TO_DONOR, Status.LOST})
+
+STATUS_TONE = {
+    Status.REGISTERED: "neutral",
+    Status.SENT_TO_WORKSHOP: "info",
+    Status.AT_WORKSHOP: "info",
+    Status.IN_RECONDITIONING: "info",
+    Status.READY: "success",
+    Status.RESERVED: "warning",
+    Status.GIVEN: "success",
+    Status.ON_LOAN: "warning",
+    Status.RETURNED: "neutral",
+    Status.RECYCLED: "muted",
+    Status.DISMANTLED: "muted",
+    Status.RETURNED_TO_DONOR: "muted",
+    Status.LOST: "danger",
+}
+
+
+class Custody(StrEnum):
+    """Where custody goes when a move happens."""
+
+    KEEP = "keep"
+    TARGET = "target"  # an organisation named with the move, of the kind the move requires
+    ACTOR_OR_TARGET = "actor_or_target"  # the acting workshop, or a named one
+    DONOR = "donor"  # back to the device's donor
+
+
+@dataclass(frozen=True)
+class Move:
+    action: str
+    label: str
+    sources: frozenset[Status]
+    target: Status
+    custody: Custody = Custody.KEEP
+    target_kind: OrgKind | None = None
+    actors: frozenset[OrgKind] = frozenset({OrgKind.COORDINATOR})
+
+
+_ALL_LIVE = frozenset(set(Status) - TERMINAL)
+_BENCH = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
+
+MOVES: dict[str, Move] = {
+    move.action: move
+    for move in (
+        Move(
+            "send_to_workshop",
+            _("Send to a workshop"),
+            frozenset({Status.REGISTERED, Status.RETURNED}),
+            Status.SENT_TO_WORKSHOP,
+            Custody.TARGET,
+            OrgKind.WORKSHOP,
+        ),
+        Move(
+            "receive_at_workshop",
+            _("Received at the workshop"),
+            frozenset({Status.REGISTERED, Status.SENT_TO_WORKSHOP, Status.RETURNED}),
+            Status.AT_WORKSHOP,
+            Custody.ACTOR_OR_TARGET,
+            OrgKind.WORKSHOP,
+            _BENCH,
+        ),
+        Move(
+            "start_reconditioning",
+            _("Start reconditioning"),
+            frozenset({Status.AT_WORKSHOP}),
+            Status.IN_RECONDITIONING,
+            actors=_BENCH,
+        ),
+        Move(
+            "mark_ready",
+            _("Ready for reuse"),
+            frozenset({Status.IN_RECONDITIONING}),
+            Status.READY,
+            actors=_BENCH,
+        ),
+        Move("reserve", _("Reserve for a need"), frozenset({Status.READY}), Status.RESERVED),
+        Move(
+            "release_reservation",
+            _("Release the reservation"),
+            frozenset({Status.RESERVED}),
+            Status.READY,
+        ),
+        Move(
+            "hand_over_gift",
+            _("Hand over as a gift"),
+            frozenset({Status.RESERVED}),
+            Status.GIVEN,
+            Custody.TARGET,
+            OrgKind.STRUCTURE,
+        ),
+        Move(
+            "lend",
+            _("Lend"),
+            frozenset({Status.RESERVED}),
+            Status.ON_LOAN,
+            Custody.TARGET,
+            OrgKind.STRUCTURE,
+        ),
+        Move(
+            "return_loan",
+            _("Loan returned"),
+            frozenset({Status.ON_LOAN}),
+            Status.RETURNED,
+            Custody.ACTOR_OR_TARGET,
+            None,
+            _BENCH,
+        ),
+        Move(
+            "recycle",
+            _("Recycle (WEEE)"),
+            frozenset(
+                {Status.REGISTERED, Status.AT_WORKSHOP, Status.IN_RECONDITIONING, Status.RETURNED}
+            ),
+            Status.RECYCLED,
+            actors=_BENCH,
+        ),
+        Move(
+            "dismantle",
+            _("Dismantle for parts"),
+            frozenset({Status.AT_WORKSHOP, Status.IN_RECONDITIONING}),
+            Status.DISMANTLED,
+            actors=_BENCH,
+        ),
+        Move(
+            "return_to_donor",
+            _("Return to the donor"),
+            frozenset(
+                {Status.REGISTERED, Status.AT_WORKSHOP, Status.IN_RECONDITIONING, Status.RETURNED}
+            ),
+            Status.RETURNED_TO_DONOR,
+            Custody.DONOR,
+            actors=_BENCH,
+        ),
+        Move(
+            "declare_lost",
+            _("Declare lost or stolen"),
+            _ALL_LIVE,
+            Status.LOST,
+            actors=frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE}),
+        ),
+    )
+}
+
+
+def moves_from(status: Status | str) -> list[Move]:
+    return [move for move in MOVES.values() if status in move.sources]
+
+
+def can_transition(status: Status | str, action: str) -> bool:
+    move = MOVES.get(action)
+    return move is not None and status in move.sources
+
+
+def actor_may(kind: OrgKind | str | None, action: str) -> bool:
+    move = MOVES.get(action)
+    return move is not None and kind in move.actors

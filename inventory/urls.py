@@ -1,0 +1,4 @@
+"""Web screens of the inventory."""
+
+app_name = "inventory"
+urlpatterns: list = []

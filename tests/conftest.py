@@ -1,0 +1,63 @@
+"""Persona fixtures: one organisation of each kind and a user in each."""
+
+import pytest
+
+from inventory.models import Role
+from inventory.states import OrgKind
+
+from .builders import make_device, make_organisation, make_user
+
+
+@pytest.fixture
+def coordinator_org(db):
+    return make_organisation(kind=OrgKind.COORDINATOR, name="Coordination 92")
+
+
+@pytest.fixture
+def workshop_org(db):
+    return make_organisation(kind=OrgKind.WORKSHOP, name="ECODAIR")
+
+
+@pytest.fixture
+def other_workshop_org(db):
+    return make_organisation(kind=OrgKind.WORKSHOP, name="Atelier Nord")
+
+
+@pytest.fixture
+def structure_org(db):
+    return make_organisation(kind=OrgKind.STRUCTURE, name="Centre social Antony")
+
+
+@pytest.fixture
+def fund_org(db):
+    return make_organisation(kind=OrgKind.FUND, name="Fonds local")
+
+
+@pytest.fixture
+def donor_org(db):
+    return make_organisation(kind=OrgKind.DONOR, name="Entreprise Donatrice")
+
+
+@pytest.fixture
+def coordinator(coordinator_org):
+    return make_user(organisation=coordinator_org, role=Role.MANAGER, username="coord")
+
+
+@pytest.fixture
+def workshop_staff(workshop_org):
+    return make_user(organisation=workshop_org, username="bench")
+
+
+@pytest.fixture
+def structure_staff(structure_org):
+    return make_user(organisation=structure_org, username="structure")
+
+
+@pytest.fixture
+def fund_reader(fund_org):
+    return make_user(organisation=fund_org, role=Role.READER, username="fund")
+
+
+@pytest.fixture
+def device(coordinator, donor_org):
+    return make_device(actor=coordinator, donor=donor_org)
