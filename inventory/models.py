@@ -310,3 +310,20 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label_code_id} {self.manufacturer} {self.model_name}".strip()
+
+
+class IdempotencyRecord(models.Model):
+    """A create request's Idempotency-Key and the reply it got, so a retry replays it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    endpoint = models.CharField(max_length=300)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")
+        ]
