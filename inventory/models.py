@@ -327,3 +327,6 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.endpoint})"

@@ -185,12 +185,11 @@ def _resolve_custody(move, device: Device, scope, target: Organisation | None):
         return None
     if move.custody == Custody.DONOR:
         return device.donor
-    if (
-        move.custody == Custody.ACTOR_OR_TARGET
-        and target is None
-        and (move.target_kind is None or scope.kind == move.target_kind)
-    ):
-        return scope.organisation
+    if move.custody == Custody.ACTOR_OR_TARGET and target is None:
+        if scope.organisation is not None and move.target_kind in (None, scope.kind):
+            return scope.organisation
+        if move.target_kind is not None and device.custodian.kind == move.target_kind:
+            return None  # already with an organisation of the right kind: it stays there
     if target is None:
         raise DomainError(
             "target_required", _("Choose the organisation that receives the device."), status=400

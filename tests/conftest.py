@@ -8,6 +8,12 @@ from inventory.states import OrgKind
 from .builders import make_device, make_organisation, make_user
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # PBKDF2's deliberate slowness would dominate the suite's time; tests don't need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def coordinator_org(db):
     return make_organisation(kind=OrgKind.COORDINATOR, name="Coordination 92")
