@@ -222,14 +222,10 @@ def device_transition(
     with transaction.atomic():
         # The row lock serialises concurrent scans of one device on PostgreSQL, so that
         # exactly one of them moves it and the others see the new status (a no-op).
-        # On SQLite the IMMEDIATE transaction already holds the write lock.
-        device = (
-            devices_visible_to(actor)
-            .select_for_update(of=("self",))
-            .select_related("category", "custodian")
-            .filter(pk=device_id)
-            .first()
-        )
+        # On SQLite the IMMEDIATE transaction already holds the write lock. No join here:
+        # PostgreSQL re-checks a waiting FOR UPDATE against the new row version, and a join
+        # on the old custodian would make the device vanish instead of showing its new state.
+        device = devices_visible_to(actor).select_for_update().filter(pk=device_id).first()
         if device is None:
             raise DomainError("not_found", _("No such device."), status=404)
         if not scope.can_write or not actor_may(scope.kind, action):

@@ -100,7 +100,7 @@ def test_workshop_staff_register_into_their_own_custody(
 
 
 @pytest.mark.parametrize("persona", ["structure_staff", "fund_reader"])
-def test_structures_and_funds_cannot_register_devices(request, persona):
+def test_structures_and_funds_cannot_register_devices(db, request, persona):
     with pytest.raises(DomainError) as excinfo:
         make_device(actor=request.getfixturevalue(persona))
     assert excinfo.value.code == "action_forbidden"

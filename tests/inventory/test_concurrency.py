@@ -1,0 +1,114 @@
+"""Several scanners at once: real threads, real transactions, on the configured database.
+
+The suite runs on a file SQLite database by default and on PostgreSQL when DATABASE_URL is
+set (CI does both); an in-memory database would hide these races.
+"""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from inventory.errors import DomainError
+from inventory.models import Category, Device
+from inventory.services import device_register, device_transition
+from inventory.states import OrgKind, Status
+
+from ..builders import make_device, make_organisation, reload
+
+THREADS = 20
+
+
+def run_at_once(work, count=THREADS):
+    """Start `count` threads on `work(i)` at the same instant; collect results and errors."""
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+    lock = threading.Lock()
+
+    def runner(i):
+        try:
+            barrier.wait()
+            outcome = work(i)
+            with lock:
+                results.append(outcome)
+        except Exception as exc:  # noqa: BLE001 — every failure is collected and asserted on
+            with lock:
+                errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results, errors
+
+
+@pytest.fixture
+def sent_device(coordinator, workshop_org):
+    device = make_device(actor=coordinator)
+    device_transition(
+        actor=coordinator, device_id=device.pk, action="send_to_workshop", target=workshop_org
+    )
+    return device
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_twenty_scanners_receiving_one_device_change_it_once(workshop_staff, sent_device):
+    results, errors = run_at_once(
+        lambda i: (
+            device_transition(
+                actor=workshop_staff, device_id=sent_device.pk, action="receive_at_workshop"
+            ).changed
+        )
+    )
+    assert errors == []
+    assert sorted(results) == [False] * (THREADS - 1) + [True]
+    assert reload(sent_device).status == Status.AT_WORKSHOP
+    rows = sent_device.history.filter(history_change_reason="receive_at_workshop")
+    assert rows.count() == 1
+    assert rows.get().history_user == workshop_staff
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_twenty_loans_of_one_device_to_different_structures_give_one_loan(coordinator, sent_device):
+    for action in ("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"):
+        device_transition(actor=coordinator, device_id=sent_device.pk, action=action)
+    structures = [make_organisation(kind=OrgKind.STRUCTURE) for _ in range(THREADS)]
+
+    results, errors = run_at_once(
+        lambda i: (
+            device_transition(
+                actor=coordinator, device_id=sent_device.pk, action="lend", target=structures[i]
+            ).changed
+        )
+    )
+    assert results == [True]
+    assert len(errors) == THREADS - 1
+    assert {(e.code, e.status) for e in errors if isinstance(e, DomainError)} == {
+        ("transition_not_allowed", 409)
+    }
+    assert all(isinstance(e, DomainError) for e in errors)
+    device = reload(sent_device)
+    assert device.status == Status.ON_LOAN
+    assert sent_device.history.filter(history_change_reason="lend").count() == 1
+    assert device.custodian in structures
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_twenty_registrations_of_one_serial_create_one_device(coordinator):
+    laptop = Category.objects.get(code="laptop")
+    results, errors = run_at_once(
+        lambda i: (
+            device_register(
+                actor=coordinator, category=laptop, manufacturer="Lenovo", serial_number="PF1ABCDE"
+            ).pk
+        )
+    )
+    assert len(results) == 1
+    assert len(errors) == THREADS - 1
+    assert all(isinstance(e, DomainError) and e.code == "duplicate" for e in errors), errors
+    assert Device.objects.filter(serial_number="PF1ABCDE").count() == 1
+    assert Device.history.filter(serial_number="PF1ABCDE").count() == 1
