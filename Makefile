@@ -1,0 +1,37 @@
+# The README's commands. `make demo` and `make test` each build .venv from pyproject.toml first.
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1:8000
+
+.PHONY: demo test lint check-deploy messages clean
+
+$(VENV)/.installed: pyproject.toml
+	@py=$$(for p in python3.13 python3.12 python3; do \
+	    command -v $$p >/dev/null 2>&1 && \
+	    $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && \
+	    echo $$p && break; done); \
+	if [ -z "$$py" ]; then echo "Réemploi needs Python 3.12 or newer." >&2; exit 1; fi; \
+	test -x $(BIN)/python || $$py -m venv $(VENV); \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --no-input -v 0
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver $(HOST)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+messages: $(VENV)/.installed
+	cd config && ../$(BIN)/python ../manage.py makemessages -l fr -l en --no-obsolete \
+	    --ignore '../.venv/*' --ignore '../var/*'
+	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) var
