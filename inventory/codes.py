@@ -12,6 +12,7 @@ carry it in alphanumeric mode.
 
 import re
 import secrets
+from urllib.parse import urlsplit
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 BASE = len(ALPHABET)
@@ -116,3 +117,29 @@ def is_valid_siret(value: str) -> bool:
 def is_valid_rna(value: str) -> bool:
     """Répertoire national des associations: W followed by 9 digits (department + number)."""
     return bool(re.fullmatch(r"W\d[\dAB]\d{7}", value))
+
+
+def code_from_scan(raw: str, site_url: str) -> str:
+    """The label code in scanned or typed text: a label URL of this site, or a bare code.
+
+    Raises InvalidCode with reason "empty", "foreign_url" (a URL of another site or not a
+    label URL), or those of normalize_label_code.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidCode("", "empty")
+    if "/" in text:  # a bare code never holds one
+        return normalize_label_code(_code_from_url(text, site_url))
+    return normalize_label_code(text)
+
+
+def _code_from_url(text: str, site_url: str) -> str:
+    site = urlsplit(site_url)
+    url = urlsplit(text if "://" in text or text.startswith("/") else f"//{text}")
+    if url.netloc and url.netloc.lower() != site.netloc.lower():
+        raise InvalidCode(text, "foreign_url")
+    prefix = site.path.rstrip("/").lower()
+    path = url.path.rstrip("/")
+    if not path.lower().startswith(f"{prefix}/d/"):
+        raise InvalidCode(text, "foreign_url")
+    return path[len(prefix) + 3 :]

@@ -9,14 +9,29 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils.translation import gettext_lazy as _
 
-from .codes import generate_label_code, is_valid_imei, normalize_imei
+from .codes import (
+    InvalidCode,
+    generate_label_code,
+    is_valid_imei,
+    normalize_imei,
+    normalize_label_code,
+)
 from .errors import DomainError
 from .guards import GuardContext, check_guards
-from .models import Category, Device, LabelCode, Membership, Organisation, Role
-from .selectors import devices_visible_to, user_scope
+from .models import (
+    Category,
+    Device,
+    LabelCode,
+    Membership,
+    Organisation,
+    Role,
+    ScanEvent,
+    ScanResult,
+)
+from .selectors import devices_visible_to, scan_lookup, user_scope
 from .states import MOVES, Custody, OrgKind, Status, actor_may
 
 REGISTERING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
@@ -106,6 +121,51 @@ def _duplicate_errors(*, manufacturer: str, serial: str, imei1: str, imei2: str)
     return errors
 
 
+def _label_code_bind(raw: str) -> LabelCode:
+    """A pre-printed code for a new device; locked so two registrations cannot share it."""
+    try:
+        code = normalize_label_code(raw)
+    except InvalidCode as exc:
+        raise invalid(
+            {
+                "label_code": [
+                    _("This label code is not valid (%(reason)s).") % {"reason": exc.reason}
+                ]
+            }
+        ) from exc
+    label = LabelCode.objects.select_for_update().filter(code=code).first()
+    if label is None:
+        raise invalid({"label_code": [_("This label code was never issued.")]})
+    if Device.objects.filter(label_code=label).exists():
+        raise DomainError(
+            "label_code_in_use",
+            _("This label is already on another device."),
+            fields={"label_code": [_("This label is already on another device.")]},
+        )
+    return label
+
+
+def label_codes_preprint(*, actor, count: int) -> list[LabelCode]:
+    """Issue `count` fresh codes for sheets printed ahead; scanning one binds it later."""
+    scope = user_scope(actor)
+    if not scope.can_write or scope.kind not in REGISTERING_KINDS:
+        raise DomainError(
+            "action_forbidden", _("Your role does not allow printing labels."), status=403
+        )
+    if not 1 <= count <= 5000:
+        raise invalid({"count": [_("Between 1 and 5,000 codes at a time.")]})
+    with transaction.atomic():
+        run = (LabelCode.objects.aggregate(run=Max("preprint_run"))["run"] or 0) + 1
+        codes = []
+        for _index in range(count):
+            label = label_code_issue()
+            label.preprint_run = run
+            label.issued_by = actor
+            label.save(update_fields=["preprint_run", "issued_by"])
+            codes.append(label)
+    return codes
+
+
 def device_register(
     *,
     actor,
@@ -116,6 +176,7 @@ def device_register(
     imei2: str = "",
     donor: Organisation | None = None,
     custodian: Organisation | None = None,
+    label_code: str = "",
     **specs,
 ) -> Device:
     scope = user_scope(actor)
@@ -159,7 +220,7 @@ def device_register(
                     "duplicate", _("This device is already registered."), fields=errors
                 )
             device = Device(
-                label_code=label_code_issue(),
+                label_code=_label_code_bind(label_code) if label_code else label_code_issue(),
                 category=category,
                 manufacturer=manufacturer,
                 serial_number=serial,
@@ -274,3 +335,140 @@ def membership_set(*, actor, user, organisation: Organisation, role: str = Role.
         membership.full_clean(exclude=["user"])
         _tracked_save(membership, actor=actor, reason="membership")
     return membership
+
+
+SCAN_MESSAGES = {
+    "code_empty": _("Nothing was read."),
+    "code_length": _("A label code has 9 characters."),
+    "code_alphabet": _("This text holds characters that no label code uses."),
+    "code_check": _("Wrong check character: the code was misread or mistyped. Scan it again."),
+    "code_foreign_url": _("This QR code is not a label of this network."),
+    "code_unknown": _("No device has this code."),
+    "code_unassigned": _("This label is not on a device yet: register the device to bind it."),
+}
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    event: ScanEvent
+    device: Device | None
+    replayed: bool = False
+
+    @property
+    def result(self) -> str:
+        return self.event.result
+
+    @property
+    def error_code(self) -> str:
+        return self.event.error_code
+
+    @property
+    def message(self) -> str:
+        return self.event.detail
+
+
+def _scan_replay(actor, client_id: str) -> ScanOutcome | None:
+    if not client_id:
+        return None
+    event = ScanEvent.objects.select_related("device").filter(user=actor, client_id=client_id)
+    event = event.first()
+    return ScanOutcome(event, event.device, replayed=True) if event else None
+
+
+def _scan_save(actor, **fields) -> ScanOutcome:
+    """Record a scan in its own transaction; a client id seen before replays its record."""
+    try:
+        with transaction.atomic():
+            event = ScanEvent.objects.create(
+                user=actor, organisation=user_scope(actor).organisation, **fields
+            )
+    except IntegrityError:
+        replay = _scan_replay(actor, fields.get("client_id", ""))
+        if replay is None:
+            raise
+        return replay
+    return ScanOutcome(event, fields.get("device"))
+
+
+def device_scan(*, actor, raw: str, client_id: str = "", client_time=None) -> ScanOutcome:
+    """Resolve scanned text to a device this user may see, and record the scan."""
+    replay = _scan_replay(actor, client_id)
+    if replay is not None:
+        return replay
+    lookup = scan_lookup(actor, raw)
+    return _scan_save(
+        actor,
+        raw=(raw or "")[:300],
+        device=lookup.device,
+        result=lookup.result,
+        error_code=lookup.error_code,
+        detail=str(SCAN_MESSAGES.get(lookup.error_code, "")),
+        client_id=client_id,
+        client_time=client_time,
+    )
+
+
+def scan_apply(
+    *,
+    actor,
+    raw: str,
+    action: str,
+    target: Organisation | None = None,
+    note: str = "",
+    client_id: str = "",
+    client_time=None,
+) -> ScanOutcome:
+    """Scan a device and apply one move to it; refusals are recorded with their code.
+
+    A client id already recorded for this user replays that record: uploading the same batch
+    again applies nothing twice.
+    """
+    replay = _scan_replay(actor, client_id)
+    if replay is not None:
+        return replay
+    raw = (raw or "")[:300]
+    record = {"raw": raw, "action": action, "client_id": client_id, "client_time": client_time}
+    lookup = scan_lookup(actor, raw)
+    if lookup.device is None:
+        return _scan_save(
+            actor,
+            result=lookup.result,
+            error_code=lookup.error_code,
+            detail=str(SCAN_MESSAGES.get(lookup.error_code, "")),
+            **record,
+        )
+    try:
+        with transaction.atomic():
+            # The event row first: a concurrent upload of the same client id waits on its
+            # unique key here, then replays instead of moving the device a second time.
+            event = ScanEvent.objects.create(
+                user=actor,
+                organisation=user_scope(actor).organisation,
+                device=lookup.device,
+                result=ScanResult.APPLIED,
+                **record,
+            )
+            outcome = device_transition(
+                actor=actor, device_id=lookup.device.pk, action=action, target=target, note=note
+            )
+            if outcome.changed:
+                event.detail = str(_("Done: %(move)s.") % {"move": MOVES[action].label})
+            else:
+                event.result = ScanResult.ALREADY_DONE
+                event.detail = str(_("Already done."))
+            event.save(update_fields=["result", "detail"])
+            return ScanOutcome(event, outcome.device)
+    except DomainError as exc:
+        return _scan_save(
+            actor,
+            device=lookup.device,
+            result=ScanResult.REFUSED,
+            error_code=exc.code,
+            detail=str(exc.message)[:300],
+            **record,
+        )
+    except IntegrityError:
+        replay = _scan_replay(actor, client_id)
+        if replay is None:
+            raise
+        return replay
