@@ -128,9 +128,39 @@ def code_from_scan(raw: str, site_url: str) -> str:
     text = (raw or "").strip()
     if not text:
         raise InvalidCode("", "empty")
+    try:
+        return _code_from_text(text, site_url)
+    except InvalidCode as as_typed:
+        unscrambled = text.translate(_AZERTY_TO_QWERTY)
+        if unscrambled == text or not _AZERTY_SIGNATURE.search(text):
+            raise
+        try:
+            return _code_from_text(unscrambled, site_url)
+        except InvalidCode as unscrambled_error:
+            # A wrong check once unscrambled is a misread code; anything else, the text as typed.
+            if unscrambled_error.reason == "check":
+                raise
+            raise as_typed from None
+
+
+def _code_from_text(text: str, site_url: str) -> str:
     if "/" in text:  # a bare code never holds one
         return normalize_label_code(_code_from_url(text, site_url))
     return normalize_label_code(text)
+
+
+# A handheld scanner set up for a US keyboard, plugged into a French (AZERTY) computer, types
+# "HTTPSM!!…" for "HTTPS://…" and "&é\"'(" for "12345". The mapping is one-to-one, so undoing
+# it cannot turn one code into another; it is tried only when the text as typed is no code and
+# bears the marks of that layout.
+_AZERTY_TO_QWERTY = str.maketrans(
+    {
+        "&": "1", "é": "2", '"': "3", "'": "4", "(": "5", "-": "6", "è": "7", "_": "8",
+        "ç": "9", "à": "0", ")": "-", "A": "Q", "Q": "A", "Z": "W", "W": "Z", "?": "M",
+        "M": ":", ":": ".", "!": "/", ";": ",", ",": "M",
+    }
+)  # fmt: skip
+_AZERTY_SIGNATURE = re.compile(r"[&é\"'(è_çà!]")
 
 
 def _code_from_url(text: str, site_url: str) -> str:

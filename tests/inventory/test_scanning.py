@@ -161,3 +161,29 @@ def test_a_batch_uploaded_three_times_applies_each_move_once(coordinator, worksh
     assert ScanEvent.objects.count() == 200
     assert Device.objects.filter(status=Status.SENT_TO_WORKSHOP).count() == 190
     assert Device.history.filter(history_change_reason="send_to_workshop").count() == 190
+
+
+US_KEYS_ON_AZERTY = str.maketrans(
+    {
+        "1": "&", "2": "é", "3": '"', "4": "'", "5": "(", "6": "-", "7": "è", "8": "_",
+        "9": "ç", "0": "à", "-": ")", "Q": "A", "A": "Q", "W": "Z", "Z": "W", "M": "?",
+        ":": "M", ".": ":", "/": "!", ",": ";",
+    }
+)  # fmt: skip
+
+
+def test_a_us_layout_scanner_on_a_french_keyboard_is_understood():
+    payload = f"{SITE.upper()}/D/{CODE}"
+    typed = payload.translate(US_KEYS_ON_AZERTY)
+    assert typed.startswith("HTTPSM!!")
+    assert code_from_scan(typed, SITE) == CODE
+
+
+def test_keyboard_unscrambling_never_turns_a_typo_into_a_code():
+    typo = CODE[:-1] + ("0" if CODE[-1] != "0" else "1")
+    with pytest.raises(InvalidCode):
+        code_from_scan(typo, SITE)
+    garbled_typo = f"{SITE.upper()}/D/{typo}".translate(US_KEYS_ON_AZERTY)
+    with pytest.raises(InvalidCode) as excinfo:
+        code_from_scan(garbled_typo, SITE)
+    assert excinfo.value.reason == "check"
