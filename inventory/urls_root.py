@@ -1,0 +1,13 @@
+"""Un-namespaced routes that settings name: LOGIN_URL "login", LOGIN_REDIRECT_URL "home"."""
+
+from django.contrib.auth.views import LogoutView
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.login_view, name="login"),
+    # Logout is POST only (Django's LogoutView refuses GET): a link cannot sign anyone out.
+    path("logout/", LogoutView.as_view(), name="logout"),
+]

@@ -1,0 +1,291 @@
+"""Web screens of the inventory: home per role, device list and page, registration, moves.
+
+Views translate a request into one selector or one service call; rules live in services.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .codes import group_label_code
+from .errors import DomainError
+from .forms import (
+    DeviceFilterForm,
+    DeviceRegistrationForm,
+    ThrottledAuthenticationForm,
+    TransitionForm,
+)
+from .models import Organisation
+from .states import (
+    AT_WORKSHOPS,
+    EXITS,
+    IN_STOCK,
+    INTAKE,
+    MOVES,
+    STATUS_TONE,
+    Custody,
+    OrgKind,
+    Status,
+)
+from .timeline import device_timeline
+
+PAGE_SIZE = 50
+PREVIEW_SIZE = 5
+
+login_view = LoginView.as_view(
+    template_name="registration/login.html",
+    authentication_form=ThrottledAuthenticationForm,
+    redirect_authenticated_user=True,
+)
+
+STATUS_GROUPS = (
+    (gettext_lazy("At intake"), INTAKE),
+    (gettext_lazy("At workshops"), AT_WORKSHOPS),
+    (gettext_lazy("In stock"), IN_STOCK),
+    (gettext_lazy("With structures"), frozenset({Status.ON_LOAN, Status.GIVEN})),
+    (gettext_lazy("Exits"), EXITS),
+)
+
+# What waits for each kind of organisation: (status, heading) pairs, in the order of the work.
+WAITING = {
+    OrgKind.COORDINATOR: (
+        (Status.REGISTERED, gettext_lazy("Registered devices to dispatch to a workshop")),
+        (Status.RETURNED, gettext_lazy("Returned loans to send back to a workshop")),
+    ),
+    OrgKind.WORKSHOP: (
+        (Status.SENT_TO_WORKSHOP, gettext_lazy("Devices sent to you, to receive")),
+        (Status.AT_WORKSHOP, gettext_lazy("Devices at your workshop, to recondition")),
+        (Status.IN_RECONDITIONING, gettext_lazy("Devices in reconditioning")),
+    ),
+    OrgKind.STRUCTURE: (
+        (Status.ON_LOAN, gettext_lazy("Devices on loan to you")),
+        (Status.GIVEN, gettext_lazy("Devices given to you")),
+    ),
+}
+
+
+def _decorate(devices):
+    """Display helpers on each device of a page, without any query."""
+    for device in devices:
+        device.label_display = group_label_code(device.label_code_id)
+        device.tone = STATUS_TONE.get(device.status, "neutral")
+    return devices
+
+
+def _may_register(scope) -> bool:
+    return scope.can_write and scope.kind in services.REGISTERING_KINDS
+
+
+@login_required
+def home(request):
+    scope = selectors.user_scope(request.user)
+    context = {"scope": scope}
+    if scope.kind is None:
+        return render(request, "inventory/home_no_organisation.html", context)
+    counts = selectors.status_counts(request.user)
+    context["total"] = sum(counts.values())
+    context["groups"] = [
+        {
+            "title": title,
+            "statuses": [
+                {
+                    "value": status.value,
+                    "label": status.label,
+                    "tone": STATUS_TONE[status],
+                    "count": counts[status.value],
+                }
+                for status in Status
+                if status in members
+            ],
+        }
+        for title, members in STATUS_GROUPS
+    ]
+    context["waiting"] = [
+        {
+            "status": status.value,
+            "heading": heading,
+            "count": counts[status.value],
+            "devices": _decorate(
+                list(
+                    selectors.device_list(request.user, status=status.value).order_by(
+                        "updated_at", "id"
+                    )[:PREVIEW_SIZE]
+                )
+            )
+            if counts[status.value]
+            else [],
+        }
+        for status, heading in WAITING.get(scope.kind, ())
+    ]
+    context["may_register"] = _may_register(scope)
+    return render(request, "inventory/home.html", context)
+
+
+def _require_device_reader(scope) -> None:
+    if not scope.sees_devices:
+        raise PermissionDenied(
+            _(
+                "Your organisation reads the network's figures, not the list of devices. "
+                "The figures are on the home page."
+            )
+        )
+
+
+@login_required
+def device_list(request):
+    scope = selectors.user_scope(request.user)
+    _require_device_reader(scope)
+    form = DeviceFilterForm(request.GET or None, show_custody=scope.sees_all)
+    filters = form.filters() if request.GET else {}
+    devices = selectors.device_list(request.user, **filters)
+    page = Paginator(devices, PAGE_SIZE).get_page(request.GET.get("page"))
+    _decorate(page.object_list)
+    return render(
+        request,
+        "inventory/device_list.html",
+        {
+            "form": form,
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "filtered": any(filters.values()),
+            "may_register": _may_register(scope),
+        },
+    )
+
+
+def _visible_device(request, pk: int):
+    # Another organisation's device is answered exactly like a missing one.
+    return get_object_or_404(
+        selectors.devices_visible_to(request.user).select_related(
+            "category", "custodian", "donor", "label_code"
+        ),
+        pk=pk,
+    )
+
+
+def _needs_target(move, scope) -> bool:
+    if move.custody == Custody.TARGET:
+        return True
+    if move.custody == Custody.ACTOR_OR_TARGET:
+        return scope.organisation is None or (
+            move.target_kind is not None and move.target_kind != scope.kind
+        )
+    return False
+
+
+def _move_choices(request, device):
+    """The moves this user may make now, each with the organisations it may send to."""
+    scope = selectors.user_scope(request.user)
+    candidates: dict[str, list[Organisation]] = {}
+    choices = []
+    for move in selectors.moves_for(request.user, device):
+        targets = None
+        if _needs_target(move, scope):
+            kind = move.target_kind or OrgKind.WORKSHOP
+            if kind not in candidates:
+                candidates[kind] = list(selectors.organisations_of_kind(kind))
+            targets = candidates[kind]
+        choices.append(
+            {
+                "move": move,
+                "targets": targets,
+                # Already with an organisation of the right kind: offer it first.
+                "current_target": device.custodian_id
+                if move.target_kind and device.custodian.kind == move.target_kind
+                else None,
+                "is_exit": move.target in EXITS,
+            }
+        )
+    return choices
+
+
+@login_required
+def device_detail(request, pk: int):
+    device = _visible_device(request, pk)
+    device.label_display = group_label_code(device.label_code_id)
+    device.tone = STATUS_TONE.get(device.status, "neutral")
+    return render(
+        request,
+        "inventory/device_detail.html",
+        {
+            "device": device,
+            "moves": _move_choices(request, device),
+            "timeline": device_timeline(device),
+        },
+    )
+
+
+@login_required
+@require_POST
+def device_transition(request, pk: int):
+    device = _visible_device(request, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("This move could not be read. Choose it again."))
+        return redirect("inventory:device_detail", pk=device.pk)
+    action = form.cleaned_data["action"]
+    try:
+        result = services.device_transition(
+            actor=request.user,
+            device_id=device.pk,
+            action=action,
+            target=form.cleaned_data["target"],
+            note=form.cleaned_data["note"],
+        )
+    except DomainError as err:
+        if err.status == 403:
+            raise PermissionDenied(err.message) from err
+        messages.error(request, err.message)
+        return redirect("inventory:device_detail", pk=device.pk)
+    code = group_label_code(device.label_code_id)
+    if not result.changed:
+        messages.info(
+            request,
+            _("“%(move)s” was already done for %(code)s: nothing changed.")
+            % {"move": MOVES[action].label, "code": code},
+        )
+    else:
+        messages.success(
+            request, _("%(code)s: “%(move)s” done.") % {"move": MOVES[action].label, "code": code}
+        )
+    if not selectors.devices_visible_to(request.user).filter(pk=device.pk).exists():
+        messages.info(
+            request,
+            _("%(code)s has left your organisation's custody.") % {"code": code},
+        )
+        return redirect("inventory:device_list")
+    return redirect("inventory:device_detail", pk=device.pk)
+
+
+@login_required
+def device_register(request):
+    scope = selectors.user_scope(request.user)
+    if not _may_register(scope):
+        raise PermissionDenied(
+            _("Only the coordination and the workshops' staff register devices.")
+        )
+    choose_custody = scope.kind == OrgKind.COORDINATOR
+    form = DeviceRegistrationForm(request.POST or None, choose_custody=choose_custody)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.device_register(actor=request.user, **form.service_arguments())
+        except DomainError as err:
+            if err.status == 403:
+                raise PermissionDenied(err.message) from err
+            form.add_domain_error(err)
+        else:
+            messages.success(
+                request,
+                _("Device registered with the label code %(code)s.")
+                % {"code": group_label_code(device.label_code_id)},
+            )
+            return redirect(reverse("inventory:device_detail", args=[device.pk]))
+    return render(request, "inventory/device_form.html", {"form": form})

@@ -1,0 +1,141 @@
+"""The device list: scoping, search, filters, pagination and a constant query budget."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from inventory.codes import group_label_code
+from inventory.states import Status
+
+from ..builders import make_device, valid_imei
+
+LIST = reverse("inventory:device_list")
+
+
+def listed(response) -> list[int]:
+    return [device.pk for device in response.context["page"].object_list]
+
+
+def test_coordinator_lists_every_device_with_its_grouped_code(login, coordinator, device):
+    response = login(coordinator).get(LIST)
+    assert response.status_code == 200
+    assert listed(response) == [device.pk]
+    assert group_label_code(device.label_code_id) in response.text
+    assert str(Status.REGISTERED.label) in response.text
+
+
+def test_workshop_lists_only_its_custody(
+    login, workshop_staff, workshop_device, other_org_device, device
+):
+    response = login(workshop_staff).get(LIST)
+    assert listed(response) == [workshop_device.pk]
+    assert 'name="custody"' not in response.text
+
+
+def test_structure_lists_what_it_holds(login, structure_staff, lent_device, device):
+    response = login(structure_staff).get(LIST)
+    assert response.status_code == 200
+    assert listed(response) == [lent_device.pk]
+
+
+def test_fund_reader_gets_no_device_list(login, fund_reader, device):
+    response = login(fund_reader).get(LIST)
+    assert response.status_code == 403
+    assert device.serial_number not in response.text
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda code: group_label_code(code).lower(),
+        lambda code: code.lower(),
+        lambda code: " ".join(group_label_code(code).split("-")),
+    ],
+    ids=["grouped-lowercase", "plain-lowercase", "spaces"],
+)
+def test_search_finds_a_device_by_its_label_code_however_typed(login, coordinator, typed):
+    wanted = make_device(actor=coordinator)
+    make_device(actor=coordinator)
+    response = login(coordinator).get(LIST, {"q": typed(wanted.label_code_id)})
+    assert listed(response) == [wanted.pk]
+
+
+def test_search_finds_a_device_by_serial_number(login, coordinator):
+    wanted = make_device(actor=coordinator, serial_number="5CG7281XYZ")
+    make_device(actor=coordinator)
+    response = login(coordinator).get(LIST, {"q": "5cg7281xyz"})
+    assert listed(response) == [wanted.pk]
+
+
+def test_search_finds_a_phone_by_imei(login, coordinator):
+    imei = valid_imei(42)
+    wanted = make_device(actor=coordinator, category="smartphone", imei1=imei)
+    make_device(actor=coordinator, category="smartphone", imei1=valid_imei(43))
+    response = login(coordinator).get(LIST, {"q": imei})
+    assert listed(response) == [wanted.pk]
+
+
+def test_search_finds_devices_by_model(login, coordinator):
+    wanted = make_device(actor=coordinator, model_name="ThinkPad T480")
+    make_device(actor=coordinator, model_name="Latitude 5490")
+    response = login(coordinator).get(LIST, {"q": "thinkpad"})
+    assert listed(response) == [wanted.pk]
+
+
+def test_filters_by_status_category_and_custody(
+    login, coordinator, workshop_org, workshop_device, device
+):
+    phone = make_device(actor=coordinator, category="smartphone", imei1=valid_imei(7))
+    client = login(coordinator)
+    assert listed(client.get(LIST, {"status": Status.SENT_TO_WORKSHOP})) == [workshop_device.pk]
+    assert listed(client.get(LIST, {"category": "smartphone"})) == [phone.pk]
+    assert listed(client.get(LIST, {"custody": workshop_org.pk})) == [workshop_device.pk]
+    both = client.get(LIST, {"status": Status.REGISTERED, "category": "laptop"})
+    assert listed(both) == [device.pk]
+
+
+def test_unknown_filter_values_are_ignored_not_errors(login, coordinator, device):
+    response = login(coordinator).get(LIST, {"status": "nonsense", "category": "nope"})
+    assert response.status_code == 200
+    assert listed(response) == [device.pk]
+
+
+def test_empty_search_says_so_and_offers_to_clear(login, coordinator, device):
+    response = login(coordinator).get(LIST, {"q": "no-such-thing"})
+    assert listed(response) == []
+    assert 'class="empty"' in response.text
+    assert f'href="{LIST}"' in response.text
+
+
+def test_list_is_paginated_by_fifty_and_page_links_keep_the_filters(login, coordinator):
+    for _ in range(60):
+        make_device(actor=coordinator)
+    make_device(actor=coordinator, category="smartphone", imei1=valid_imei(9))
+    client = login(coordinator)
+    first = client.get(LIST, {"category": "laptop"})
+    assert len(listed(first)) == 50
+    assert first.context["page"].paginator.count == 60
+    assert "?category=laptop&amp;page=2" in first.text
+    second = client.get(LIST, {"category": "laptop", "page": 2})
+    assert len(listed(second)) == 10
+    assert not set(listed(first)) & set(listed(second))
+
+
+def _list_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_list_query_count_does_not_grow_with_the_rows(login, coordinator, workshop_org):
+    client = login(coordinator)
+    for _ in range(10):
+        make_device(actor=coordinator)
+    with_ten = _list_queries(client)
+    for _ in range(50):
+        make_device(actor=coordinator, donor=None)
+    with_sixty = _list_queries(client)
+    assert with_ten == with_sixty
+    assert with_ten <= 8

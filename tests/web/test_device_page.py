@@ -1,0 +1,247 @@
+"""The device page: details, the timeline, and the moves the user may make from it."""
+
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils.html import escape
+
+from inventory.codes import group_label_code
+from inventory.models import Role
+from inventory.services import device_transition
+from inventory.states import MOVES, Status
+from inventory.timeline import device_timeline
+
+from ..builders import make_device, make_user, reload, valid_imei
+
+
+def page(device) -> str:
+    return reverse("inventory:device_detail", args=[device.pk])
+
+
+def move_url(device) -> str:
+    return reverse("inventory:device_transition", args=[device.pk])
+
+
+def offered(response) -> list[str]:
+    return [choice["move"].action for choice in response.context["moves"]]
+
+
+def message_levels(response) -> list[str]:
+    return [message.level_tag for message in get_messages(response.wsgi_request)]
+
+
+def test_device_page_shows_identity_and_specs(login, coordinator, donor_org):
+    phone = make_device(
+        actor=coordinator,
+        category="smartphone",
+        manufacturer="Samsung",
+        model_name="Galaxy A52",
+        imei1=valid_imei(11),
+        ram_gb=6,
+        storage_gb=128,
+        donor=donor_org,
+    )
+    response = login(coordinator).get(page(phone))
+    assert response.status_code == 200
+    for text in (
+        group_label_code(phone.label_code_id),
+        "Samsung",
+        "Galaxy A52",
+        phone.serial_number,
+        phone.imei1,
+        "Entreprise Donatrice",
+        "Coordination 92",
+        str(Status.REGISTERED.label),
+    ):
+        assert escape(text) in response.text, text
+
+
+def test_each_persona_opens_the_devices_in_its_custody(
+    login, coordinator, workshop_staff, structure_staff, workshop_device, lent_device
+):
+    assert login(coordinator).get(page(workshop_device)).status_code == 200
+    assert login(structure_staff).get(page(lent_device)).status_code == 200
+    # The lent device left the workshop's custody: it is no longer the workshop's to see.
+    assert login(workshop_staff).get(page(lent_device)).status_code == 404
+
+
+def test_another_organisations_device_is_not_found(
+    login, workshop_staff, structure_staff, fund_reader, other_org_device, device
+):
+    assert login(workshop_staff).get(page(other_org_device)).status_code == 404
+    assert login(structure_staff).get(page(device)).status_code == 404
+    assert login(fund_reader).get(page(device)).status_code == 404
+
+
+def test_moving_another_organisations_device_is_not_found_and_changes_nothing(
+    login, workshop_staff, other_org_device
+):
+    response = login(workshop_staff).post(
+        move_url(other_org_device), {"action": "receive_at_workshop"}
+    )
+    assert response.status_code == 404
+    assert reload(other_org_device).status == Status.SENT_TO_WORKSHOP
+    assert other_org_device.history.count() == 2
+
+
+def test_coordinator_is_offered_the_moves_of_a_registered_device(
+    login, coordinator, device, workshop_org
+):
+    response = login(coordinator).get(page(device))
+    assert offered(response) == [
+        "send_to_workshop",
+        "receive_at_workshop",
+        "recycle",
+        "return_to_donor",
+        "declare_lost",
+    ]
+    send = response.context["moves"][0]
+    assert [org.pk for org in send["targets"]] == [workshop_org.pk]
+    assert 'id="target-send_to_workshop"' in response.text
+    assert 'for="target-send_to_workshop"' in response.text
+
+
+def test_workshop_receives_into_its_own_custody_without_choosing(
+    login, workshop_staff, workshop_device
+):
+    response = login(workshop_staff).get(page(workshop_device))
+    receive = next(
+        c for c in response.context["moves"] if c["move"].action == "receive_at_workshop"
+    )
+    assert receive["targets"] is None
+
+
+def test_posting_a_move_changes_the_status_and_records_who_did_it(
+    login, workshop_staff, workshop_device, workshop_org
+):
+    client = login(workshop_staff)
+    response = client.post(
+        move_url(workshop_device), {"action": "receive_at_workshop", "note": "Box intact"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == page(workshop_device)
+    assert message_levels(response) == ["success"]
+    device = reload(workshop_device)
+    assert device.status == Status.AT_WORKSHOP
+    assert device.custodian == workshop_org
+    latest = device.history.latest("history_id")
+    assert latest.history_user == workshop_staff
+    assert latest.history_change_reason == "receive_at_workshop"
+    assert latest.history_note == "Box intact"
+
+
+def test_posting_the_same_move_twice_says_already_done_and_writes_no_second_row(
+    login, workshop_staff, workshop_device
+):
+    client = login(workshop_staff)
+    client.post(move_url(workshop_device), {"action": "receive_at_workshop"}, follow=True)
+    rows = workshop_device.history.count()
+    response = client.post(move_url(workshop_device), {"action": "receive_at_workshop"})
+    assert response.status_code == 302
+    assert message_levels(response) == ["info"]
+    assert workshop_device.history.count() == rows
+    assert reload(workshop_device).status == Status.AT_WORKSHOP
+
+
+def test_a_move_that_needs_an_organisation_refuses_without_one(login, coordinator, device):
+    response = login(coordinator).post(move_url(device), {"action": "send_to_workshop"})
+    assert response.status_code == 302
+    assert message_levels(response) == ["error"]
+    assert reload(device).status == Status.REGISTERED
+    assert device.history.count() == 1
+
+
+def test_coordinator_sends_a_device_to_the_chosen_workshop(
+    login, coordinator, device, workshop_org
+):
+    login(coordinator).post(
+        move_url(device), {"action": "send_to_workshop", "target": workshop_org.pk}
+    )
+    device = reload(device)
+    assert (device.status, device.custodian) == (Status.SENT_TO_WORKSHOP, workshop_org)
+
+
+def test_an_illegal_move_is_refused_with_the_services_message(login, coordinator, device):
+    response = login(coordinator).post(move_url(device), {"action": "mark_ready"}, follow=True)
+    assert reload(device).status == Status.REGISTERED
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "error"
+    assert escape(str(MOVES["mark_ready"].label)) in escape(str(message))
+
+
+def test_a_move_that_hands_the_device_on_leads_back_to_the_list(
+    login, workshop_staff, workshop_device, coordinator, donor_org
+):
+    device_transition(
+        actor=workshop_staff, device_id=workshop_device.pk, action="receive_at_workshop"
+    )
+    workshop_device.donor = donor_org
+    workshop_device.save(update_fields=["donor"])
+    response = login(workshop_staff).post(move_url(workshop_device), {"action": "return_to_donor"})
+    assert response["Location"] == reverse("inventory:device_list")
+    assert reload(workshop_device).custodian == donor_org
+
+
+def test_a_reader_gets_no_move_button_and_a_forged_post_changes_nothing(
+    login, coordinator_org, device
+):
+    reader = make_user(organisation=coordinator_org, role=Role.READER)
+    client = login(reader)
+    response = client.get(page(device))
+    assert response.status_code == 200
+    assert response.context["moves"] == []
+    assert move_url(device) not in response.text
+    rows = device.history.count()
+    response = client.post(move_url(device), {"action": "declare_lost"})
+    assert response.status_code == 403
+    assert reload(device).status == Status.REGISTERED
+    assert device.history.count() == rows
+
+
+def test_structure_staff_may_only_declare_a_loss(login, structure_staff, lent_device):
+    response = login(structure_staff).get(page(lent_device))
+    assert offered(response) == ["declare_lost"]
+
+
+def test_timeline_says_who_did_what_and_why_newest_first(
+    login, coordinator, workshop_staff, device, workshop_org
+):
+    client = login(coordinator)
+    client.post(
+        move_url(device),
+        {"action": "send_to_workshop", "target": workshop_org.pk, "note": "Batch of 12 laptops"},
+    )
+    response = client.get(page(device))
+    [sent, registered] = response.context["timeline"]
+    assert sent.what == str(MOVES["send_to_workshop"].label)
+    assert sent.who == "coord"
+    assert sent.organisation == "Coordination 92"
+    assert sent.note == "Batch of 12 laptops"
+    changes = {change.label: (change.old, change.new) for change in sent.changes}
+    assert changes["Status"] == (str(Status.REGISTERED.label), str(Status.SENT_TO_WORKSHOP.label))
+    assert changes["Custody"] == ("Coordination 92", "ECODAIR")
+    assert registered.is_creation
+    for text in ("Batch of 12 laptops", "coord", "ECODAIR", str(MOVES["send_to_workshop"].label)):
+        assert escape(text) in response.text
+
+
+def test_timeline_reads_history_in_a_fixed_number_of_queries(coordinator, workshop_org):
+    short = make_device(actor=coordinator)
+    long = make_device(actor=coordinator)
+    device_transition(
+        actor=coordinator, device_id=long.pk, action="send_to_workshop", target=workshop_org
+    )
+    for action in (
+        "receive_at_workshop",
+        "start_reconditioning",
+        "mark_ready",
+        "reserve",
+        "release_reservation",
+    ):
+        device_transition(actor=coordinator, device_id=long.pk, action=action)
+    with CaptureQueriesContext(connection) as for_short:
+        assert len(device_timeline(short)) == 1
+    with CaptureQueriesContext(connection) as for_long:
+        assert len(device_timeline(long)) == 7
+    assert len(for_short) == len(for_long) == 3

@@ -1,0 +1,123 @@
+"""Signing in and out, and the throttle that stops password guessing."""
+
+import time
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+
+from inventory.forms import (
+    LOGIN_MAX_FAILURES_PER_IP,
+    LOGIN_MAX_FAILURES_PER_USERNAME,
+    ThrottledAuthenticationForm,
+)
+
+from ..builders import make_user
+
+PASSWORD = "a-long-test-password"
+
+
+def sign_in(client, username, password, ip="203.0.113.7"):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+
+
+def error_codes(response) -> set[str]:
+    return {error.code for error in response.context["form"].non_field_errors().as_data()}
+
+
+def is_signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def test_login_page_renders_for_anonymous_visitors(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert b'name="username"' in response.content
+    assert b'for="id_username"' in response.content
+
+
+@pytest.mark.parametrize("name", ["home", "inventory:device_list", "inventory:device_register"])
+def test_pages_send_anonymous_visitors_to_the_login_page(client, db, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_correct_password_signs_in_and_lands_on_home(client, coordinator):
+    response = sign_in(client, "coord", PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert is_signed_in(client)
+
+
+def test_wrong_password_is_refused_with_the_usual_message(client, coordinator):
+    response = sign_in(client, "coord", "wrong")
+    assert response.status_code == 200
+    assert error_codes(response) == {"invalid_login"}
+    assert not is_signed_in(client)
+
+
+def test_five_failures_lock_the_username_even_against_the_right_password(client, coordinator):
+    for _ in range(LOGIN_MAX_FAILURES_PER_USERNAME):
+        assert error_codes(sign_in(client, "coord", "wrong")) == {"invalid_login"}
+    response = sign_in(client, "coord", PASSWORD)
+    assert error_codes(response) == {"throttled"}
+    assert not is_signed_in(client)
+    # The lock is per username whatever its case, and from another address too.
+    response = sign_in(client, "COORD", PASSWORD, ip="198.51.100.1")
+    assert error_codes(response) == {"throttled"}
+
+
+def test_four_failures_do_not_lock(client, coordinator):
+    for _ in range(LOGIN_MAX_FAILURES_PER_USERNAME - 1):
+        sign_in(client, "coord", "wrong")
+    sign_in(client, "coord", PASSWORD)
+    assert is_signed_in(client)
+
+
+def test_a_locked_username_does_not_lock_other_people(client, coordinator, workshop_staff):
+    for _ in range(LOGIN_MAX_FAILURES_PER_USERNAME):
+        sign_in(client, "coord", "wrong")
+    sign_in(client, "bench", PASSWORD)
+    assert is_signed_in(client)
+
+
+def test_the_lock_lifts_after_fifteen_minutes(client, coordinator, monkeypatch):
+    for _ in range(LOGIN_MAX_FAILURES_PER_USERNAME):
+        sign_in(client, "coord", "wrong")
+    assert error_codes(sign_in(client, "coord", PASSWORD)) == {"throttled"}
+    # LocMemCache reads the clock through time.time: move it past the lock's expiry.
+    later = time.time() + 15 * 60 + 1
+    monkeypatch.setattr("django.core.cache.backends.locmem.time.time", lambda: later)
+    sign_in(client, "coord", PASSWORD)
+    assert is_signed_in(client)
+
+
+def test_twenty_failures_from_one_address_lock_that_address(client, db):
+    # Many usernames, one address: a password-spraying pattern.
+    for index in range(LOGIN_MAX_FAILURES_PER_IP):
+        sign_in(client, f"nobody{index}", "wrong")
+    make_user(username="newcomer")
+    assert error_codes(sign_in(client, "newcomer", PASSWORD)) == {"throttled"}
+    sign_in(client, "newcomer", PASSWORD, ip="198.51.100.2")
+    assert is_signed_in(client)
+
+
+def test_the_throttle_message_is_shown_on_the_page(client, coordinator):
+    for _ in range(LOGIN_MAX_FAILURES_PER_USERNAME):
+        sign_in(client, "coord", "wrong")
+    response = sign_in(client, "coord", PASSWORD)
+    message = ThrottledAuthenticationForm.error_messages["throttled"] % {"minutes": 15}
+    assert 'role="alert"' in response.text
+    assert escape(message) in response.text
+
+
+def test_logout_is_a_post_and_ends_the_session(login, coordinator):
+    client = login(coordinator)
+    assert client.get(reverse("logout")).status_code == 405
+    assert is_signed_in(client)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert not is_signed_in(client)
