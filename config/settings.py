@@ -121,8 +121,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "reemploi.sqlite3",
             "OPTIONS": dict(SQLITE_OPTIONS),
-            # A file, not memory: concurrency tests need real separate connections.
-            "TEST": {"NAME": DATA_DIR / "test-reemploi.sqlite3"},
+            # A file, not memory: concurrency tests need real separate connections. One file
+            # per process, so that two test runs on one machine never share (or delete) it.
+            "TEST": {"NAME": DATA_DIR / f"test-reemploi-{os.getpid()}.sqlite3"},
         }
     }
 
