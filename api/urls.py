@@ -1,4 +1,22 @@
-"""REST API routes."""
+"""REST API routes, the OpenAPI schema and its interactive documentation."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from . import views
+from .errors import endpoint_not_found
 
 app_name = "api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("devices", views.DeviceViewSet, basename="device")
+router.register("organisations", views.OrganisationViewSet, basename="organisation")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+    # Last: any other /api/ address answers 404 in the API's error shape, not an HTML page.
+    re_path(r"^.*$", endpoint_not_found),
+]

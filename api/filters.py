@@ -1,0 +1,47 @@
+"""Query-string filters of the API's lists; django-filter documents them in the schema."""
+
+import django_filters
+from django import forms
+
+from inventory.models import Device, Organisation
+from inventory.selectors import device_search_filter
+from inventory.states import OrgKind, Status
+
+ID_MAX = 2**63 - 1  # beyond it SQLite overflows instead of finding nothing
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField  # an id: "1.5" is refused, not rounded
+
+
+class DeviceFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    category = django_filters.CharFilter(
+        field_name="category_id", max_length=30, help_text="Category code, e.g. laptop."
+    )
+    custodian = IntegerFilter(
+        field_name="custodian_id",
+        min_value=1,
+        max_value=ID_MAX,
+        help_text="Id of the organisation that has custody.",
+    )
+    q = django_filters.CharFilter(
+        method="search",
+        max_length=200,
+        help_text="Label code, serial number, IMEI (4 digits or more), asset tag or model.",
+    )
+
+    class Meta:
+        model = Device
+        fields = ["status", "category", "custodian", "q"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(device_search_filter(value)) if value.strip() else queryset
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=OrgKind.choices)
+
+    class Meta:
+        model = Organisation
+        fields = ["kind"]

@@ -1,0 +1,86 @@
+"""Idempotency-Key on creating POSTs: a retried request replays the first reply instead of
+creating a second record; the same key with another body is refused (422).
+
+Only successful replies are stored. A refused request wrote nothing, so its retry simply runs
+again and gets today's answer.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from inventory.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+    default_detail = _("This Idempotency-Key was already used for another request.")
+
+
+def idempotency_key(request: Request) -> str | None:
+    raw = request.headers.get(HEADER)
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise exceptions.ValidationError(
+            {HEADER: [_("Between 1 and 255 characters.")]}, code="invalid"
+        )
+    return key
+
+
+def request_fingerprint(request: Request) -> str:
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.request_hash != fingerprint:
+        raise IdempotencyKeyReused()
+    response = Response(record.response_body, status=record.response_status)
+    response[REPLAY_HEADER] = "true"
+    return response
+
+
+def idempotent(request: Request, perform: Callable[[], Response]) -> Response:
+    """Run `perform` once per (user, Idempotency-Key); without the header, just run it."""
+    key = idempotency_key(request)
+    if key is None:
+        return perform()
+    fingerprint = request_fingerprint(request)
+    records = IdempotencyRecord.objects.filter(user=request.user, key=key)
+    record = records.first()
+    if record is not None:
+        return _replay(record, fingerprint)
+    try:
+        with transaction.atomic():
+            # The record is written first, in the same transaction as the create: a concurrent
+            # request with the same key waits on the (user, key) unique constraint until this
+            # one commits, then fails to insert and replays the stored reply below. If the
+            # create is refused, the record goes with the rollback.
+            record = IdempotencyRecord.objects.create(
+                user=request.user, key=key, endpoint=request.path[:300], request_hash=fingerprint
+            )
+            response = perform()
+            record.response_status = response.status_code
+            # Stored as the client saw it (lazy translations and decimals rendered).
+            record.response_body = json.loads(JSONRenderer().render(response.data))
+            record.save(update_fields=["response_status", "response_body"])
+    except IntegrityError:
+        record = records.first()
+        if record is None:
+            raise
+        return _replay(record, fingerprint)
+    return response

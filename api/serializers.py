@@ -1,0 +1,225 @@
+"""Shapes of the API's bodies. Input serializers only check types and sizes and look up the
+objects named by id or code; the rules live in inventory.services. No serializer saves.
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from inventory.codes import group_label_code
+from inventory.models import Category, Device, Organisation, StorageType
+from inventory.selectors import moves_for
+from inventory.states import MOVES, OrgKind, Status
+
+# The moves by action name, labelled: one enum in the schema for requests and replies.
+ACTIONS = [(move.action, move.label) for move in MOVES.values()]
+
+
+# Errors
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable English code, e.g. not_found, duplicate.")
+    detail = serializers.CharField(help_text="Translated message for people.")
+
+
+class ValidationErrorSerializer(ErrorSerializer):
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Field name → list of messages (nested objects for nested fields).",
+    )
+
+
+class InvalidLabelCodeSerializer(ErrorSerializer):
+    reason = serializers.ChoiceField(
+        choices=["length", "alphabet", "check"],
+        help_text="Why the code cannot be a label code.",
+    )
+
+
+# Input fields
+
+
+class OrganisationField(serializers.PrimaryKeyRelatedField):
+    """An organisation id; floats and booleans are refused rather than truncated to an id."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool | float):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+# Devices
+
+
+class CategorySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class OrganisationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CustodianSerializer(OrganisationRefSerializer):
+    kind = serializers.ChoiceField(choices=OrgKind.choices)
+
+
+class AllowedMoveSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=ACTIONS)
+    label = serializers.CharField()
+
+
+class SpecsSerializer(serializers.Serializer):
+    cpu = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    ram_gb = serializers.IntegerField(min_value=0, max_value=32767, required=False, allow_null=True)
+    storage_gb = serializers.IntegerField(
+        min_value=0, max_value=2147483647, required=False, allow_null=True
+    )
+    storage_type = serializers.ChoiceField(
+        choices=StorageType.choices, required=False, allow_blank=True
+    )
+    screen_inches = serializers.DecimalField(
+        max_digits=4, decimal_places=1, min_value=0, required=False, allow_null=True
+    )
+    operating_system = serializers.CharField(max_length=120, required=False, allow_blank=True)
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    label_code = serializers.CharField(source="label_code_id", read_only=True)
+    label_code_display = serializers.SerializerMethodField()
+    category = CategorySerializer(read_only=True)
+    specs = SpecsSerializer(source="*", read_only=True)
+    donor = OrganisationRefSerializer(read_only=True, allow_null=True)
+    custodian = CustodianSerializer(read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    allowed_moves = serializers.SerializerMethodField(
+        help_text="The moves the requesting user may make on this device now."
+    )
+
+    class Meta:
+        model = Device
+        fields = [
+            "id",
+            "label_code",
+            "label_code_display",
+            "category",
+            "manufacturer",
+            "model_name",
+            "serial_number",
+            "imei1",
+            "imei2",
+            "asset_tag",
+            "specs",
+            "notes",
+            "donor",
+            "custodian",
+            "status",
+            "status_label",
+            "allowed_moves",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_label_code_display(self, device: Device) -> str:
+        return group_label_code(device.label_code_id)
+
+    @extend_schema_field(AllowedMoveSerializer(many=True))
+    def get_allowed_moves(self, device: Device) -> list[dict]:
+        # From the row's status and the user's cached scope: no query per row.
+        user = self.context["request"].user
+        return [{"action": m.action, "label": str(m.label)} for m in moves_for(user, device)]
+
+
+class DeviceCreateSerializer(serializers.Serializer):
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.all(), help_text="Category code, e.g. laptop."
+    )
+    manufacturer = serializers.CharField(max_length=80)
+    model_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    serial_number = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    imei1 = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, help_text="15 digits, Luhn-checked."
+    )
+    imei2 = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    asset_tag = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    specs = SpecsSerializer(source="*", required=False)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    donor = OrganisationField(
+        queryset=Organisation.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Id of an organisation of kind donor.",
+    )
+    custodian = OrganisationField(
+        queryset=Organisation.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Id of the organisation that has the device; defaults to yours "
+        "(workshop staff always register into their own custody).",
+    )
+    label_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="A pre-printed label code to bind; a new code is issued when absent.",
+    )
+
+
+# Lifecycle
+
+
+class TransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=ACTIONS)
+    target = OrganisationField(
+        queryset=Organisation.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Id of the organisation that receives the device, for moves that need one.",
+    )
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class TransitionResultSerializer(serializers.Serializer):
+    changed = serializers.BooleanField(help_text="False when the device was already there.")
+    device = DeviceSerializer()
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    date = serializers.DateTimeField(source="history_date")
+    user = serializers.CharField(source="history_user.username", allow_null=True, default=None)
+    action = serializers.CharField(
+        source="history_change_reason",
+        allow_null=True,
+        help_text="The move's action, or register / save.",
+    )
+    note = serializers.CharField(source="history_note")
+    status = serializers.ChoiceField(choices=Status.choices)
+    status_label = serializers.SerializerMethodField()
+    custodian = OrganisationRefSerializer(allow_null=True)
+
+    def get_status_label(self, row) -> str:
+        return str(Status(row.status).label) if row.status in Status.values else row.status
+
+
+# Organisations
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    commune = serializers.CharField(
+        source="commune_id", allow_null=True, read_only=True, help_text="INSEE code."
+    )
+    territory = serializers.CharField(
+        source="commune.territory_id",
+        allow_null=True,
+        default=None,
+        read_only=True,
+        help_text="EPT code.",
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "kind", "commune", "territory"]
+        read_only_fields = fields
