@@ -246,13 +246,14 @@ class DeviceRegistrationForm(forms.Form):
     def add_domain_error(self, error) -> None:
         """Place a DomainError's per-field messages on the fields this form shows."""
         fields = error.params.get("fields") or {}
-        placed = False
         for name, messages in fields.items():
-            if name in self.fields:
-                for message in messages:
-                    self.add_error(name, message)
-                placed = True
-        if not placed or "__all__" in fields:
+            if name == "__all__":
+                continue
+            for message in messages:
+                # A field this form does not show (e.g. custody for a workshop) still
+                # deserves its sentence, above the form.
+                self.add_error(name if name in self.fields else None, message)
+        if not fields or "__all__" in fields:
             # "__all__" may carry a raw database message: people get the service's sentence.
             self.add_error(None, error.message)
 

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -164,9 +165,7 @@ def device_list(request):
 def _visible_device(request, pk: int):
     # Another organisation's device is answered exactly like a missing one.
     return get_object_or_404(
-        selectors.devices_visible_to(request.user).select_related(
-            "category", "custodian", "donor", "label_code"
-        ),
+        selectors.devices_visible_to(request.user).select_related("category", "custodian", "donor"),
         pk=pk,
     )
 
@@ -188,6 +187,7 @@ def _move_choices(request, device):
     choices = []
     for move in selectors.moves_for(request.user, device):
         targets = None
+        kind = None
         if _needs_target(move, scope):
             kind = move.target_kind or OrgKind.WORKSHOP
             if kind not in candidates:
@@ -201,6 +201,7 @@ def _move_choices(request, device):
                 "current_target": device.custodian_id
                 if move.target_kind and device.custodian.kind == move.target_kind
                 else None,
+                "target_label": capfirst(OrgKind(kind).label) if targets is not None else "",
                 "is_exit": move.target in EXITS,
             }
         )

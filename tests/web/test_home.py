@@ -92,3 +92,21 @@ def test_header_names_the_organisation_and_role(login, workshop_staff):
     page = login(workshop_staff).get(reverse("home")).text
     assert "ECODAIR" in page
     assert str(Role.MEMBER.label) in page
+
+
+def test_language_switcher_posts_and_comes_back_to_the_same_page(login, coordinator):
+    client = login(coordinator)
+    page = client.get(reverse("home")).text
+    assert f'action="{reverse("set_language")}"' in page
+    assert 'name="language" value="en"' in page
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/devices/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/devices/"
+    assert response.cookies["django_language"].value == "en"
+
+
+def test_every_page_has_a_skip_link_and_a_main_landmark(login, coordinator):
+    page = login(coordinator).get(reverse("home")).text
+    assert 'href="#main"' in page
+    assert '<main id="main"' in page
+    assert 'aria-current="page"' in page

@@ -120,3 +120,10 @@ def test_every_input_of_the_form_has_a_label(login, coordinator):
     response = login(coordinator).get(REGISTER)
     for field in response.context["form"]:
         assert f'for="{field.id_for_label}"' in response.text, field.name
+
+
+def test_a_mistyped_pre_printed_label_is_refused_on_its_field(login, coordinator):
+    response = login(coordinator).post(REGISTER, laptop(label_code="ABC-DEF-GHJ"))
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["label_code"]
+    assert not Device.objects.exists()
