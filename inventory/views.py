@@ -197,7 +197,7 @@ def _move_choices(request, device):
             {
                 "move": move,
                 "targets": targets,
-                # Already with an organisation of the right kind: offer it first.
+                # Already with an organisation of the right kind: preselect it.
                 "current_target": device.custodian_id
                 if move.target_kind and device.custodian.kind == move.target_kind
                 else None,
