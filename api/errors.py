@@ -6,9 +6,11 @@ database refused a write that raced past the service's checks: a conflict, never
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -69,6 +71,12 @@ def exception_handler(exc, context):
         message = SCAN_MESSAGES.get(f"code_{exc.reason}", _("This label code is not valid."))
         body = error_body("invalid_label_code", message) | {"reason": exc.reason}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        message = _("The request body is too large.")
+        return Response(
+            error_body("request_too_large", message),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, IntegrityError):
         set_rollback()
         message = _("This change conflicts with data recorded meanwhile. Reload and try again.")
@@ -91,6 +99,7 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # it changes nothing; a CSRF failure page would hide the real answer
 def endpoint_not_found(request, *args, **kwargs):
     """Unknown /api/ paths answer in the API's shape rather than with an HTML page."""
     return JsonResponse(

@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from inventory import selectors, services
@@ -27,6 +27,7 @@ from inventory.states import OrgKind
 from .filters import DeviceFilter, OrganisationFilter
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import idempotent
+from .parsers import JSONParser
 from .serializers import (
     DeviceCreateSerializer,
     DeviceSerializer,
@@ -45,6 +46,7 @@ _ERROR_DESCRIPTIONS = {
     403: "Your role does not allow this: code `action_forbidden` or `permission_denied`.",
     404: "No such object in your scope: code `not_found`.",
     409: "Refused by the lifecycle or the data: e.g. `transition_not_allowed`, `duplicate`.",
+    413: "The body exceeds the upload limit: `request_too_large`.",
     422: "The Idempotency-Key was already used with another body: `idempotency_key_reused`.",
 }
 
@@ -102,6 +104,12 @@ class DeviceViewSet(ApiMixin, viewsets.GenericViewSet):
             "category", "custodian", "donor"
         )
 
+    def get_object(self):
+        # The list's query-string filters do not apply to one device.
+        device = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, device)
+        return device
+
     def list(self, request):
         devices = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(devices)
@@ -124,7 +132,7 @@ class DeviceViewSet(ApiMixin, viewsets.GenericViewSet):
                 description="Any unique string up to 255 characters, e.g. a UUID.",
             )
         ],
-        responses={201: DeviceSerializer, **errors(400, 403, 409, 422)},
+        responses={201: DeviceSerializer, **errors(400, 403, 409, 413, 422)},
     )
     def create(self, request):
         return idempotent(request, lambda: self._register(request))
@@ -161,7 +169,7 @@ class DeviceViewSet(ApiMixin, viewsets.GenericViewSet):
         description="The same move repeated is harmless: it answers 200 with `changed: false`.",
         parameters=[DEVICE_ID],
         request=TransitionSerializer,
-        responses={200: TransitionResultSerializer, **errors(400, 403, 404, 409)},
+        responses={200: TransitionResultSerializer, **errors(400, 403, 404, 409, 413)},
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk: str):

@@ -161,3 +161,9 @@ def test_by_code_of_another_organisations_device_answers_404(
     response = api(workshop_staff).get(by_code_url(at_other_workshop.label_code_id))
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_list_filters_do_not_hide_a_device_on_its_own_page(api, coordinator, device):
+    response = api(coordinator).get(detail_url(device), {"status": "ready", "custodian": "x"})
+    assert response.status_code == 200
+    assert response.json()["id"] == device.pk

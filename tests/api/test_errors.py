@@ -137,3 +137,23 @@ def test_a_validation_error_about_the_whole_body_lands_in_non_field_errors():
 
 def test_an_unexpected_exception_is_left_to_django():
     assert exception_handler(RuntimeError("bug"), {}) is None
+
+
+@pytest.mark.parametrize("raw", [b"[" * 100_000, b'{"a":' * 5_000 + b"1" + b"}" * 5_000])
+def test_json_nested_too_deeply_answers_400_parse_error(api, coordinator, raw):
+    response = api(coordinator).post(URL, raw, content_type="application/json")
+    assert_error(response, 400, "parse_error")
+
+
+def test_a_body_over_the_upload_limit_answers_413(api, coordinator, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = {"category": "laptop", "manufacturer": "HP", "notes": "x" * 20_000}
+    response = api(coordinator).post(URL, body, format="json")
+    assert_error(response, 413, "request_too_large")
+    assert Device.objects.count() == 0
+
+
+def test_an_unknown_address_answers_404_even_to_a_session_post_without_csrf(coordinator):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(coordinator)
+    assert_error(client.post("/api/devices", {}, format="json"), 404, "not_found")
