@@ -7,6 +7,7 @@ server processes the cache must be shared (database, file or Redis cache, not lo
 import hashlib
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -66,10 +67,19 @@ class LoginThrottle:
 
 
 def client_ip(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is written by the client and would let it pick its
-    # own throttling bucket. Behind a proxy, the proxy must set REMOTE_ADDR (e.g. gunicorn
-    # --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    # X-Forwarded-For is written by the client too: only the entries appended by our own
+    # proxies (settings.TRUSTED_PROXY_COUNT of them, from the right) can be believed. With no
+    # proxy declared, REMOTE_ADDR is the client.
+    if request is None:
+        return ""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [
+        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    ]
+    forwarded = [part for part in forwarded if part]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

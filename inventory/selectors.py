@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from .codes import InvalidCode, code_from_scan, normalize_imei, normalize_label_code
-from .models import Device, LabelCode, Membership, Organisation, ScanEvent, ScanResult
+from .models import Device, LabelCode, Membership, Organisation, Role, ScanEvent, ScanResult
 from .states import MOVES, Move, OrgKind, Status, actor_may
 
 
@@ -18,6 +18,11 @@ class Scope:
     organisation: Organisation | None
     kind: str | None
     can_write: bool
+    role: str = ""
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role else ""
 
     @property
     def sees_all(self) -> bool:
@@ -39,7 +44,12 @@ def user_scope(user) -> Scope:
         return cached
     membership = Membership.objects.select_related("organisation").filter(user=user).first()
     if membership is not None and membership.organisation.is_active:
-        scope = Scope(membership.organisation, membership.organisation.kind, membership.can_write)
+        scope = Scope(
+            membership.organisation,
+            membership.organisation.kind,
+            membership.can_write,
+            membership.role,
+        )
     elif user.is_superuser:
         scope = Scope(None, OrgKind.COORDINATOR, True)
     else:

@@ -235,7 +235,9 @@ def device_register(
     except IntegrityError as exc:
         # Two registrations of the same serial raced past the check: the constraint decided.
         raise DomainError(
-            "duplicate", _("This device is already registered."), fields={"__all__": [str(exc)]}
+            "duplicate",
+            _("This device is already registered."),
+            fields={"__all__": [_("Another registration of the same device was saved first.")]},
         ) from exc
     return device
 

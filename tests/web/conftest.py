@@ -10,7 +10,7 @@ from ..builders import make_device
 
 
 @pytest.fixture(autouse=True)
-def clean_cache():
+def clean_cache(db):
     # The throttle counts failures in the cache; one test's failures must not lock the next.
     cache.clear()
     yield

@@ -1,9 +1,10 @@
 """Signing in and out, and the throttle that stops password guessing."""
 
-import time
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from inventory.forms import (
@@ -88,9 +89,9 @@ def test_the_lock_lifts_after_fifteen_minutes(client, coordinator, monkeypatch):
     for _ in range(LOGIN_MAX_FAILURES_PER_USERNAME):
         sign_in(client, "coord", "wrong")
     assert error_codes(sign_in(client, "coord", PASSWORD)) == {"throttled"}
-    # LocMemCache reads the clock through time.time: move it past the lock's expiry.
-    later = time.time() + 15 * 60 + 1
-    monkeypatch.setattr("django.core.cache.backends.locmem.time.time", lambda: later)
+    # The database cache reads the clock through timezone.now: move it past the lock's expiry.
+    later = timezone.now() + timedelta(minutes=15, seconds=1)
+    monkeypatch.setattr("django.core.cache.backends.db.timezone.now", lambda: later)
     sign_in(client, "coord", PASSWORD)
     assert is_signed_in(client)
 
@@ -121,3 +122,14 @@ def test_logout_is_a_post_and_ends_the_session(login, coordinator):
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert not is_signed_in(client)
+
+
+def test_behind_declared_proxies_the_client_is_read_from_x_forwarded_for(rf, settings):
+    from inventory.forms import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.1")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.1"
+    settings.TRUSTED_PROXY_COUNT = 1
+    # The left entry was written by the client itself: only our proxy's entry is believed.
+    assert client_ip(request) == "203.0.113.9"
