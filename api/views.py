@@ -122,7 +122,9 @@ class DeviceViewSet(ApiMixin, viewsets.GenericViewSet):
         summary="Register a device",
         description="Issues a label code (or binds the pre-printed `label_code` given) and "
         "records the registration in the device's history. Send an `Idempotency-Key` header "
-        "to make retries safe: the same key with the same body replays the first reply.",
+        "to make retries safe: the same key with the same body replays the first successful "
+        "reply (with the header `Idempotent-Replayed: true`); the same key with another body "
+        "answers 422. A refused create stores nothing, so its retry runs again.",
         request=DeviceCreateSerializer,
         parameters=[
             OpenApiParameter(
