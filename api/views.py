@@ -4,7 +4,6 @@ Every device read goes through inventory.selectors, so another organisation's de
 404 exactly like a device that does not exist.
 """
 
-from django.db.models import Q
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -21,8 +20,6 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from inventory import selectors, services
-from inventory.models import Organisation
-from inventory.states import OrgKind
 
 from .filters import DeviceFilter, OrganisationFilter
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -192,9 +189,7 @@ class DeviceViewSet(ApiMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], filter_backends=[])
     def history(self, request, pk: str):
         device = self.get_object()
-        rows = device.history.select_related("history_user", "custodian").order_by(
-            "-history_date", "-history_id"
-        )
+        rows = selectors.device_history(device)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(HistoryEntrySerializer(page, many=True).data)
 
@@ -214,13 +209,4 @@ class OrganisationViewSet(ApiMixin, mixins.ListModelMixin, viewsets.GenericViewS
     filterset_class = OrganisationFilter
 
     def get_queryset(self):
-        scope = selectors.user_scope(self.request.user)
-        organisations = Organisation.objects.select_related("commune").order_by("name", "id")
-        if scope.sees_all:
-            return organisations
-        if scope.organisation is None:
-            return organisations.none()
-        return organisations.filter(
-            Q(pk=scope.organisation.pk)
-            | Q(kind__in=[OrgKind.WORKSHOP, OrgKind.STRUCTURE], is_active=True)
-        )
+        return selectors.organisations_visible_to(self.request.user)

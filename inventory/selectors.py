@@ -129,6 +129,26 @@ def moves_for(user, device: Device) -> list[Move]:
     ]
 
 
+def organisations_visible_to(user) -> QuerySet[Organisation]:
+    """Coordinators: all. Others: their own and the active workshops and structures."""
+    scope = user_scope(user)
+    organisations = Organisation.objects.select_related("commune").order_by("name", "id")
+    if scope.sees_all:
+        return organisations
+    if scope.organisation is None:
+        return organisations.none()
+    return organisations.filter(
+        Q(pk=scope.organisation.pk)
+        | Q(kind__in=[OrgKind.WORKSHOP, OrgKind.STRUCTURE], is_active=True)
+    )
+
+
+def device_history(device: Device):
+    return device.history.select_related("history_user", "custodian").order_by(
+        "-history_date", "-history_id"
+    )
+
+
 def organisations_of_kind(kind: str) -> QuerySet[Organisation]:
     return Organisation.objects.filter(kind=kind, is_active=True).order_by("name")
 

@@ -35,6 +35,7 @@ from .selectors import devices_visible_to, scan_lookup, user_scope
 from .states import MOVES, Custody, OrgKind, Status, actor_may
 
 REGISTERING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
+CUSTODIAN_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE})
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,8 @@ def device_register(
         custodian = scope.organisation
     if custodian is None:
         errors["custodian"] = [_("Choose the organisation that has the device.")]
+    elif custodian.kind not in CUSTODIAN_KINDS or not custodian.is_active:
+        errors["custodian"] = [_("Custody goes to an active coordinator, workshop or structure.")]
     if errors:
         raise invalid(errors)
     for key, value in specs.items():

@@ -332,3 +332,11 @@ def test_membership_changes_are_tracked_with_their_author(coordinator, workshop_
 def test_categories_are_reference_data_loaded_by_migration(db):
     assert Category.objects.filter(code="smartphone", has_imei=True).exists()
     assert Category.objects.count() >= 9
+
+
+def test_custody_cannot_go_to_a_fund_or_a_donor(coordinator, fund_org, donor_org):
+    for organisation in (fund_org, donor_org):
+        with pytest.raises(DomainError) as excinfo:
+            make_device(actor=coordinator, custodian=organisation)
+        assert "custodian" in excinfo.value.params["fields"]
+    assert Device.objects.count() == 0
