@@ -73,9 +73,7 @@ def client_ip(request) -> str:
     if request is None:
         return ""
     proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = [
-        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    ]
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
     if proxies and len(forwarded) >= proxies:
         return forwarded[-proxies]

@@ -366,6 +366,8 @@ class ScanEvent(models.Model):
     client_time = models.DateTimeField(_("scanned at (device clock)"), null=True, blank=True)
     # The scanning client's own id for this scan: uploading a batch again replays, never repeats.
     client_id = models.CharField(max_length=64, blank=True)
+    # A batch-mode session (one move applied scan after scan); empty for single scans.
+    batch = models.CharField(_("batch"), max_length=36, blank=True, db_index=True)
     raw = models.CharField(_("text read"), max_length=300)
     device = models.ForeignKey(
         Device, on_delete=models.PROTECT, null=True, blank=True, related_name="scans"

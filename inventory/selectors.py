@@ -191,3 +191,16 @@ def recent_scans(user, *, limit: int = 20):
         .select_related("device", "device__category")
         .order_by("-scanned_at", "-id")[:limit]
     )
+
+
+def batch_scans(user, batch: str):
+    """The scans of one batch-mode session, oldest first, with a count per result."""
+    events = list(
+        ScanEvent.objects.filter(user=user, batch=batch)
+        .select_related("device", "device__category")
+        .order_by("scanned_at", "id")
+    )
+    summary: dict[str, int] = {}
+    for event in events:
+        summary[event.result] = summary.get(event.result, 0) + 1
+    return events, summary

@@ -395,7 +395,9 @@ def _scan_save(actor, **fields) -> ScanOutcome:
     return ScanOutcome(event, fields.get("device"))
 
 
-def device_scan(*, actor, raw: str, client_id: str = "", client_time=None) -> ScanOutcome:
+def device_scan(
+    *, actor, raw: str, client_id: str = "", client_time=None, batch: str = ""
+) -> ScanOutcome:
     """Resolve scanned text to a device this user may see, and record the scan."""
     replay = _scan_replay(actor, client_id)
     if replay is not None:
@@ -410,6 +412,7 @@ def device_scan(*, actor, raw: str, client_id: str = "", client_time=None) -> Sc
         detail=str(SCAN_MESSAGES.get(lookup.error_code, "")),
         client_id=client_id,
         client_time=client_time,
+        batch=batch,
     )
 
 
@@ -422,6 +425,7 @@ def scan_apply(
     note: str = "",
     client_id: str = "",
     client_time=None,
+    batch: str = "",
 ) -> ScanOutcome:
     """Scan a device and apply one move to it; refusals are recorded with their code.
 
@@ -432,7 +436,13 @@ def scan_apply(
     if replay is not None:
         return replay
     raw = (raw or "")[:300]
-    record = {"raw": raw, "action": action, "client_id": client_id, "client_time": client_time}
+    record = {
+        "raw": raw,
+        "action": action,
+        "client_id": client_id,
+        "client_time": client_time,
+        "batch": batch,
+    }
     lookup = scan_lookup(actor, raw)
     if lookup.device is None:
         return _scan_save(
