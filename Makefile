@@ -29,9 +29,9 @@ lint: $(VENV)/.installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 messages: $(VENV)/.installed
-	cd config && ../$(BIN)/python ../manage.py makemessages -l fr -l en --no-obsolete \
-	    --ignore '../.venv/*' --ignore '../var/*'
-	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
+	$(BIN)/python manage.py makemessages -l fr --no-obsolete \
+	    --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
+	$(BIN)/python manage.py compilemessages -l fr --ignore '.venv/*'
 
 clean:
 	rm -rf $(VENV) var
