@@ -69,7 +69,6 @@ def test_the_catalogue_holds_every_string_of_the_code(tmp_path):
             shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("locale"))
         else:
             shutil.copy(source, tmp_path / name)
-    (tmp_path / "locale").mkdir()
     subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "makemessages", "-l", "fr", "--no-location"],
         cwd=tmp_path,
@@ -82,7 +81,7 @@ def test_the_catalogue_holds_every_string_of_the_code(tmp_path):
             "REEMPLOI_DATA_DIR": str(tmp_path / "var"),
         },
     )
-    fresh = tmp_path / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+    [fresh] = tmp_path.glob("**/locale/fr/LC_MESSAGES/django.po")
     wanted = {e["msgid"] for e in po_entries(fresh.read_text(encoding="utf-8"))}
     have = {e["msgid"] for e in po_entries(PO.read_text(encoding="utf-8"))}
     assert sorted(wanted - have) == [], "run: make messages, then translate the new entries"
