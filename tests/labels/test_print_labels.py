@@ -3,11 +3,19 @@
 import pypdfium2 as pdfium
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from inventory.codes import check_symbol, group_label_code
 from tests.builders import make_device
 
 from .decoding import page_texts
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # The messages below are matched on their English source text.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.text import capfirst
 
 from inventory.codes import group_label_code
-from inventory.models import Role
+from inventory.models import Device, Role
 from inventory.services import device_transition
 from inventory.states import MOVES, Status
 from inventory.timeline import device_timeline
@@ -219,8 +220,11 @@ def test_timeline_says_who_did_what_and_why_newest_first(
     assert sent.organisation == "Coordination 92"
     assert sent.note == "Batch of 12 laptops"
     changes = {change.label: (change.old, change.new) for change in sent.changes}
-    assert changes["Status"] == (str(Status.REGISTERED.label), str(Status.SENT_TO_WORKSHOP.label))
-    assert changes["Custody"] == ("Coordination 92", "ECODAIR")
+    status, custody = (
+        capfirst(Device._meta.get_field(n).verbose_name) for n in ("status", "custodian")
+    )
+    assert changes[status] == (str(Status.REGISTERED.label), str(Status.SENT_TO_WORKSHOP.label))
+    assert changes[custody] == ("Coordination 92", "ECODAIR")
     assert registered.is_creation
     for text in ("Batch of 12 laptops", "coord", "ECODAIR", str(MOVES["send_to_workshop"].label)):
         assert escape(text) in response.text
