@@ -115,7 +115,9 @@ def _duplicate_errors(*, manufacturer: str, serial: str, imei1: str, imei2: str)
         serial
         and Device.objects.filter(manufacturer__iexact=manufacturer, serial_number=serial).exists()
     ):
-        errors["serial_number"] = [_("A device of this manufacturer has this serial number.")]
+        errors["serial_number"] = [
+            _("A device of this manufacturer already has this serial number.")
+        ]
     for field, value in (("imei1", imei1), ("imei2", imei2)):
         if value and Device.objects.filter(Q(imei1=value) | Q(imei2=value)).exists():
             errors[field] = [_("A device with this IMEI is already registered.")]
@@ -127,13 +129,7 @@ def _label_code_bind(raw: str) -> LabelCode:
     try:
         code = normalize_label_code(raw)
     except InvalidCode as exc:
-        raise invalid(
-            {
-                "label_code": [
-                    _("This label code is not valid (%(reason)s).") % {"reason": exc.reason}
-                ]
-            }
-        ) from exc
+        raise invalid({"label_code": [SCAN_MESSAGES[f"code_{exc.reason}"]]}) from exc
     label = LabelCode.objects.select_for_update().filter(code=code).first()
     if label is None:
         raise invalid({"label_code": [_("This label code was never issued.")]})
