@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Category, Organisation, StorageType
 from .selectors import organisations_of_kind
+from .services import DEVICE_SPEC_FIELDS
 from .states import MOVES, OrgKind, Status
 
 LOGIN_WINDOW_SECONDS = 15 * 60
@@ -219,18 +220,6 @@ class DeviceRegistrationForm(forms.Form):
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    SPEC_FIELDS = (
-        "model_name",
-        "asset_tag",
-        "cpu",
-        "ram_gb",
-        "storage_gb",
-        "storage_type",
-        "screen_inches",
-        "operating_system",
-        "notes",
-    )
-
     def __init__(self, *args, choose_custody: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if not choose_custody:
@@ -248,7 +237,7 @@ class DeviceRegistrationForm(forms.Form):
             "donor": data["donor"],
             "custodian": data.get("custodian"),
             "label_code": data["label_code"],
-            **{name: data[name] for name in self.SPEC_FIELDS},
+            **{name: data[name] for name in DEVICE_SPEC_FIELDS},
         }
 
     def add_domain_error(self, error) -> None:
