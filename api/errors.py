@@ -39,6 +39,28 @@ _CODES: list[tuple[type[Exception], str]] = [
 ]
 
 
+class InvalidLabelCodes(Exception):
+    """Codes in a list that cannot be label codes, by their position in the list."""
+
+    def __init__(self, field: str, errors: dict[int, InvalidCode]):
+        super().__init__(field)
+        self.field = field
+        self.errors = errors
+
+
+class ItemsNotFound(exceptions.NotFound):
+    """A 404 that names positions in the request's own list: no device in the user's scope
+    answers to them. An unknown code and another organisation's device read the same."""
+
+    def __init__(self, detail, fields: dict):
+        super().__init__(detail)
+        self.fields = fields
+
+
+def _code_message(exc: InvalidCode):
+    return SCAN_MESSAGES.get(f"code_{exc.reason}", _("This label code is not valid."))
+
+
 def error_body(code: str, detail, fields=None) -> dict:
     body = {"code": code, "detail": str(detail)}
     if fields:
@@ -68,9 +90,13 @@ def exception_handler(exc, context):
         fields = exc.params.get("fields")
         return Response(error_body(exc.code, exc.message, fields), status=exc.status)
     if isinstance(exc, InvalidCode):
-        message = SCAN_MESSAGES.get(f"code_{exc.reason}", _("This label code is not valid."))
-        body = error_body("invalid_label_code", message) | {"reason": exc.reason}
+        body = error_body("invalid_label_code", _code_message(exc)) | {"reason": exc.reason}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, InvalidLabelCodes):
+        first = exc.errors[min(exc.errors)]
+        fields = {exc.field: {str(i): [_code_message(e)] for i, e in sorted(exc.errors.items())}}
+        body = error_body("invalid_label_code", _code_message(first), fields)
+        return Response(body | {"reason": first.reason}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, RequestDataTooBig):
         message = _("The request body is too large.")
         return Response(
@@ -92,7 +118,10 @@ def exception_handler(exc, context):
         response.data = error_body(code, INVALID_DETAIL, _validation_fields(exc.detail))
     elif code == "not_found":
         # Not Django's "No Device matches the given query.": say nothing about the model.
-        response.data = error_body(code, exceptions.NotFound.default_detail)
+        if isinstance(exc, ItemsNotFound):
+            response.data = error_body(code, exc.detail, exc.fields)
+        else:
+            response.data = error_body(code, exceptions.NotFound.default_detail)
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
         response.data = error_body(code, detail or exc)

@@ -2,16 +2,25 @@
 objects named by id or code; the rules live in inventory.services. No serializer saves.
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.codes import group_label_code
-from inventory.models import Category, Device, Organisation, StorageType
+from inventory.models import Category, Device, Organisation, ScanResult, StorageType
 from inventory.selectors import moves_for
 from inventory.states import MOVES, OrgKind, Status
+from labels.formats import format_names, get_format
 
 # The moves by action name, labelled: one enum in the schema for requests and replies.
 ACTIONS = [(move.action, move.label) for move in MOVES.values()]
+
+# Upper bounds that keep one request to a few seconds of work (rendering is ~7 ms a label).
+MAX_BATCH_SCANS = 500
+MAX_LABELS = 500
+MAX_PREPRINT_SHEETS = 20
+MAX_PREPRINT_COUNT = 500
+OUTPUTS = [("pdf", "PDF"), ("zpl", "ZPL (Zebra formats)")]
 
 
 # Errors
@@ -34,6 +43,14 @@ class InvalidLabelCodeSerializer(ErrorSerializer):
     reason = serializers.ChoiceField(
         choices=["length", "alphabet", "check"],
         help_text="Why the code cannot be a label code.",
+    )
+
+
+class LabelErrorSerializer(ValidationErrorSerializer):
+    reason = serializers.ChoiceField(
+        choices=["length", "alphabet", "check"],
+        required=False,
+        help_text="With invalid_label_code: why the first bad code cannot be a label code.",
     )
 
 
@@ -223,3 +240,193 @@ class OrganisationSerializer(serializers.ModelSerializer):
         model = Organisation
         fields = ["id", "name", "kind", "commune", "territory"]
         read_only_fields = fields
+
+
+# Scanning
+
+
+class ScanSerializer(serializers.Serializer):
+    raw = serializers.CharField(
+        max_length=1000,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The text as scanned or typed: a label URL or a bare code, any case.",
+    )
+    client_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="Your own id for this scan, unique for your user: sent again, the first "
+        "record is replayed instead of a second scan being recorded.",
+    )
+    scanned_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the scan happened, by your clock."
+    )
+
+
+class ScanReplySerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=ScanResult.choices)
+    code = serializers.CharField(
+        allow_null=True,
+        help_text="Why the text gave no device (e.g. code_check, code_unknown); null if found.",
+    )
+    detail = serializers.CharField(help_text="Translated message for people.")
+    replayed = serializers.BooleanField(help_text="True when client_id was seen before.")
+    device = DeviceSerializer(
+        allow_null=True,
+        help_text="The device as you may see it now, with the moves you may make; null when "
+        "the text gave no device in your scope.",
+    )
+
+
+class BatchScanItemSerializer(serializers.Serializer):
+    client_id = serializers.CharField(
+        max_length=64,
+        help_text="Your own id for this scan, unique for your user across every upload.",
+    )
+    raw = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False)
+    scanned_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class BatchScanSerializer(serializers.Serializer):
+    batch = serializers.CharField(
+        max_length=36,
+        required=False,
+        allow_blank=True,
+        help_text="Your id for this batch-mode session; one is generated when absent. "
+        "Send the same one when uploading again.",
+    )
+    action = serializers.ChoiceField(choices=ACTIONS)
+    target = OrganisationField(
+        queryset=Organisation.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Id of the organisation that receives the devices, for moves that need one.",
+    )
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    scans = BatchScanItemSerializer(many=True, allow_empty=False, max_length=MAX_BATCH_SCANS)
+
+    def validate_scans(self, scans: list[dict]) -> list[dict]:
+        seen: set[str] = set()
+        errors: list[dict] = []
+        for scan in scans:
+            duplicate = scan["client_id"] in seen
+            seen.add(scan["client_id"])
+            errors.append({"client_id": [_("Used twice in this upload.")]} if duplicate else {})
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return scans
+
+
+class BatchScanResultSerializer(serializers.Serializer):
+    client_id = serializers.CharField()
+    result = serializers.ChoiceField(
+        choices=ScanResult.choices,
+        help_text="applied, already_done, refused, invalid, unknown or unassigned; a replayed "
+        "client id first used by a single scan reports that scan's result (found).",
+    )
+    code = serializers.CharField(allow_null=True, help_text="Why it was refused; null if not.")
+    detail = serializers.CharField()
+    device_id = serializers.IntegerField(allow_null=True)
+    replayed = serializers.BooleanField(
+        help_text="True when this client id was recorded before: its first result is reported "
+        "and nothing is applied again."
+    )
+
+
+class BatchSummarySerializer(serializers.Serializer):
+    applied = serializers.IntegerField()
+    already_done = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+    unknown = serializers.IntegerField()
+    unassigned = serializers.IntegerField()
+    found = serializers.IntegerField()
+
+
+class BatchScanReplySerializer(serializers.Serializer):
+    batch = serializers.CharField()
+    results = BatchScanResultSerializer(many=True)
+    summary = BatchSummarySerializer(help_text="How many items of this upload had each result.")
+
+
+# Labels
+
+
+class LabelFormatField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Label stock, as in the format list.")
+        super().__init__(choices=format_names(), **kwargs)
+
+
+class LabelQuerySerializer(serializers.Serializer):
+    format = LabelFormatField()
+    start = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        default=1,
+        help_text="Sheets: first free position on the first sheet, 1 = top left, counted "
+        "across then down (to use up a half-used sheet).",
+    )
+    output = serializers.ChoiceField(
+        choices=OUTPUTS,
+        required=False,
+        default="pdf",
+        help_text="zpl: ZPL text for Zebra formats (the printer draws the QR).",
+    )
+
+    def validate(self, data: dict) -> dict:
+        fmt = get_format(data["format"])
+        errors = {}
+        if data["start"] > fmt.per_page:
+            errors["start"] = [
+                _("Between 1 and %(count)d for this format.") % {"count": fmt.per_page}
+            ]
+        if data["output"] == "zpl" and not fmt.supports_zpl:
+            errors["output"] = [_("Only Zebra formats can be downloaded as ZPL.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        data["fmt"] = get_format(data.pop("format"))
+        return data
+
+
+class LabelsSerializer(LabelQuerySerializer):
+    codes = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        allow_empty=False,
+        max_length=MAX_LABELS,
+        help_text="Label codes of devices in your scope, any case, with or without separators; "
+        "the labels come out in this order (a code given twice prints twice).",
+    )
+
+
+class PreprintSerializer(serializers.Serializer):
+    format = LabelFormatField()
+    sheets = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PREPRINT_SHEETS,
+        required=False,
+        help_text="Whole sheets (or roll labels) of fresh codes; give this or count.",
+    )
+    count = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PREPRINT_COUNT,
+        required=False,
+        help_text="Number of fresh codes; give this or sheets.",
+    )
+    start = serializers.IntegerField(
+        min_value=1, required=False, default=1, help_text="First free position on the first sheet."
+    )
+
+    def validate(self, data: dict) -> dict:
+        fmt = get_format(data["format"])
+        if ("sheets" in data) == ("count" in data):
+            raise serializers.ValidationError(
+                {"sheets": [_("Give either sheets or count.")]}, code="invalid"
+            )
+        if data["start"] > fmt.per_page:
+            raise serializers.ValidationError(
+                {"start": [_("Between 1 and %(count)d for this format.") % {"count": fmt.per_page}]}
+            )
+        count = data.get("count") or data["sheets"] * fmt.per_page - (data["start"] - 1)
+        return {"fmt": fmt, "count": count, "start": data["start"]}

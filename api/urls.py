@@ -12,6 +12,8 @@ app_name = "api"
 router = SimpleRouter()
 router.register("devices", views.DeviceViewSet, basename="device")
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
+router.register("scan", views.ScanViewSet, basename="scan")
+router.register("labels", views.LabelViewSet, basename="label")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

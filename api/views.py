@@ -4,7 +4,11 @@ Every device read goes through inventory.selectors, so another organisation's de
 404 exactly like a device that does not exist.
 """
 
-from django.http import Http404
+import uuid
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -16,22 +20,38 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from inventory import selectors, services
+from inventory.codes import InvalidCode, group_label_code, normalize_label_code
+from inventory.models import ScanResult
+from labels.formats import LabelFormat
+from labels.render import LabelItem, LayoutError, item_from_device, render_pdf
+from labels.zpl import render_zpl
 
+from .errors import InvalidLabelCodes, ItemsNotFound
 from .filters import DeviceFilter, OrganisationFilter
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import idempotent
 from .parsers import JSONParser
+from .renderers import LABEL_RENDERERS, PDF, ZPL, BinaryRepliesMixin, LabelNegotiation
 from .serializers import (
+    BatchScanReplySerializer,
+    BatchScanSerializer,
     DeviceCreateSerializer,
     DeviceSerializer,
     ErrorSerializer,
     HistoryEntrySerializer,
     InvalidLabelCodeSerializer,
+    LabelErrorSerializer,
+    LabelQuerySerializer,
+    LabelsSerializer,
     OrganisationSerializer,
+    PreprintSerializer,
+    ScanReplySerializer,
+    ScanSerializer,
     TransitionResultSerializer,
     TransitionSerializer,
     ValidationErrorSerializer,
@@ -51,10 +71,14 @@ _ERROR_DESCRIPTIONS = {
 DEVICE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
-def errors(*statuses: int) -> dict:
-    """The documented error replies of an operation, all in the {"code", "detail"} shape."""
+def errors(*statuses: int, media_type: str | None = None) -> dict:
+    """The documented error replies of an operation, all in the {"code", "detail"} shape.
+
+    media_type: set it ("application/json") on operations that answer a file, whose errors
+    are still JSON.
+    """
     return {
-        code: OpenApiResponse(
+        (code, media_type) if media_type else code: OpenApiResponse(
             ValidationErrorSerializer if code == 400 else ErrorSerializer,
             description=_ERROR_DESCRIPTIONS[code],
         )
@@ -62,11 +86,49 @@ def errors(*statuses: int) -> dict:
     }
 
 
+JSON = "application/json"
+
+
 class ApiMixin:
     # Token first, so that a request without credentials gets 401 with WWW-Authenticate
     # (DRF answers 403 when the first authenticator offers no challenge, as sessions don't).
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     parser_classes = [JSONParser]
+
+
+# Labels
+
+LABEL_REPLIES = {
+    (200, PDF): OpenApiResponse(OpenApiTypes.BINARY, description="The labels as a PDF."),
+    (200, ZPL): OpenApiResponse(
+        OpenApiTypes.STR, description="ZPL II text, with `output=zpl` on a Zebra format."
+    ),
+}
+# The label format goes in the body here; `?format=` chooses nothing (see api.renderers).
+NO_FORMAT_OVERRIDE = OpenApiParameter("format", exclude=True)
+LABEL_DOWNLOAD = {
+    "renderer_classes": LABEL_RENDERERS,
+    "content_negotiation_class": LabelNegotiation,
+}
+
+
+def label_document(
+    items: list[LabelItem], *, fmt: LabelFormat, start: int = 1, output: str = "pdf", name: str
+) -> HttpResponse:
+    """The labels as a PDF (or ZPL text), `start` being the 1-based first free position."""
+    options = {"site_url": settings.SITE_URL, "network_name": settings.NETWORK_NAME}
+    try:
+        if output == "zpl":
+            document = render_zpl(items, fmt, **options)
+            response = HttpResponse(document, content_type=f"{ZPL}; charset=utf-8")
+            response["Content-Disposition"] = f'inline; filename="{name}.zpl"'
+            return response
+        document = render_pdf(items, fmt, start_position=start - 1, **options)
+    except LayoutError as exc:
+        raise ValidationError({"format": [str(exc)]}) from exc
+    response = HttpResponse(document, content_type=PDF)
+    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    return response
 
 
 @extend_schema_view(
@@ -89,7 +151,7 @@ class ApiMixin:
         responses={200: DeviceSerializer, **errors(404)},
     ),
 )
-class DeviceViewSet(ApiMixin, viewsets.GenericViewSet):
+class DeviceViewSet(ApiMixin, BinaryRepliesMixin, viewsets.GenericViewSet):
     serializer_class = DeviceSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = DeviceFilter
@@ -182,6 +244,22 @@ class DeviceViewSet(ApiMixin, viewsets.GenericViewSet):
         return Response(TransitionResultSerializer(body, context=context).data)
 
     @extend_schema(
+        summary="The device's label",
+        description="One label as a PDF on the chosen stock (`start` places it on a "
+        "half-used sheet), or as ZPL text for a Zebra printer with `output=zpl`. Errors "
+        "are JSON whatever the Accept header.",
+        parameters=[DEVICE_ID, LabelQuerySerializer],
+        responses={**LABEL_REPLIES, **errors(400, 404, media_type=JSON)},
+    )
+    @action(detail=True, methods=["get"], **LABEL_DOWNLOAD)
+    def label(self, request, pk: str):
+        query = LabelQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        device = self.get_object()
+        name = f"label-{group_label_code(device.label_code_id)}"
+        return label_document([item_from_device(device)], **query.validated_data, name=name)
+
+    @extend_schema(
         summary="The device's history, newest first",
         parameters=[DEVICE_ID],
         responses={200: HistoryEntrySerializer(many=True), **errors(404)},
@@ -210,3 +288,198 @@ class OrganisationViewSet(ApiMixin, mixins.ListModelMixin, viewsets.GenericViewS
 
     def get_queryset(self):
         return selectors.organisations_visible_to(self.request.user)
+
+
+# Scanning
+
+
+def _scan_detail(outcome) -> str:
+    return outcome.message or str(ScanResult(outcome.result).label)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Scan a label",
+        description="Resolves scanned or typed text (a label URL of this site or a bare code, "
+        "any case, with or without separators) to a device in your scope, and records the "
+        "scan. Text that gives no device is a result, not an HTTP error: it answers 200 with "
+        "`result` invalid (not one of our codes: `code` says why, e.g. code_check for a "
+        "misread check character), unknown (no device of yours has this code; another "
+        "organisation's device reads the same) or unassigned (a pre-printed label not yet on "
+        "a device). Send a `client_id` to make retries safe: the same id replays the first "
+        "record (`replayed: true`) instead of recording a second scan.",
+        request=ScanSerializer,
+        responses={200: ScanReplySerializer, **errors(400, 413)},
+    ),
+    batch=extend_schema(
+        summary="Upload a batch of scans with one move",
+        description="Applies `action` to the device of each scan, in order, and reports each "
+        "item's result: applied, already_done, refused (with the lifecycle's `code`, e.g. "
+        "transition_not_allowed), invalid, unknown or unassigned. Every scan is recorded. "
+        "Each `client_id` is yours for good: an item whose id was recorded before is not "
+        "applied again but reports its first result with `replayed: true`, so uploading the "
+        "same batch again (after a timeout, twice at once) applies nothing twice. Each item "
+        "is applied in its own transaction: an upload cut off half-way keeps what it applied, "
+        "and uploading it again completes it. A body that is not valid (a missing or repeated "
+        "`client_id`, more than 500 scans, an unknown action, no such target) answers 400 and "
+        "records nothing.",
+        request=BatchScanSerializer,
+        responses={200: BatchScanReplySerializer, **errors(400, 413)},
+    ),
+)
+class ScanViewSet(ApiMixin, viewsets.ViewSet):
+    def create(self, request):
+        data = ScanSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        scan = data.validated_data
+        outcome = services.device_scan(
+            actor=request.user,
+            raw=scan["raw"],
+            client_id=scan.get("client_id", ""),
+            client_time=scan.get("scanned_at"),
+        )
+        device = outcome.device
+        if outcome.replayed and device is not None:
+            # A replayed record names the device scanned then: show it only as it is now, and
+            # only if it is still in the user's scope.
+            device = (
+                selectors.devices_visible_to(request.user)
+                .select_related("category", "custodian", "donor")
+                .filter(pk=device.pk)
+                .first()
+            )
+        body = {
+            "result": outcome.result,
+            "code": outcome.error_code or None,
+            "detail": _scan_detail(outcome),
+            "replayed": outcome.replayed,
+            "device": device,
+        }
+        return Response(ScanReplySerializer(body, context={"request": request}).data)
+
+    @action(detail=False, methods=["post"])
+    def batch(self, request):
+        data = BatchScanSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data
+        batch = upload.get("batch") or str(uuid.uuid4())
+        results = []
+        for scan in upload["scans"]:
+            outcome = services.scan_apply(
+                actor=request.user,
+                raw=scan["raw"],
+                action=upload["action"],
+                target=upload.get("target"),
+                note=upload.get("note", ""),
+                client_id=scan["client_id"],
+                client_time=scan.get("scanned_at"),
+                batch=batch,
+            )
+            results.append(
+                {
+                    "client_id": scan["client_id"],
+                    "result": outcome.result,
+                    "code": outcome.error_code or None,
+                    "detail": _scan_detail(outcome),
+                    "device_id": outcome.event.device_id,
+                    "replayed": outcome.replayed,
+                }
+            )
+        summary = dict.fromkeys(ScanResult.values, 0)
+        for result in results:
+            summary[result["result"]] += 1
+        body = {"batch": batch, "results": results, "summary": summary}
+        return Response(BatchScanReplySerializer(body).data)
+
+
+# Label printing
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Labels of devices, by code",
+        description="The labels of devices in your scope as one PDF (or ZPL text for a Zebra "
+        "format with `output=zpl`), in the order of `codes`. A code that cannot be a label "
+        "code answers 400 `invalid_label_code`, naming its position in `fields.codes`. A "
+        "valid code of no device in your scope answers 404 `not_found`, naming its position "
+        "the same way: a code nobody uses, a label not yet on a device and another "
+        "organisation's device all read alike, so the reply tells nothing beyond your own "
+        "request. Errors are JSON whatever the Accept header.",
+        request=LabelsSerializer,
+        parameters=[NO_FORMAT_OVERRIDE],
+        responses={
+            **LABEL_REPLIES,
+            **errors(413, media_type=JSON),
+            (400, JSON): OpenApiResponse(
+                LabelErrorSerializer,
+                description="Input not valid (`invalid`), or a code that cannot be a label "
+                "code (`invalid_label_code` with `reason` and the positions in `fields`).",
+            ),
+            (404, JSON): OpenApiResponse(
+                ValidationErrorSerializer,
+                description="No device in your scope for the codes at the positions in "
+                "`fields.codes`.",
+            ),
+        },
+    ),
+    preprint=extend_schema(
+        summary="Print sheets of fresh label codes",
+        description="Issues new codes that belong to no device yet and answers their labels "
+        "as a PDF: whole `sheets` (1 to 20, filled from `start`) or `count` labels (1 to "
+        "500). Registering a device with one of them binds it for good. Coordinators and "
+        "workshop staff only. A retry issues other codes: unprinted codes are harmless, "
+        "never reused. Errors are JSON whatever the Accept header.",
+        request=PreprintSerializer,
+        parameters=[NO_FORMAT_OVERRIDE],
+        responses={
+            (200, PDF): LABEL_REPLIES[(200, PDF)],
+            **errors(400, 403, 413, media_type=JSON),
+        },
+    ),
+)
+class LabelViewSet(ApiMixin, BinaryRepliesMixin, viewsets.ViewSet):
+    renderer_classes = LABEL_RENDERERS
+    content_negotiation_class = LabelNegotiation
+
+    def create(self, request):
+        data = LabelsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        options = data.validated_data
+        codes = _label_codes(options.pop("codes"))
+        devices = {
+            device.label_code_id: device
+            for device in selectors.devices_visible_to(request.user)
+            .select_related("category")
+            .filter(label_code_id__in=set(codes))
+        }
+        missing = {str(i): [_NOT_IN_SCOPE] for i, code in enumerate(codes) if code not in devices}
+        if missing:
+            raise ItemsNotFound(_NO_DEVICES, {"codes": missing})
+        items = [item_from_device(devices[code]) for code in codes]
+        return label_document(items, **options, name=f"labels-{options['fmt'].name}")
+
+    @action(detail=False, methods=["post"])
+    def preprint(self, request):
+        data = PreprintSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        options = data.validated_data
+        codes = services.label_codes_preprint(actor=request.user, count=options["count"])
+        items = [LabelItem(code=label.code) for label in codes]
+        name = f"preprinted-{codes[0].preprint_run}-{options['fmt'].name}"
+        return label_document(items, fmt=options["fmt"], start=options["start"], name=name)
+
+
+_NOT_IN_SCOPE = _("No device in your scope has this code.")
+_NO_DEVICES = _("Some codes are of no device in your scope.")
+
+
+def _label_codes(raw_codes: list[str]) -> list[str]:
+    codes, invalid = [], {}
+    for index, raw in enumerate(raw_codes):
+        try:
+            codes.append(normalize_label_code(raw))
+        except InvalidCode as exc:
+            invalid[index] = exc
+    if invalid:
+        raise InvalidLabelCodes("codes", invalid)
+    return codes
