@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Device, Organisation
 from inventory.selectors import device_search_filter
@@ -14,7 +15,24 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField  # an id: "1.5" is refused, not rounded
 
 
-class DeviceFilter(django_filters.FilterSet):
+class TypedFilterSet(django_filters.FilterSet):
+    """A filter whose schema type is a number or an enum, given empty, is refused (400) rather
+    than ignored: `?status=` is no status, as the schema says."""
+
+    non_empty: tuple[str, ...] = ()
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.non_empty:
+            if name in self.data and not str(self.data.get(name, "")).strip():
+                self.form.add_error(name, _("Give a value or leave the parameter out."))
+                valid = False
+        return valid
+
+
+class DeviceFilter(TypedFilterSet):
+    non_empty = ("status", "custodian")
+
     status = django_filters.ChoiceFilter(choices=Status.choices)
     category = django_filters.CharFilter(
         field_name="category_id", max_length=30, help_text="Category code, e.g. laptop."
@@ -39,7 +57,9 @@ class DeviceFilter(django_filters.FilterSet):
         return queryset.filter(device_search_filter(value)) if value.strip() else queryset
 
 
-class OrganisationFilter(django_filters.FilterSet):
+class OrganisationFilter(TypedFilterSet):
+    non_empty = ("kind",)
+
     kind = django_filters.ChoiceFilter(choices=OrgKind.choices)
 
     class Meta:

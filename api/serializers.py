@@ -57,6 +57,24 @@ class LabelErrorSerializer(ValidationErrorSerializer):
 # Input fields
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string: numbers and booleans are refused, not turned into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: "5", 5.0 and true are refused, as the schema says."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class OrganisationField(serializers.PrimaryKeyRelatedField):
     """An organisation id; floats and booleans are refused rather than truncated to an id."""
 
@@ -89,9 +107,9 @@ class AllowedMoveSerializer(serializers.Serializer):
 
 
 class SpecsSerializer(serializers.Serializer):
-    cpu = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    ram_gb = serializers.IntegerField(min_value=0, max_value=32767, required=False, allow_null=True)
-    storage_gb = serializers.IntegerField(
+    cpu = StrictCharField(max_length=120, required=False, allow_blank=True)
+    ram_gb = StrictIntegerField(min_value=0, max_value=32767, required=False, allow_null=True)
+    storage_gb = StrictIntegerField(
         min_value=0, max_value=2147483647, required=False, allow_null=True
     )
     storage_type = serializers.ChoiceField(
@@ -100,7 +118,7 @@ class SpecsSerializer(serializers.Serializer):
     screen_inches = serializers.DecimalField(
         max_digits=4, decimal_places=1, min_value=0, required=False, allow_null=True
     )
-    operating_system = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    operating_system = StrictCharField(max_length=120, required=False, allow_blank=True)
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -154,16 +172,16 @@ class DeviceCreateSerializer(serializers.Serializer):
     category = serializers.SlugRelatedField(
         slug_field="code", queryset=Category.objects.all(), help_text="Category code, e.g. laptop."
     )
-    manufacturer = serializers.CharField(max_length=80)
-    model_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    serial_number = serializers.CharField(max_length=80, required=False, allow_blank=True)
-    imei1 = serializers.CharField(
+    manufacturer = StrictCharField(max_length=80)
+    model_name = StrictCharField(max_length=120, required=False, allow_blank=True)
+    serial_number = StrictCharField(max_length=80, required=False, allow_blank=True)
+    imei1 = StrictCharField(
         max_length=30, required=False, allow_blank=True, help_text="15 digits, Luhn-checked."
     )
-    imei2 = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    asset_tag = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    imei2 = StrictCharField(max_length=30, required=False, allow_blank=True)
+    asset_tag = StrictCharField(max_length=80, required=False, allow_blank=True)
     specs = SpecsSerializer(source="*", required=False)
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    notes = StrictCharField(max_length=5000, required=False, allow_blank=True)
     donor = OrganisationField(
         queryset=Organisation.objects.all(),
         required=False,
@@ -177,7 +195,7 @@ class DeviceCreateSerializer(serializers.Serializer):
         help_text="Id of the organisation that has the device; defaults to yours "
         "(workshop staff always register into their own custody).",
     )
-    label_code = serializers.CharField(
+    label_code = StrictCharField(
         max_length=40,
         required=False,
         allow_blank=True,
@@ -196,7 +214,7 @@ class TransitionSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Id of the organisation that receives the device, for moves that need one.",
     )
-    note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True)
 
 
 class TransitionResultSerializer(serializers.Serializer):
@@ -246,13 +264,13 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 
 class ScanSerializer(serializers.Serializer):
-    raw = serializers.CharField(
+    raw = StrictCharField(
         max_length=1000,
         allow_blank=True,
         trim_whitespace=False,
         help_text="The text as scanned or typed: a label URL or a bare code, any case.",
     )
-    client_id = serializers.CharField(
+    client_id = StrictCharField(
         max_length=64,
         required=False,
         allow_blank=True,
@@ -280,16 +298,16 @@ class ScanReplySerializer(serializers.Serializer):
 
 
 class BatchScanItemSerializer(serializers.Serializer):
-    client_id = serializers.CharField(
+    client_id = StrictCharField(
         max_length=64,
         help_text="Your own id for this scan, unique for your user across every upload.",
     )
-    raw = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False)
+    raw = StrictCharField(max_length=1000, allow_blank=True, trim_whitespace=False)
     scanned_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
 class BatchScanSerializer(serializers.Serializer):
-    batch = serializers.CharField(
+    batch = StrictCharField(
         max_length=36,
         required=False,
         allow_blank=True,
@@ -303,7 +321,7 @@ class BatchScanSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Id of the organisation that receives the devices, for moves that need one.",
     )
-    note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True)
     scans = BatchScanItemSerializer(many=True, allow_empty=False, max_length=MAX_BATCH_SCANS)
 
     def validate_scans(self, scans: list[dict]) -> list[dict]:
@@ -359,15 +377,15 @@ class LabelFormatField(serializers.ChoiceField):
         super().__init__(choices=format_names(), **kwargs)
 
 
+START_HELP = (
+    "Sheets: first free position on the first sheet, 1 = top left, counted across then down "
+    "(to use up a half-used sheet)."
+)
+
+
 class LabelQuerySerializer(serializers.Serializer):
     format = LabelFormatField()
-    start = serializers.IntegerField(
-        min_value=1,
-        required=False,
-        default=1,
-        help_text="Sheets: first free position on the first sheet, 1 = top left, counted "
-        "across then down (to use up a half-used sheet).",
-    )
+    start = serializers.IntegerField(min_value=1, required=False, default=1, help_text=START_HELP)
     output = serializers.ChoiceField(
         choices=OUTPUTS,
         required=False,
@@ -391,8 +409,9 @@ class LabelQuerySerializer(serializers.Serializer):
 
 
 class LabelsSerializer(LabelQuerySerializer):
+    start = StrictIntegerField(min_value=1, required=False, default=1, help_text=START_HELP)
     codes = serializers.ListField(
-        child=serializers.CharField(max_length=40),
+        child=StrictCharField(max_length=40),
         allow_empty=False,
         max_length=MAX_LABELS,
         help_text="Label codes of devices in your scope, any case, with or without separators; "
@@ -402,21 +421,19 @@ class LabelsSerializer(LabelQuerySerializer):
 
 class PreprintSerializer(serializers.Serializer):
     format = LabelFormatField()
-    sheets = serializers.IntegerField(
+    sheets = StrictIntegerField(
         min_value=1,
         max_value=MAX_PREPRINT_SHEETS,
         required=False,
         help_text="Whole sheets (or roll labels) of fresh codes; give this or count.",
     )
-    count = serializers.IntegerField(
+    count = StrictIntegerField(
         min_value=1,
         max_value=MAX_PREPRINT_COUNT,
         required=False,
         help_text="Number of fresh codes; give this or sheets.",
     )
-    start = serializers.IntegerField(
-        min_value=1, required=False, default=1, help_text="First free position on the first sheet."
-    )
+    start = StrictIntegerField(min_value=1, required=False, default=1, help_text=START_HELP)
 
     def validate(self, data: dict) -> dict:
         fmt = get_format(data["format"])

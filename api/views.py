@@ -61,7 +61,7 @@ _ERROR_DESCRIPTIONS = {
     400: "Input not valid: code `invalid` with `fields`, or `parse_error` for malformed JSON.",
     401: "No valid session or token: code `not_authenticated`.",
     403: "Your role does not allow this: code `action_forbidden` or `permission_denied`.",
-    404: "No such object in your scope: code `not_found`.",
+    404: "No such object in your scope, or a page beyond the last: code `not_found`.",
     409: "Refused by the lifecycle or the data: e.g. `transition_not_allowed`, `duplicate`.",
     413: "The body exceeds the upload limit: `request_too_large`.",
     422: "The Idempotency-Key was already used with another body: `idempotency_key_reused`.",
@@ -143,7 +143,7 @@ def label_document(
                 description="Id of the organisation that has custody.",
             )
         ],
-        responses={200: DeviceSerializer(many=True), **errors(400)},
+        responses={200: DeviceSerializer(many=True), **errors(400, 404)},
     ),
     retrieve=extend_schema(
         summary="One device",
@@ -278,7 +278,7 @@ class DeviceViewSet(ApiMixin, BinaryRepliesMixin, viewsets.GenericViewSet):
         description="Coordinators see every organisation. Everyone else sees their own "
         "organisation and the active workshops and structures (the possible targets of a "
         "move). Contacts are never exposed.",
-        responses={200: OrganisationSerializer(many=True), **errors(400)},
+        responses={200: OrganisationSerializer(many=True), **errors(400, 404)},
     )
 )
 class OrganisationViewSet(ApiMixin, mixins.ListModelMixin, viewsets.GenericViewSet):

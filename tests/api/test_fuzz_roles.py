@@ -1,0 +1,135 @@
+"""R10: every operation of the OpenAPI schema, called by a fund reader and by a workshop that
+does not hold the device: no 5xx, never another organisation's device, denied writes change
+nothing.
+
+The operations come from GET /api/schema/, so a new endpoint fails this test until it has a
+row in OPERATIONS with the statuses each persona should get.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from inventory.codes import group_label_code
+from inventory.models import Device, LabelCode
+
+from ..builders import reload
+
+
+@dataclass(frozen=True)
+class Call:
+    params: dict | None = None
+    body: dict | None = None
+    workshop: int = 404  # status for a workshop user who does not hold the device
+    fund: int = 404  # status for a fund reader
+
+
+def operations(device: Device, persona: str) -> dict[tuple[str, str], Call]:
+    code = device.label_code_id
+    return {
+        ("get", "/api/devices/"): Call(workshop=200, fund=200),
+        ("post", "/api/devices/"): Call(
+            body={"category": "laptop", "manufacturer": "HP", "custodian": device.custodian_id},
+            workshop=201,  # registered into the workshop's own custody, whatever it asked
+            fund=403,
+        ),
+        ("get", "/api/devices/{id}/"): Call(),
+        ("get", "/api/devices/{id}/history/"): Call(),
+        ("post", "/api/devices/{id}/transition/"): Call(body={"action": "start_reconditioning"}),
+        ("get", "/api/devices/{id}/label/"): Call(params={"format": "avery-l7160"}),
+        ("get", "/api/devices/by-code/{code}/"): Call(),
+        ("get", "/api/organisations/"): Call(workshop=200, fund=200),
+        ("post", "/api/scan/"): Call(body={"raw": code}, workshop=200, fund=200),
+        ("post", "/api/scan/batch/"): Call(
+            body={
+                "action": "start_reconditioning",
+                "scans": [{"client_id": f"{persona}-1", "raw": code}],
+            },
+            workshop=200,
+            fund=200,
+        ),
+        ("post", "/api/labels/"): Call(body={"codes": [code], "format": "avery-l7160"}),
+        ("post", "/api/labels/preprint/"): Call(
+            body={"format": "avery-l7160", "count": 1}, workshop=200, fund=403
+        ),
+    }
+
+
+def schema_operations(client) -> set[tuple[str, str]]:
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return {
+        (method, path)
+        for path, item in response.json()["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+
+def device_state(device: Device) -> tuple:
+    device = reload(device)
+    return (device.status, device.custodian_id, device.updated_at, device.history.count())
+
+
+def never_shows(response, device: Device) -> None:
+    content = response.content.decode(errors="replace")
+    for secret in (device.label_code_id, group_label_code(device.label_code_id)):
+        assert secret not in content.upper()
+    assert device.serial_number not in content
+    if response.get("Content-Type", "").startswith("application/json"):
+        assert device.pk not in device_ids(response.json())
+
+
+def device_ids(body) -> set:
+    """The id of every device object (one with a label_code) and every device_id in a body."""
+    found = set()
+    if isinstance(body, dict):
+        if "label_code" in body and isinstance(body.get("id"), int):
+            found.add(body["id"])
+        if isinstance(body.get("device_id"), int):
+            found.add(body["device_id"])
+        for value in body.values():
+            found |= device_ids(value)
+    elif isinstance(body, list):
+        for value in body:
+            found |= device_ids(value)
+    return found
+
+
+@pytest.mark.parametrize("persona", ["workshop", "fund"])
+def test_every_operation_keeps_another_organisations_device_out_of_sight(
+    persona, workshop_staff, fund_reader, at_other_workshop, workshop_org
+):
+    user = {"workshop": workshop_staff, "fund": fund_reader}[persona]
+    client = APIClient()
+    client.force_login(user)
+    table = operations(at_other_workshop, persona)
+    assert schema_operations(client) == set(table), "add a row for each new API operation"
+
+    before = device_state(at_other_workshop)
+    devices, codes = Device.objects.count(), LabelCode.objects.count()
+    seen = {}
+    for (method, path), call in table.items():
+        url = path.format(id=at_other_workshop.pk, code=at_other_workshop.label_code_id)
+        if method == "get":
+            response = client.get(url, call.params or {})
+        else:
+            response = client.post(url, call.body or {}, format="json")
+        seen[(method, path)] = response.status_code
+        assert response.status_code < 500, (method, path, response.content[:300])
+        never_shows(response, at_other_workshop)
+        if path == "/api/devices/" and method == "get":
+            assert at_other_workshop.pk not in device_ids(response.json())
+        if path.startswith("/api/scan/"):
+            assert response.json().get("device") is None
+        assert device_state(at_other_workshop) == before, (method, path)
+
+    expected = {op: getattr(call, persona) for op, call in table.items()}
+    assert seen == expected
+    if persona == "fund":
+        # Every write the fund reader tried was denied: no device, history or code appeared.
+        assert (Device.objects.count(), LabelCode.objects.count()) == (devices, codes)
+    else:
+        assert Device.objects.count() == devices + 1
+        assert Device.objects.latest("id").custodian == workshop_org
