@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import Category, Organisation, StorageType
 from .selectors import organisations_of_kind
 from .services import DEVICE_SPEC_FIELDS
-from .states import MOVES, OrgKind, Status
+from .states import EXITS, MOVES, OrgKind, Status
 
 LOGIN_WINDOW_SECONDS = 15 * 60
 LOGIN_LOCK_SECONDS = 15 * 60
@@ -261,3 +261,14 @@ class TransitionForm(forms.Form):
         label=_("Organisation"), required=False, queryset=Organisation.objects.all()
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+    confirm = forms.BooleanField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        move = MOVES.get(data.get("action", ""))
+        # Exits are final: a stray tap on a phone must not send a device to recycling.
+        if move is not None and move.target in EXITS and not data.get("confirm"):
+            raise forms.ValidationError(
+                _("Tick the confirmation box: an exit is final."), code="confirm"
+            )
+        return data

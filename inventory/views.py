@@ -230,7 +230,10 @@ def device_transition(request, pk: int):
     device = _visible_device(request, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("This move could not be read. Choose it again."))
+        for error in form.non_field_errors() or [
+            _("This move could not be read. Choose it again.")
+        ]:
+            messages.error(request, error)
         return redirect("inventory:device_detail", pk=device.pk)
     action = form.cleaned_data["action"]
     try:

@@ -179,7 +179,9 @@ def test_a_move_that_hands_the_device_on_leads_back_to_the_list(
     )
     workshop_device.donor = donor_org
     workshop_device.save(update_fields=["donor"])
-    response = login(workshop_staff).post(move_url(workshop_device), {"action": "return_to_donor"})
+    response = login(workshop_staff).post(
+        move_url(workshop_device), {"action": "return_to_donor", "confirm": "1"}
+    )
     assert response["Location"] == reverse("inventory:device_list")
     assert reload(workshop_device).custodian == donor_org
 
@@ -194,7 +196,7 @@ def test_a_reader_gets_no_move_button_and_a_forged_post_changes_nothing(
     assert response.context["moves"] == []
     assert move_url(device) not in response.text
     rows = device.history.count()
-    response = client.post(move_url(device), {"action": "declare_lost"})
+    response = client.post(move_url(device), {"action": "declare_lost", "confirm": "1"})
     assert response.status_code == 403
     assert reload(device).status == Status.REGISTERED
     assert device.history.count() == rows
@@ -249,3 +251,15 @@ def test_timeline_reads_history_in_a_fixed_number_of_queries(coordinator, worksh
     with CaptureQueriesContext(connection) as for_long:
         assert len(device_timeline(long)) == 7
     assert len(for_short) == len(for_long) == 3
+
+
+def test_an_exit_needs_its_confirmation_box_ticked(login, coordinator, device):
+    client = login(coordinator)
+    response = client.post(move_url(device), {"action": "declare_lost"})
+    assert response.status_code == 302
+    assert reload(device).status == Status.REGISTERED
+    assert device.history.count() == 1
+    page_text = client.get(page(device)).text
+    assert 'name="confirm"' in page_text
+    client.post(move_url(device), {"action": "declare_lost", "confirm": "1"})
+    assert reload(device).status == Status.LOST
