@@ -19,6 +19,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
-    # Last: any other /api/ address answers 404 in the API's error shape, not an HTML page.
-    re_path(r"^.*$", endpoint_not_found),
+    # Last: any other /api/ address answers 404 in the API's error shape, not an HTML page;
+    # [\s\S], not ".", so that an address holding an encoded line break (%0A) is caught too.
+    re_path(r"^[\s\S]*$", endpoint_not_found),
 ]

@@ -91,3 +91,24 @@ def test_a_page_beyond_the_last_answers_a_documented_404(api, coordinator):
     schema = api(coordinator).get("/api/schema/", {"format": "json"}).json()
     for path in ("/api/devices/", "/api/organisations/", "/api/devices/{id}/history/"):
         assert "404" in schema["paths"][path]["get"]["responses"]
+
+
+def test_a_text_is_measured_as_sent_before_its_whitespace_is_trimmed(api, coordinator):
+    # "\x1e" is whitespace to Python: trimmed first, 65 characters would have passed as 64.
+    scans = [{"client_id": "\x1e" + "c" * 64, "raw": "x"}]
+    response = api(coordinator).post(
+        "/api/scan/batch/", {"action": "recycle", "scans": scans}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"]["scans"]["0"]["client_id"]
+    assert ScanEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/devices/%0A/history/", "/api/devices/1%0A/", "/api/%0A", "/api/x%C2%87%0Ay/"]
+)
+def test_an_address_with_a_line_break_answers_404_in_json(api, coordinator, path):
+    response = api(coordinator).get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"

@@ -186,8 +186,8 @@ def test_a_client_id_twice_in_one_upload_is_named_and_nothing_is_recorded(
     response = upload(api(workshop_staff), scans)
     assert response.status_code == 400
     errors = response.json()["fields"]["scans"]
-    assert errors[:2] == [{}, {}]
-    assert list(errors[2]) == ["client_id"] and errors[2]["client_id"][0]
+    assert list(errors) == ["2"]
+    assert list(errors["2"]) == ["client_id"] and errors["2"]["client_id"][0]
     assert ScanEvent.objects.count() == 0
     assert {reload(device).status for device in devices} == {Status.SENT_TO_WORKSHOP}
 
