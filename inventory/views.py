@@ -277,7 +277,12 @@ def device_register(request):
             _("Only the coordination and the workshops' staff register devices.")
         )
     choose_custody = scope.kind == OrgKind.COORDINATOR
-    form = DeviceRegistrationForm(request.POST or None, choose_custody=choose_custody)
+    form = DeviceRegistrationForm(
+        request.POST or None,
+        choose_custody=choose_custody,
+        # A pre-printed label scanned before registration arrives as ?label_code=.
+        initial={"label_code": request.GET.get("label_code", "")[:20]},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             device = services.device_register(actor=request.user, **form.service_arguments())

@@ -1,0 +1,192 @@
+"""Scanning screens: the label URL /d/<code>, the bench scan page and batch mode.
+
+Each request is one selector or one service call; every scan is recorded by the services.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from . import selectors, services
+from .codes import InvalidCode, code_from_scan, group_label_code
+from .forms import TransitionForm
+from .models import LabelCode, Organisation, ScanResult
+from .states import MOVES, STATUS_TONE, Custody, actor_may
+from .timeline import device_timeline
+from .views import _may_register, _move_choices
+
+RECENT_EVENTS = 3
+
+
+def _bench_user(request):
+    scope = selectors.user_scope(request.user)
+    if not scope.sees_devices:
+        raise PermissionDenied(_("Scanning is for the coordination, workshops and structures."))
+    return scope
+
+
+def device_by_label(request, code: str):
+    """What a phone camera opens: the device page for those who may see it, else a notice."""
+    try:
+        normalized = code_from_scan(code, settings.SITE_URL)
+    except InvalidCode as exc:
+        message = services.SCAN_MESSAGES.get(f"code_{exc.reason}", _("This code is not valid."))
+        return render(
+            request, "inventory/label_invalid.html", {"message": message, "raw": code}, status=400
+        )
+    if request.user.is_authenticated:
+        outcome = services.device_scan(actor=request.user, raw=normalized)
+        if outcome.device is not None:
+            return redirect("inventory:device_detail", pk=outcome.device.pk)
+    label = LabelCode.objects.filter(code=normalized).first()
+    if label is None:
+        raise Http404(_("No device has this code."))
+    assigned = hasattr(label, "device")
+    may_register = request.user.is_authenticated and _may_register(
+        selectors.user_scope(request.user)
+    )
+    return render(
+        request,
+        "inventory/public_device.html",
+        {
+            "code": group_label_code(normalized),
+            "assigned": assigned,
+            "bind_url": (
+                f"{reverse('inventory:device_register')}?label_code={normalized}"
+                if may_register and not assigned
+                else ""
+            ),
+            "network_name": settings.NETWORK_NAME,
+        },
+    )
+
+
+def _card(request, device, *, raw: str, batch: str = ""):
+    device.label_display = group_label_code(device.label_code_id)
+    device.tone = STATUS_TONE.get(device.status, "neutral")
+    return {
+        "device": device,
+        "moves": _move_choices(request, device),
+        "events": device_timeline(device)[:RECENT_EVENTS],
+        "scan_raw": raw,
+        "batch": batch,
+    }
+
+
+@login_required
+def scan(request):
+    """Scan one device (camera or handheld scanner), see its card, apply a move in one tap."""
+    _bench_user(request)
+    context = {"recent": selectors.recent_scans(request.user, limit=5)}
+    if request.method == "POST":
+        raw = request.POST.get("raw", "")[:300]
+        if request.POST.get("action"):
+            context |= _apply_from_card(request, raw)
+        else:
+            outcome = services.device_scan(actor=request.user, raw=raw)
+            context["outcome"] = outcome
+            if outcome.device is not None:
+                context |= _card(request, outcome.device, raw=outcome.device.label_code_id)
+    return render(request, "inventory/scan.html", context)
+
+
+def _apply_from_card(request, raw: str) -> dict:
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        lookup = selectors.scan_lookup(request.user, raw)
+        context = {"form_errors": form.non_field_errors() or [_("Choose the move again.")]}
+        if lookup.device is not None:
+            context |= _card(request, lookup.device, raw=lookup.code)
+        return context
+    outcome = services.scan_apply(
+        actor=request.user,
+        raw=raw,
+        action=form.cleaned_data["action"],
+        target=form.cleaned_data["target"],
+        note=form.cleaned_data["note"],
+    )
+    context = {"outcome": outcome}
+    device = selectors.scan_lookup(request.user, raw).device
+    if device is not None:
+        context |= _card(request, device, raw=device.label_code_id)
+    return context
+
+
+@login_required
+def batch_start(request):
+    """Pick one move (and where it sends devices), then scan device after device."""
+    scope = _bench_user(request)
+    moves = [
+        move for move in MOVES.values() if scope.can_write and actor_may(scope.kind, move.action)
+    ]
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        move = MOVES.get(action)
+        if move is None or move not in moves:
+            messages.error(request, _("Choose a move from the list."))
+        else:
+            target = request.POST.get("target", "")
+            needs_target = move.custody == Custody.TARGET
+            if (
+                needs_target
+                and not Organisation.objects.filter(
+                    pk=target if target.isdigit() else 0, kind=move.target_kind, is_active=True
+                ).exists()
+            ):
+                messages.error(request, _("Choose where this move sends the devices."))
+            else:
+                query = f"?action={action}" + (f"&target={target}" if needs_target else "")
+                return redirect(reverse("inventory:scan_batch", args=[uuid.uuid4().hex]) + query)
+    targets = {
+        kind: list(selectors.organisations_of_kind(kind))
+        for kind in {move.target_kind for move in moves if move.custody == Custody.TARGET}
+    }
+    return render(request, "inventory/scan_batch_start.html", {"moves": moves, "targets": targets})
+
+
+@login_required
+def scan_batch(request, batch: str):
+    _bench_user(request)
+    action = request.GET.get("action", "")
+    move = MOVES.get(action)
+    if move is None:
+        return redirect("inventory:scan_batch_start")
+    target_id = request.GET.get("target", "")
+    target = (
+        Organisation.objects.filter(pk=target_id, is_active=True).first()
+        if target_id.isdigit()
+        else None
+    )
+    outcome = None
+    if request.method == "POST":
+        outcome = services.scan_apply(
+            actor=request.user,
+            raw=request.POST.get("raw", "")[:300],
+            action=action,
+            target=target,
+            batch=batch,
+        )
+    events, summary = selectors.batch_scans(request.user, batch)
+    return render(
+        request,
+        "inventory/scan_batch.html",
+        {
+            "move": move,
+            "target": target,
+            "batch": batch,
+            "outcome": outcome,
+            "events": list(reversed(events)),
+            "summary": [
+                (ScanResult(result).label, count) for result, count in sorted(summary.items())
+            ],
+            "finished": request.GET.get("finished") == "1",
+            "total": len(events),
+        },
+    )

@@ -1,0 +1,105 @@
+/* Scan page: keep the input focused for a handheld scanner, beep on each result, and read QR
+   codes with the camera (the browser's BarcodeDetector where it has one, else jsQR, served from
+   our own static files). Everything works without this script: it only helps. */
+(function () {
+  "use strict";
+  var input = document.querySelector("[data-scan-input]");
+  var form = document.querySelector("[data-scan-form]");
+  if (!input || !form) { return; }
+
+  function focusInput() {
+    // Do not steal focus from a field the user is filling (a note, a select).
+    var active = document.activeElement;
+    if (active && active !== document.body && active !== input &&
+        /^(TEXTAREA|SELECT|INPUT)$/.test(active.tagName)) { return; }
+    input.focus({ preventScroll: true });
+  }
+  focusInput();
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { focusInput(); } });
+
+  // Audible feedback: one high beep when done, two low ones when refused.
+  var result = document.querySelector("[data-result]");
+  if (result && (window.AudioContext || window.webkitAudioContext)) {
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      var ctx = new Ctx();
+      var ok = /^(applied|found|already_done)$/.test(result.getAttribute("data-result"));
+      var tones = ok ? [[880, 0, 0.12]] : [[220, 0, 0.15], [220, 0.22, 0.15]];
+      tones.forEach(function (t) {
+        var osc = ctx.createOscillator();
+        var gain = ctx.createGain();
+        osc.frequency.value = t[0];
+        gain.gain.value = 0.15;
+        osc.connect(gain); gain.connect(ctx.destination);
+        osc.start(ctx.currentTime + t[1]);
+        osc.stop(ctx.currentTime + t[1] + t[2]);
+      });
+    } catch (e) { /* no sound is no harm */ }
+  }
+
+  // Camera scanning.
+  var camera = document.querySelector("[data-camera]");
+  var startButton = document.querySelector("[data-camera-start]");
+  var status = document.querySelector("[data-camera-status]");
+  var video = document.querySelector("[data-camera-video]");
+  if (!camera || !startButton || !video) { return; }
+  camera.hidden = false;
+
+  function say(key) { status.textContent = status.getAttribute("data-msg-" + key) || ""; }
+
+  function submit(text) {
+    input.value = text;
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  }
+
+  startButton.addEventListener("click", function () {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { say("unavailable"); return; }
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
+      .then(function (stream) {
+        video.srcObject = stream;
+        video.hidden = false;
+        startButton.hidden = true;
+        say("looking");
+        return video.play().then(function () { scanLoop(stream); });
+      })
+      .catch(function (err) { say(err && err.name === "NotAllowedError" ? "denied" : "unavailable"); });
+  });
+
+  function scanLoop(stream) {
+    var detector = null;
+    if ("BarcodeDetector" in window) {
+      try { detector = new window.BarcodeDetector({ formats: ["qr_code"] }); } catch (e) { detector = null; }
+    }
+    var canvas = document.createElement("canvas");
+    var context2d = canvas.getContext("2d", { willReadFrequently: true });
+    var done = false;
+
+    function found(text) {
+      if (done || !text) { return; }
+      done = true;
+      stream.getTracks().forEach(function (track) { track.stop(); });
+      submit(text);
+    }
+
+    function tick() {
+      if (done) { return; }
+      if (video.readyState < 2) { window.requestAnimationFrame(tick); return; }
+      if (detector) {
+        detector.detect(video).then(function (codes) {
+          if (codes.length) { found(codes[0].rawValue); } else { window.setTimeout(tick, 120); }
+        }).catch(function () { detector = null; window.setTimeout(tick, 120); });
+        return;
+      }
+      if (typeof window.jsQR === "function") {
+        canvas.width = video.videoWidth;
+        canvas.height = video.videoHeight;
+        context2d.drawImage(video, 0, 0, canvas.width, canvas.height);
+        var image = context2d.getImageData(0, 0, canvas.width, canvas.height);
+        var code = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+        if (code) { found(code.data); return; }
+      }
+      window.setTimeout(tick, 150);
+    }
+    tick();
+  }
+})();
