@@ -7,6 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("labels/", include("labels.urls")),
     path("", include("inventory.urls_root")),
     path("", include("inventory.urls")),
 ]

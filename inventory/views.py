@@ -220,6 +220,7 @@ def device_detail(request, pk: int):
             "device": device,
             "moves": _move_choices(request, device),
             "timeline": device_timeline(device),
+            "may_print": _may_register(selectors.user_scope(request.user)),
         },
     )
 

@@ -1,0 +1,11 @@
+"""Label screens."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "labels"
+urlpatterns = [
+    path("print/", views.print_labels, name="print"),
+    path("preprint/", views.preprint, name="preprint"),
+]

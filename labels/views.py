@@ -1,0 +1,79 @@
+"""Label screens: print a device's label, a selection's, a reprint, or sheets of fresh codes."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from inventory import selectors, services
+from inventory.errors import DomainError
+from inventory.views import _may_register
+
+from .forms import LabelStockForm, PreprintForm
+from .render import LabelItem, LayoutError, item_from_device, render_pdf
+from .zpl import render_zpl
+
+MAX_LABELS = 500
+
+
+def label_response(items, form, filename: str) -> HttpResponse:
+    """The document chosen in the form, as a download; LayoutError goes back to the form."""
+    data = form.cleaned_data
+    options = {"site_url": settings.SITE_URL, "network_name": settings.NETWORK_NAME}
+    if data["output"] == "zpl":
+        body, content_type, extension = (
+            render_zpl(items, data["fmt"], **options),
+            "text/plain",
+            "zpl",
+        )
+    else:
+        body = render_pdf(items, data["fmt"], start_position=data["start"] - 1, **options)
+        content_type, extension = "application/pdf", "pdf"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
+    return response
+
+
+def _printer(request):
+    if not _may_register(selectors.user_scope(request.user)):
+        raise PermissionDenied(_("Only the coordination and the workshops' staff print labels."))
+
+
+@login_required
+def print_labels(request):
+    """Labels of the devices given as ?device=<id> (one, a selection, or a reprint)."""
+    _printer(request)
+    source = request.POST if request.method == "POST" else request.GET
+    ids = [int(value) for value in source.getlist("device") if value.isdigit()][:MAX_LABELS]
+    # Devices outside the user's scope are simply not there: never print what one cannot see.
+    devices = list(
+        selectors.devices_visible_to(request.user)
+        .select_related("category")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    form = LabelStockForm(request.POST or None)
+    if request.method == "POST" and devices and form.is_valid():
+        try:
+            name = "labels" if len(devices) > 1 else f"label-{devices[0].label_code_id}"
+            return label_response([item_from_device(d) for d in devices], form, name)
+        except LayoutError as exc:
+            form.add_error("label_format", str(exc))
+    return render(request, "labels/print.html", {"form": form, "devices": devices})
+
+
+@login_required
+def preprint(request):
+    """Sheets of fresh codes, printed ahead and bound to devices when they are registered."""
+    _printer(request)
+    form = PreprintForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.label_codes_preprint(actor=request.user, count=form.count())
+            items = [LabelItem(code=label.code) for label in codes]
+            return label_response(items, form, f"preprinted-{codes[0].preprint_run}")
+        except (DomainError, LayoutError) as exc:
+            form.add_error(None, str(exc))
+    return render(request, "labels/preprint.html", {"form": form})
