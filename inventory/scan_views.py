@@ -18,7 +18,7 @@ from . import selectors, services
 from .codes import InvalidCode, code_from_scan, group_label_code
 from .forms import TransitionForm
 from .models import LabelCode, Organisation, ScanResult
-from .states import MOVES, STATUS_TONE, Custody, actor_may
+from .states import MOVES, STATUS_TONE, Custody, OrgKind, actor_may
 from .timeline import device_timeline
 from .views import _may_register, _move_choices
 
@@ -132,7 +132,7 @@ def batch_start(request):
         if move is None or move not in moves:
             messages.error(request, _("Choose a move from the list."))
         else:
-            target = request.POST.get("target", "")
+            target = request.POST.get(f"target-{move.target_kind}", "")
             needs_target = move.custody == Custody.TARGET
             if (
                 needs_target
@@ -144,10 +144,10 @@ def batch_start(request):
             else:
                 query = f"?action={action}" + (f"&target={target}" if needs_target else "")
                 return redirect(reverse("inventory:scan_batch", args=[uuid.uuid4().hex]) + query)
-    targets = {
-        kind: list(selectors.organisations_of_kind(kind))
-        for kind in {move.target_kind for move in moves if move.custody == Custody.TARGET}
-    }
+    targets = [
+        (kind, OrgKind(kind).label, list(selectors.organisations_of_kind(kind)))
+        for kind in sorted({move.target_kind for move in moves if move.custody == Custody.TARGET})
+    ]
     return render(request, "inventory/scan_batch_start.html", {"moves": moves, "targets": targets})
 
 

@@ -158,7 +158,7 @@ def test_batch_mode_applies_refuses_and_sums_up(login, coordinator, workshop_org
     device_transition(actor=coordinator, device_id=lost.pk, action="declare_lost")
     client = login(coordinator)
     start = client.post(
-        "/scan/batch/", {"action": "send_to_workshop", "target": str(workshop_org.pk)}
+        "/scan/batch/", {"action": "send_to_workshop", "target-workshop": str(workshop_org.pk)}
     )
     assert start.status_code == 302
     url = start["Location"]
