@@ -133,6 +133,18 @@ class DeviceFilterForm(forms.Form):
         queryset=Organisation.objects.exclude(kind=OrgKind.FUND).order_by("name"),
         empty_label=_("All organisations"),
     )
+    # Donor and day of registration together find an intake batch (e.g. to print its labels).
+    donor = forms.ModelChoiceField(
+        label=_("Donor"),
+        required=False,
+        queryset=Organisation.objects.filter(kind=OrgKind.DONOR).order_by("name"),
+        empty_label=_("All donors"),
+    )
+    registered_on = forms.DateField(
+        label=_("Registered on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     def __init__(self, *args, show_custody: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -150,6 +162,8 @@ class DeviceFilterForm(forms.Form):
             "status": data.get("status") or "",
             "category": category.pk if category else "",
             "custodian": custody.pk if custody else None,
+            "donor": data["donor"].pk if data.get("donor") else None,
+            "registered_on": data.get("registered_on"),
         }
 
 

@@ -69,8 +69,21 @@ def devices_visible_to(user) -> QuerySet[Device]:
     return devices.none()
 
 
-def device_list(user, *, q: str = "", status: str = "", category: str = "", custodian=None):
+def device_list(
+    user,
+    *,
+    q: str = "",
+    status: str = "",
+    category: str = "",
+    custodian=None,
+    donor=None,
+    registered_on=None,
+):
     devices = devices_visible_to(user).select_related("category", "custodian")
+    if donor:
+        devices = devices.filter(donor_id=donor)
+    if registered_on:
+        devices = devices.filter(created_at__date=registered_on)
     if status:
         devices = devices.filter(status=status)
     if category:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from inventory import selectors, services
 from inventory.errors import DomainError
+from inventory.forms import DeviceFilterForm
 from inventory.views import _may_register
 
 from .forms import LabelStockForm, PreprintForm
@@ -46,14 +47,16 @@ def print_labels(request):
     """Labels of the devices given as ?device=<id> (one, a selection, or a reprint)."""
     _printer(request)
     source = request.POST if request.method == "POST" else request.GET
-    ids = [int(value) for value in source.getlist("device") if value.isdigit()][:MAX_LABELS]
-    # Devices outside the user's scope are simply not there: never print what one cannot see.
-    devices = list(
-        selectors.devices_visible_to(request.user)
-        .select_related("category")
-        .filter(pk__in=ids)
-        .order_by("pk")
-    )
+    scope = selectors.user_scope(request.user)
+    if source.get("all") == "1":
+        # Every device a list search found, e.g. an intake batch (donor + day of registration).
+        filters = DeviceFilterForm(source, show_custody=scope.sees_all).filters()
+        chosen = selectors.device_list(request.user, **filters)
+    else:
+        ids = [int(value) for value in source.getlist("device") if value.isdigit()]
+        # Devices outside the user's scope are simply not there: never print what one can't see.
+        chosen = selectors.devices_visible_to(request.user).filter(pk__in=ids[:MAX_LABELS])
+    devices = list(chosen.select_related("category").order_by("pk")[:MAX_LABELS])
     form = LabelStockForm(request.POST or None)
     if request.method == "POST" and devices and form.is_valid():
         try:

@@ -84,3 +84,31 @@ def test_readers_and_structures_cannot_print(login, fund_reader, structure_staff
         assert login(user).get(f"/labels/print/?device={device.pk}").status_code == 403
         assert login(user).post("/labels/preprint/", {"quantity": 1}).status_code == 403
     assert LabelCode.objects.count() == 1
+
+
+def test_an_intake_batch_is_found_by_donor_and_day_and_printed_at_once(
+    login, coordinator, donor_org
+):
+    from django.utils import timezone
+
+    batch = [make_device(actor=coordinator, donor=donor_org) for _ in range(3)]
+    other = make_device(actor=coordinator)
+    client = login(coordinator)
+    day = timezone.localdate().isoformat()
+    listing = client.get(f"/devices/?donor={donor_org.pk}&registered_on={day}")
+    assert listing.context["page"].paginator.count == 3
+    assert "all=1" in listing.text
+    page = client.get(f"/labels/print/?donor={donor_org.pk}&registered_on={day}&all=1")
+    assert {device.pk for device in page.context["devices"]} == {d.pk for d in batch}
+    response = client.post(
+        "/labels/print/",
+        {
+            "device": [d.pk for d in page.context["devices"]],
+            "label_format": "avery-l7160",
+            "start": 1,
+            "output": "pdf",
+        },
+    )
+    text = pdf_text(response.content)
+    assert all(group_label_code(d.label_code_id) in text for d in batch)
+    assert group_label_code(other.label_code_id) not in text
