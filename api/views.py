@@ -69,6 +69,7 @@ _ERROR_DESCRIPTIONS = {
 
 
 DEVICE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+JSON = "application/json"
 
 
 def errors(*statuses: int, media_type: str | None = None) -> dict:
@@ -84,9 +85,6 @@ def errors(*statuses: int, media_type: str | None = None) -> dict:
         )
         for code in (401, *statuses)
     }
-
-
-JSON = "application/json"
 
 
 class ApiMixin:
