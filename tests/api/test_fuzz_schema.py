@@ -8,7 +8,6 @@ loaded at collection time: schemathesis' fixture-based loader does not run under
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
 from config.wsgi import application
@@ -16,6 +15,7 @@ from config.wsgi import application
 from ..builders import make_device
 
 schemathesis = pytest.importorskip("schemathesis")
+hypothesis = pytest.importorskip("hypothesis")  # installed with schemathesis
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
@@ -40,11 +40,14 @@ def token(coordinator, donor_org) -> str:
 
 
 @schema.parametrize()
-@settings(
+@hypothesis.settings(
     max_examples=25,
     database=None,  # no .hypothesis folder in the work tree; each run draws afresh
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[
+        hypothesis.HealthCheck.function_scoped_fixture,
+        hypothesis.HealthCheck.too_slow,
+    ],
 )
 def test_every_operation_answers_as_its_schema_says(case, token):
     case.call_and_validate(
