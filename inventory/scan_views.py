@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,7 +17,7 @@ from . import selectors, services
 from .codes import InvalidCode, code_from_scan, group_label_code
 from .forms import TransitionForm
 from .models import LabelCode, Organisation, ScanResult
-from .states import MOVES, STATUS_TONE, Custody, OrgKind, actor_may
+from .states import EXITS, MOVES, STATUS_TONE, Custody, OrgKind, actor_may
 from .timeline import device_timeline
 from .views import _may_register, _move_choices
 
@@ -47,7 +46,16 @@ def device_by_label(request, code: str):
             return redirect("inventory:device_detail", pk=outcome.device.pk)
     label = LabelCode.objects.filter(code=normalized).first()
     if label is None:
-        raise Http404(_("No device has this code."))
+        # A valid code that was never issued: say so plainly, with the 404 status it deserves.
+        return render(
+            request,
+            "inventory/label_invalid.html",
+            {
+                "message": services.SCAN_MESSAGES["code_unknown"],
+                "code": group_label_code(normalized),
+            },
+            status=404,
+        )
     assigned = hasattr(label, "device")
     may_register = request.user.is_authenticated and _may_register(
         selectors.user_scope(request.user)
@@ -80,11 +88,20 @@ def _card(request, device, *, raw: str, batch: str = ""):
     }
 
 
+def _with_move_labels(events):
+    # The page shows the move's name in the user's language, never its identifier.
+    events = list(events)
+    for event in events:
+        move = MOVES.get(event.action)
+        event.move_label = move.label if move is not None else ""
+    return events
+
+
 @login_required
 def scan(request):
     """Scan one device (camera or handheld scanner), see its card, apply a move in one tap."""
     _bench_user(request)
-    context = {"recent": selectors.recent_scans(request.user, limit=5)}
+    context = {}
     if request.method == "POST":
         raw = request.POST.get("raw", "")[:300]
         if request.POST.get("action"):
@@ -94,6 +111,8 @@ def scan(request):
             context["outcome"] = outcome
             if outcome.device is not None:
                 context |= _card(request, outcome.device, raw=outcome.device.label_code_id)
+    # Read after the scan, so that the list includes it.
+    context["recent"] = _with_move_labels(selectors.recent_scans(request.user, limit=5))
     return render(request, "inventory/scan.html", context)
 
 
@@ -133,20 +152,31 @@ def batch_start(request):
             messages.error(request, _("Choose a move from the list."))
         else:
             target = request.POST.get(f"target-{move.target_kind}", "")
-            needs_target = move.custody == Custody.TARGET
-            if (
-                needs_target
-                and not Organisation.objects.filter(
-                    pk=target if target.isdigit() else 0, kind=move.target_kind, is_active=True
-                ).exists()
-            ):
+            chosen = Organisation.objects.filter(
+                pk=target if target.isdigit() else 0, kind=move.target_kind, is_active=True
+            ).exists()
+            if move.custody == Custody.TARGET and not chosen:
                 messages.error(request, _("Choose where this move sends the devices."))
+            elif move.target in EXITS and not request.POST.get("confirm"):
+                messages.error(request, _("Tick the confirmation box: an exit is final."))
             else:
-                query = f"?action={action}" + (f"&target={target}" if needs_target else "")
+                query = f"?action={action}" + (f"&target={target}" if chosen else "")
+                query += "&confirm=1" if move.target in EXITS else ""
                 return redirect(reverse("inventory:scan_batch", args=[uuid.uuid4().hex]) + query)
+    # A destination for the moves that send devices somewhere; optional for a receipt that a
+    # coordinator confirms on a workshop's behalf (devices already there stay there).
+    kinds = {
+        move.target_kind
+        for move in moves
+        if move.target_kind
+        and (
+            move.custody == Custody.TARGET
+            or (move.custody == Custody.ACTOR_OR_TARGET and move.target_kind != scope.kind)
+        )
+    }
     targets = [
         (kind, OrgKind(kind).label, list(selectors.organisations_of_kind(kind)))
-        for kind in sorted({move.target_kind for move in moves if move.custody == Custody.TARGET})
+        for kind in sorted(kinds)
     ]
     return render(request, "inventory/scan_batch_start.html", {"moves": moves, "targets": targets})
 
@@ -156,7 +186,7 @@ def scan_batch(request, batch: str):
     _bench_user(request)
     action = request.GET.get("action", "")
     move = MOVES.get(action)
-    if move is None:
+    if move is None or (move.target in EXITS and request.GET.get("confirm") != "1"):
         return redirect("inventory:scan_batch_start")
     target_id = request.GET.get("target", "")
     target = (

@@ -440,6 +440,24 @@ def scan_apply(
         "batch": batch,
     }
     lookup = scan_lookup(actor, raw)
+    if lookup.device is None and batch and lookup.result == ScanResult.UNKNOWN:
+        # The move of this very batch may have taken the device out of the user's sight
+        # (returned to its donor, sent elsewhere): a second scan of it is "already done".
+        earlier = (
+            ScanEvent.objects.filter(
+                user=actor, batch=batch, action=action, result=ScanResult.APPLIED
+            )
+            .filter(device__label_code_id=lookup.code)
+            .first()
+        )
+        if earlier is not None:
+            return _scan_save(
+                actor,
+                device=earlier.device,
+                result=ScanResult.ALREADY_DONE,
+                detail=str(_("Already done.")),
+                **record,
+            )
     if lookup.device is None:
         return _scan_save(
             actor,

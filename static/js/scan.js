@@ -17,6 +17,22 @@
   focusInput();
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { focusInput(); } });
 
+  // A tap on the page (text, the card, a summary) takes the focus away from the input, and the
+  // scanner's next keystrokes would then go nowhere. Any printable key typed outside a field
+  // brings the focus back first, so that the key lands in the input.
+  function isField(element) {
+    return element && (/^(TEXTAREA|SELECT|INPUT)$/.test(element.tagName) || element.isContentEditable);
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || isField(event.target)) { return; }
+    // Space and Enter on a button, a link or a summary keep their meaning for keyboard users;
+    // a label code or URL holds no space.
+    var onPage = event.target === document.body || event.target.id === "main";
+    if ((event.key.length === 1 && event.key !== " ") || (event.key === "Enter" && onPage)) {
+      input.focus({ preventScroll: true });
+    }
+  }, true);
+
   // Audible feedback: one high beep when done, two low ones when refused.
   var result = document.querySelector("[data-result]");
   if (result && (window.AudioContext || window.webkitAudioContext)) {

@@ -191,3 +191,40 @@ def test_a_batch_move_that_sends_devices_needs_its_destination(login, coordinato
     response = login(coordinator).post("/scan/batch/", {"action": "send_to_workshop"})
     assert response.status_code == 200
     assert ScanEvent.objects.count() == 0
+
+
+def test_a_second_scan_after_the_batch_move_took_the_device_away_says_already_done(
+    login, workshop_staff, workshop_device, coordinator, donor_org
+):
+    device_transition(
+        actor=workshop_staff, device_id=workshop_device.pk, action="receive_at_workshop"
+    )
+    workshop_device.donor = donor_org
+    workshop_device.save(update_fields=["donor"])
+    client = login(workshop_staff)
+    start = client.post("/scan/batch/", {"action": "return_to_donor", "confirm": "1"})
+    url = start["Location"]
+    assert "confirm=1" in url
+    for _scan in range(2):
+        client.post(url, {"raw": workshop_device.label_code_id})
+    results = list(ScanEvent.objects.order_by("id").values_list("result", flat=True))
+    assert results == [ScanResult.APPLIED, ScanResult.ALREADY_DONE]
+
+
+def test_a_batch_of_exits_needs_its_confirmation(login, coordinator):
+    client = login(coordinator)
+    response = client.post("/scan/batch/", {"action": "recycle"})
+    assert response.status_code == 200  # back to the form, with the message
+    assert client.get("/scan/batch/abc/?action=recycle").status_code == 302
+
+
+def test_a_coordinator_may_batch_receipts_for_a_workshop(login, coordinator, workshop_org):
+    registered = make_device(actor=coordinator)
+    client = login(coordinator)
+    start = client.post(
+        "/scan/batch/",
+        {"action": "receive_at_workshop", "target-workshop": str(workshop_org.pk)},
+    )
+    client.post(start["Location"], {"raw": registered.label_code_id})
+    assert ScanEvent.objects.get().result == ScanResult.APPLIED
+    assert reload(registered).custodian == workshop_org
