@@ -202,6 +202,7 @@ def scan_batch(request, batch: str):
             action=action,
             target=target,
             batch=batch,
+            client_id=request.POST.get("client_id", "")[:64],
         )
     events, summary = selectors.batch_scans(request.user, batch)
     return render(

@@ -34,23 +34,83 @@
   }, true);
 
   // Audible feedback: one high beep when done, two low ones when refused.
-  var result = document.querySelector("[data-result]");
-  if (result && (window.AudioContext || window.webkitAudioContext)) {
+  var audio = null;
+  function beep(value) {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx || !value) { return; }
     try {
-      var Ctx = window.AudioContext || window.webkitAudioContext;
-      var ctx = new Ctx();
-      var ok = /^(applied|found|already_done)$/.test(result.getAttribute("data-result"));
+      audio = audio || new Ctx();
+      var ok = /^(applied|found|already_done)$/.test(value);
       var tones = ok ? [[880, 0, 0.12]] : [[220, 0, 0.15], [220, 0.22, 0.15]];
       tones.forEach(function (t) {
-        var osc = ctx.createOscillator();
-        var gain = ctx.createGain();
+        var osc = audio.createOscillator();
+        var gain = audio.createGain();
         osc.frequency.value = t[0];
         gain.gain.value = 0.15;
-        osc.connect(gain); gain.connect(ctx.destination);
-        osc.start(ctx.currentTime + t[1]);
-        osc.stop(ctx.currentTime + t[1] + t[2]);
+        osc.connect(gain); gain.connect(audio.destination);
+        osc.start(audio.currentTime + t[1]);
+        osc.stop(audio.currentTime + t[1] + t[2]);
       });
     } catch (e) { /* no sound is no harm */ }
+  }
+  var result = document.querySelector("[data-result]");
+  if (result) { beep(result.getAttribute("data-result")); }
+
+  // Batch mode: scans are queued and sent one by one in the background, so that a scanner
+  // firing codes quickly never types into a page that is reloading (keys would be lost).
+  // Each scan carries its own id: a retry after a network failure is replayed, not repeated.
+  var live = document.querySelector("[data-batch-live]");
+  var pending = document.querySelector("[data-batch-pending]");
+  if (live && window.fetch && window.FormData && window.DOMParser) {
+    var queue = [];
+    var busy = false;
+    var sequence = 0;
+    var session = String(Date.now());
+    var showPending = function (failed) {
+      if (!pending) { return; }
+      pending.hidden = queue.length === 0 && !failed;
+      pending.textContent = (failed ? pending.getAttribute("data-msg-offline") + " " : "") +
+        pending.getAttribute("data-msg-waiting") + " " + String(queue.length);
+    };
+    var pump = function () {
+      if (busy || !queue.length) { return; }
+      busy = true;
+      var item = queue[0];
+      var data = new FormData(form);
+      data.set("raw", item.raw);
+      data.set("client_id", item.id);
+      fetch(window.location.href, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) { throw new Error(String(response.status)); }
+          return response.text();
+        })
+        .then(function (html) {
+          queue.shift();
+          var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-batch-live]");
+          if (fresh) { live.innerHTML = fresh.innerHTML; }
+          var latest = live.querySelector("[data-result]");
+          if (latest) { beep(latest.getAttribute("data-result")); }
+          busy = false;
+          showPending(false);
+          pump();
+        })
+        .catch(function () {
+          busy = false;
+          showPending(true);
+          window.setTimeout(pump, 2000);
+        });
+    };
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var value = input.value.trim();
+      input.value = "";
+      input.focus({ preventScroll: true });
+      if (!value) { return; }
+      sequence += 1;
+      queue.push({ raw: value, id: "web-" + session + "-" + sequence });
+      showPending(false);
+      pump();
+    });
   }
 
   // Camera scanning.

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from inventory.models import ScanEvent, ScanResult
 from inventory.services import device_transition
@@ -103,3 +104,33 @@ def test_a_mistyped_code_is_refused_visibly(live_server, browser_page, workshop_
     assert page.locator("[data-result]").get_attribute("data-result") == ScanResult.INVALID
     assert page.locator(".scan-card").count() == 0
     page.screenshot(path=str(SHOTS / "scan-refused.png"), full_page=True)
+
+
+def test_batch_mode_keeps_every_scan_fired_in_quick_succession(
+    live_server, browser_page, coordinator, workshop_org
+):
+    devices = [make_device(actor=coordinator) for _ in range(6)]
+    page = browser_page
+    # Signed in through a session made on the server side: the login form has its own tests.
+    client = Client()
+    client.force_login(coordinator)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto(f"{live_server.url}/scan/batch/")
+    page.check("#move-send_to_workshop")
+    page.select_option("#target-workshop", str(workshop_org.pk))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Commencer à scanner").click()
+    for device in devices:  # a scanner firing codes 20 ms apart, no page reload in between
+        page.keyboard.type(device.label_code_id, delay=2)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(20)
+    page.wait_for_function(
+        "document.querySelectorAll('.scan-list__item').length === 6", timeout=15000
+    )
+    page.screenshot(path=str(SHOTS / "batch-fast.png"), full_page=True)
+    events = ScanEvent.objects.order_by("id")
+    assert [event.result for event in events] == [ScanResult.APPLIED] * 6
+    assert {event.device_id for event in events} == {device.pk for device in devices}
+    assert all(event.client_id for event in events)
