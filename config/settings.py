@@ -40,6 +40,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if 
 # Public base URL of the site: what QR labels encode, so it must not depend on the request.
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 NETWORK_NAME = os.environ.get("REEMPLOI_NETWORK_NAME", "Réseau inclusion numérique 92")
+# Shown on the public page a found device's QR code opens (an e-mail address or a phone).
+NETWORK_CONTACT = os.environ.get("REEMPLOI_NETWORK_CONTACT", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

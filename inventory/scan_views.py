@@ -72,6 +72,7 @@ def device_by_label(request, code: str):
                 else ""
             ),
             "network_name": settings.NETWORK_NAME,
+            "network_contact": settings.NETWORK_CONTACT,
         },
     )
 
