@@ -320,9 +320,11 @@ def _scan_detail(outcome) -> str:
         "is applied in its own transaction: an upload cut off half-way keeps what it applied, "
         "and uploading it again completes it. A body that is not valid (a missing or repeated "
         "`client_id`, more than 500 scans, an unknown action, no such target) answers 400 and "
-        "records nothing.",
+        "records nothing; so does a move refused for the whole batch: 400 `target_required`, "
+        "`target_wrong_kind`, 409 `target_inactive`, 403 `action_forbidden` when your role "
+        "does not make this move.",
         request=BatchScanSerializer,
-        responses={200: BatchScanReplySerializer, **errors(400, 413)},
+        responses={200: BatchScanReplySerializer, **errors(400, 403, 409, 413)},
     ),
 )
 class ScanViewSet(ApiMixin, viewsets.ViewSet):
@@ -361,6 +363,9 @@ class ScanViewSet(ApiMixin, viewsets.ViewSet):
         data.is_valid(raise_exception=True)
         upload = data.validated_data
         batch = upload.get("batch") or str(uuid.uuid4())
+        services.scan_move_check(
+            actor=request.user, action=upload["action"], target=upload.get("target")
+        )
         results = []
         for scan in upload["scans"]:
             outcome = services.scan_apply(

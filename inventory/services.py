@@ -256,6 +256,11 @@ def _resolve_custody(move, device: Device, scope, target: Organisation | None):
         raise DomainError(
             "target_required", _("Choose the organisation that receives the device."), status=400
         )
+    _check_target(move, target)
+    return target
+
+
+def _check_target(move, target: Organisation) -> None:
     if move.target_kind is not None and target.kind != move.target_kind:
         raise DomainError(
             "target_wrong_kind",
@@ -265,7 +270,24 @@ def _resolve_custody(move, device: Device, scope, target: Organisation | None):
         )
     if not target.is_active:
         raise DomainError("target_inactive", _("That organisation is no longer active."))
-    return target
+
+
+def scan_move_check(*, actor, action: str, target: Organisation | None = None) -> None:
+    """What a whole batch of scans can be refused for, checked once before any scan is
+    recorded: otherwise every scan would be stored as refused under its client id, and the
+    corrected upload would only replay the refusals."""
+    move = MOVES.get(action)
+    if move is None:
+        raise DomainError("unknown_action", _("Unknown action."), status=400)
+    scope = user_scope(actor)
+    if not scope.can_write or not actor_may(scope.kind, action):
+        raise DomainError("action_forbidden", _("Your role does not allow this move."), status=403)
+    if move.custody == Custody.TARGET and target is None:
+        raise DomainError(
+            "target_required", _("Choose the organisation that receives the device."), status=400
+        )
+    if target is not None and move.custody in (Custody.TARGET, Custody.ACTOR_OR_TARGET):
+        _check_target(move, target)
 
 
 def device_transition(

@@ -47,7 +47,7 @@ def operations(device: Device, persona: str) -> dict[tuple[str, str], Call]:
                 "scans": [{"client_id": f"{persona}-1", "raw": code}],
             },
             workshop=200,
-            fund=200,
+            fund=403,  # a fund reader makes no move: the batch is refused before any scan
         ),
         ("post", "/api/labels/"): Call(body={"codes": [code], "format": "avery-l7160"}),
         ("post", "/api/labels/preprint/"): Call(

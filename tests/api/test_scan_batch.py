@@ -208,9 +208,13 @@ def test_an_anonymous_batch_answers_401_and_records_nothing(api, at_workshop):
 
 
 def test_a_fund_reader_batch_moves_nothing(api, fund_reader, device):
-    body = upload(api(fund_reader), scans_of([device]), action="recycle").json()
-    assert body["results"][0]["result"] == ScanResult.UNKNOWN
-    assert body["results"][0]["device_id"] is None
+    from inventory.models import ScanEvent
+
+    response = upload(api(fund_reader), scans_of([device]), action="recycle")
+    # Refused as a whole before any scan is recorded, and without a word about the device.
+    assert (response.status_code, response.json()["code"]) == (403, "action_forbidden")
+    assert device.label_code_id not in response.text
+    assert ScanEvent.objects.count() == 0
     assert reload(device).status == Status.REGISTERED
 
 
@@ -283,3 +287,26 @@ def test_batch_query_count_grows_by_the_same_number_of_queries_per_scan(
     # Replay check, lookup, event insert, locked read, device update, history row, event
     # update: 7 statements, plus the 2 savepoints' SAVEPOINT/RELEASE in the test transaction.
     assert per_scan <= 11
+
+
+def test_a_batch_refused_as_a_whole_records_nothing_so_the_corrected_upload_applies(
+    api, coordinator, workshop_org
+):
+    from inventory.models import ScanEvent
+
+    from ..builders import make_device
+
+    device = make_device(actor=coordinator)
+    scans = [{"client_id": "c-1", "raw": device.label_code_id}]
+    client = api(coordinator)
+    refused = client.post(
+        "/api/scan/batch/", {"action": "send_to_workshop", "scans": scans}, format="json"
+    )
+    assert (refused.status_code, refused.json()["code"]) == (400, "target_required")
+    assert ScanEvent.objects.count() == 0
+    fixed = client.post(
+        "/api/scan/batch/",
+        {"action": "send_to_workshop", "target": workshop_org.pk, "scans": scans},
+        format="json",
+    )
+    assert fixed.json()["results"][0]["result"] == "applied"
