@@ -6,7 +6,6 @@ Every device read goes through inventory.selectors, so another organisation's de
 
 import uuid
 
-from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -27,9 +26,9 @@ from rest_framework.response import Response
 from inventory import selectors, services
 from inventory.codes import InvalidCode, group_label_code, normalize_label_code
 from inventory.models import ScanResult
+from labels.documents import label_document
 from labels.formats import LabelFormat
-from labels.render import LabelItem, LayoutError, item_from_device, render_pdf
-from labels.zpl import render_zpl
+from labels.render import LabelItem, LayoutError, item_from_device
 
 from .errors import InvalidLabelCodes, ItemsNotFound
 from .filters import DeviceFilter, OrganisationFilter
@@ -110,22 +109,17 @@ LABEL_DOWNLOAD = {
 }
 
 
-def label_document(
+def label_response(
     items: list[LabelItem], *, fmt: LabelFormat, start: int = 1, output: str = "pdf", name: str
 ) -> HttpResponse:
     """The labels as a PDF (or ZPL text), `start` being the 1-based first free position."""
-    options = {"site_url": settings.SITE_URL, "network_name": settings.NETWORK_NAME}
     try:
-        if output == "zpl":
-            document = render_zpl(items, fmt, **options)
-            response = HttpResponse(document, content_type=f"{ZPL}; charset=utf-8")
-            response["Content-Disposition"] = f'inline; filename="{name}.zpl"'
-            return response
-        document = render_pdf(items, fmt, start_position=start - 1, **options)
+        document = label_document(items, fmt, start=start, output=output)
     except LayoutError as exc:
         raise ValidationError({"format": [str(exc)]}) from exc
-    response = HttpResponse(document, content_type=PDF)
-    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    content_type = f"{ZPL}; charset=utf-8" if output == "zpl" else PDF
+    response = HttpResponse(document.body, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{name}.{document.extension}"'
     return response
 
 
@@ -255,7 +249,7 @@ class DeviceViewSet(ApiMixin, BinaryRepliesMixin, viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         device = self.get_object()
         name = f"label-{group_label_code(device.label_code_id)}"
-        return label_document([item_from_device(device)], **query.validated_data, name=name)
+        return label_response([item_from_device(device)], **query.validated_data, name=name)
 
     @extend_schema(
         summary="The device's history, newest first",
@@ -459,7 +453,7 @@ class LabelViewSet(ApiMixin, BinaryRepliesMixin, viewsets.ViewSet):
         if missing:
             raise ItemsNotFound(_NO_DEVICES, {"codes": missing})
         items = [item_from_device(devices[code]) for code in codes]
-        return label_document(items, **options, name=f"labels-{options['fmt'].name}")
+        return label_response(items, **options, name=f"labels-{options['fmt'].name}")
 
     @action(detail=False, methods=["post"])
     def preprint(self, request):
@@ -469,7 +463,7 @@ class LabelViewSet(ApiMixin, BinaryRepliesMixin, viewsets.ViewSet):
         codes = services.label_codes_preprint(actor=request.user, count=options["count"])
         items = [LabelItem(code=label.code) for label in codes]
         name = f"preprinted-{codes[0].preprint_run}-{options['fmt'].name}"
-        return label_document(items, fmt=options["fmt"], start=options["start"], name=name)
+        return label_response(items, fmt=options["fmt"], start=options["start"], name=name)
 
 
 _NOT_IN_SCOPE = _("No device in your scope has this code.")

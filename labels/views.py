@@ -1,6 +1,5 @@
 """Label screens: print a device's label, a selection's, a reprint, or sheets of fresh codes."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -12,9 +11,9 @@ from inventory.errors import DomainError
 from inventory.forms import DeviceFilterForm
 from inventory.views import _may_register
 
+from .documents import label_document
 from .forms import LabelStockForm, PreprintForm
-from .render import LabelItem, LayoutError, item_from_device, render_pdf
-from .zpl import render_zpl
+from .render import LabelItem, LayoutError, item_from_device
 
 MAX_LABELS = 500
 
@@ -22,18 +21,9 @@ MAX_LABELS = 500
 def label_response(items, form, filename: str) -> HttpResponse:
     """The document chosen in the form, as a download; LayoutError goes back to the form."""
     data = form.cleaned_data
-    options = {"site_url": settings.SITE_URL, "network_name": settings.NETWORK_NAME}
-    if data["output"] == "zpl":
-        body, content_type, extension = (
-            render_zpl(items, data["fmt"], **options),
-            "text/plain",
-            "zpl",
-        )
-    else:
-        body = render_pdf(items, data["fmt"], start_position=data["start"] - 1, **options)
-        content_type, extension = "application/pdf", "pdf"
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
+    document = label_document(items, data["fmt"], start=data["start"], output=data["output"])
+    response = HttpResponse(document.body, content_type=document.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{document.extension}"'
     return response
 
 
