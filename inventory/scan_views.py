@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from . import selectors, services
 from .codes import InvalidCode, code_from_scan, group_label_code
+from .errors import DomainError
 from .forms import TransitionForm
 from .models import LabelCode, Organisation, ScanResult
 from .states import EXITS, MOVES, STATUS_TONE, Custody, OrgKind, actor_may
@@ -152,18 +153,23 @@ def batch_start(request):
         if move is None or move not in moves:
             messages.error(request, _("Choose a move from the list."))
         else:
-            target = request.POST.get(f"target-{move.target_kind}", "")
-            chosen = Organisation.objects.filter(
-                pk=target if target.isdigit() else 0, kind=move.target_kind, is_active=True
-            ).exists()
-            if move.custody == Custody.TARGET and not chosen:
-                messages.error(request, _("Choose where this move sends the devices."))
-            elif move.target in EXITS and not request.POST.get("confirm"):
-                messages.error(request, _("Tick the confirmation box: an exit is final."))
+            raw_target = request.POST.get(f"target-{move.target_kind}", "")
+            target = (
+                Organisation.objects.filter(pk=raw_target).first() if raw_target.isdigit() else None
+            )
+            try:
+                # The batch-wide rules (role, destination) are the service's, checked once here.
+                services.scan_move_check(actor=request.user, action=action, target=target)
+            except DomainError as err:
+                messages.error(request, err.message)
             else:
-                query = f"?action={action}" + (f"&target={target}" if chosen else "")
-                query += "&confirm=1" if move.target in EXITS else ""
-                return redirect(reverse("inventory:scan_batch", args=[uuid.uuid4().hex]) + query)
+                if move.target in EXITS and not request.POST.get("confirm"):
+                    messages.error(request, _("Tick the confirmation box: an exit is final."))
+                else:
+                    query = f"?action={action}" + (f"&target={target.pk}" if target else "")
+                    query += "&confirm=1" if move.target in EXITS else ""
+                    url = reverse("inventory:scan_batch", args=[uuid.uuid4().hex])
+                    return redirect(url + query)
     # A destination for the moves that send devices somewhere; optional for a receipt that a
     # coordinator confirms on a workshop's behalf (devices already there stay there).
     kinds = {
