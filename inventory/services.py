@@ -32,6 +32,7 @@ from .models import (
     ScanResult,
 )
 from .selectors import devices_visible_to, scan_lookup, user_scope
+from .signals import device_moved
 from .states import MOVES, Custody, OrgKind, Status, actor_may
 
 REGISTERING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
@@ -332,6 +333,7 @@ def device_transition(
         if new_custodian is not None:
             device.custodian = new_custodian
         _tracked_save(device, actor=actor, reason=action, note=note.strip()[:1000])
+        device_moved.send(sender=Device, device=device, action=action, actor=actor)
     return TransitionResult(device, changed=True, action=action)
 
 
