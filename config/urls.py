@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("labels/", include("labels.urls")),
+    path("", include("logistics.urls")),
     path("", include("inventory.urls_root")),
     path("", include("inventory.urls")),
 ]

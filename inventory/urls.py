@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import scan_views, views
+from . import scan_views, urls_documents, urls_intake, views
 
 app_name = "inventory"
 urlpatterns = [
@@ -14,3 +14,4 @@ urlpatterns = [
     path("scan/batch/", scan_views.batch_start, name="scan_batch_start"),
     path("scan/batch/<str:batch>/", scan_views.scan_batch, name="scan_batch"),
 ]
+urlpatterns += urls_intake.urlpatterns + urls_documents.urlpatterns

@@ -1,0 +1,3 @@
+"""Web screens of the documents a donation produces: erasure certificate, donor summary."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Web screens of intake: donors' donations, their devices and spreadsheet imports."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Web screens of WEEE disposals and their register."""
+
+urlpatterns: list = []
