@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
-from .models import Device, Organisation
+from .models import (
+    Device,
+    ErasureResult,
+    Grade,
+    LockKind,
+    LockOutcome,
+    MediumState,
+    Organisation,
+    Reconditioning,
+    TestItem,
+    TestOutcome,
+)
 from .states import Move, Status
 
 
@@ -64,5 +75,116 @@ def phone_has_imei(context: GuardContext) -> DomainError | None:
     if context.device.category.has_imei and not context.device.imei1:
         return DomainError(
             "imei_missing", _("A phone or cellular tablet needs its IMEI before it is ready.")
+        )
+    return None
+
+
+# "Reconditionné" (décret 2022-190): every function tested and all previous data erased before
+# the device changes hands. Each guard names one missing piece with its own code; they guard the
+# end of a reconditioning, not a reservation released back to stock.
+
+
+def _open_cycle(context: GuardContext):
+    # Memoised on the device object: the guards of one move read the same cycle once.
+    device = context.device
+    if not hasattr(device, "_guard_cycle"):
+        device._guard_cycle = Reconditioning.objects.filter(
+            device=device, completed_at__isnull=True
+        ).first()
+    return device._guard_cycle
+
+
+@guard("mark_ready")
+def no_lock_blocked(context: GuardContext) -> DomainError | None:
+    cycle = _open_cycle(context)
+    if cycle is None:
+        return None
+    blocked = [
+        LockKind(kind).label
+        for kind in cycle.lock_checks.filter(outcome=LockOutcome.BLOCKED).values_list(
+            "kind", flat=True
+        )
+    ]
+    if blocked:
+        return DomainError(
+            "lock_blocked",
+            _(
+                "A lock is blocked (%(locks)s): the device can only go back to the donor, "
+                "to parts or to recycling."
+            )
+            % {"locks": ", ".join(str(label) for label in blocked)},
+        )
+    return None
+
+
+@guard("mark_ready")
+def checklist_complete(context: GuardContext) -> DomainError | None:
+    cycle = _open_cycle(context)
+    items = TestItem.objects.filter(category_id=context.device.category_id, is_active=True)
+    outcomes = (
+        dict(cycle.test_results.values_list("item_id", "outcome")) if cycle is not None else {}
+    )
+    failed = [item.label for item in items if outcomes.get(item.pk) == TestOutcome.FAILED]
+    if failed:
+        return DomainError(
+            "tests_failed",
+            _("Failed tests: %(items)s. Repair and test again, or send the device to an exit.")
+            % {"items": ", ".join(failed)},
+        )
+    missing = [item.label for item in items if item.pk not in outcomes]
+    if missing:
+        return DomainError(
+            "tests_incomplete",
+            _("Tests still to do: %(items)s.") % {"items": ", ".join(missing)},
+        )
+    return None
+
+
+@guard("mark_ready")
+def data_erased(context: GuardContext) -> DomainError | None:
+    device = context.device
+    cycle = _open_cycle(context)
+    media = list(device.media.all())
+    if not media:
+        if device.category.holds_data:
+            return DomainError(
+                "media_missing",
+                _("No storage medium is recorded: add the device's storage and its erasure."),
+            )
+        return None
+    results: dict[int, set] = {}
+    if cycle is not None:
+        for medium_id, result in cycle.erasures.values_list("medium_id", "result"):
+            results.setdefault(medium_id, set()).add(result)
+    for medium in media:
+        if medium.state != MediumState.IN_DEVICE:
+            continue
+        seen = results.get(medium.pk, set())
+        if seen & {ErasureResult.FAILED, ErasureResult.UNVERIFIABLE}:
+            return DomainError(
+                "destruction_required",
+                _(
+                    "The erasure of %(medium)s failed or could not be verified: record its "
+                    "destruction."
+                )
+                % {"medium": medium},
+            )
+        if ErasureResult.PASSED not in seen:
+            return DomainError(
+                "erasure_missing",
+                _("%(medium)s has no passed erasure in this reconditioning.") % {"medium": medium},
+            )
+    return None
+
+
+@guard("mark_ready")
+def grade_set(context: GuardContext) -> DomainError | None:
+    cycle = _open_cycle(context)
+    if cycle is None or not cycle.grade:
+        return DomainError("grade_missing", _("Give the device its cosmetic grade."))
+    if cycle.grade == Grade.D:
+        return DomainError(
+            "grade_not_reusable",
+            _("Grade D means not reusable: send the device to parts or recycling."),
         )
     return None

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .codes import (
@@ -27,13 +28,14 @@ from .models import (
     LabelCode,
     Membership,
     Organisation,
+    Reconditioning,
     Role,
     ScanEvent,
     ScanResult,
 )
 from .selectors import devices_visible_to, scan_lookup, user_scope
 from .signals import device_moved
-from .states import MOVES, Custody, OrgKind, Status, actor_may
+from .states import EXITS, MOVES, Custody, OrgKind, Status, actor_may
 
 REGISTERING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 CUSTODIAN_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE})
@@ -175,6 +177,7 @@ def device_register(
     donor: Organisation | None = None,
     custodian: Organisation | None = None,
     label_code: str = "",
+    donation=None,
     **specs,
 ) -> Device:
     scope = user_scope(actor)
@@ -191,6 +194,10 @@ def device_register(
     errors = _validate_device_identity(
         category=category, manufacturer=manufacturer, serial=serial, imei1=imei1, imei2=imei2
     )
+    if donation is not None:
+        if donor is not None and donor.pk != donation.donor_id:
+            errors["donor"] = [_("The donor must be the donation's donor.")]
+        donor = donation.donor
     if donor is not None and donor.kind != OrgKind.DONOR:
         errors["donor"] = [_("The donor must be an organisation of kind donor.")]
     if scope.kind == OrgKind.WORKSHOP:
@@ -227,6 +234,7 @@ def device_register(
                 imei1=imei1,
                 imei2=imei2,
                 donor=donor,
+                donation=donation,
                 custodian=custodian,
                 status=Status.REGISTERED,
                 **specs,
@@ -332,7 +340,17 @@ def device_transition(
         device.status = move.target
         if new_custodian is not None:
             device.custodian = new_custodian
+        cycle = None
+        if move.target == Status.READY or move.target in EXITS:
+            cycle = Reconditioning.objects.filter(device=device, completed_at__isnull=True).first()
+        if cycle is not None and move.target == Status.READY and cycle.os_installed:
+            device.operating_system = cycle.os_installed
         _tracked_save(device, actor=actor, reason=action, note=note.strip()[:1000])
+        if cycle is not None:
+            # The pass through the workshop ends here; a loan coming back opens a new one.
+            cycle.completed_at = timezone.now()
+            cycle.outcome = action
+            _tracked_save(cycle, actor=actor, reason=action)
         device_moved.send(sender=Device, device=device, action=action, actor=actor)
     return TransitionResult(device, changed=True, action=action)
 

@@ -57,3 +57,57 @@ def make_device(*, actor, category: str = "laptop", manufacturer: str = "Dell", 
 
 def reload(device: Device) -> Device:
     return Device.objects.get(pk=device.pk)
+
+
+def record_reconditioning(*, actor, device, grade: str = "B") -> None:
+    """Everything "ready" asks for: locks checked, storage erased, checklist passed, a grade.
+
+    The device must be at intake or at a workshop; a device at a workshop starts its
+    reconditioning with the first record.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from inventory import reconditioning as bench
+    from inventory.models import LockKind, TestItem
+
+    bench.lock_checks_record(
+        actor=actor,
+        device_id=device.pk,
+        outcomes={kind: "not_applicable" for kind in LockKind.values},
+    )
+    if device.category.has_imei or device.category_id == "tablet":
+        bench.factory_reset_record(actor=actor, device_id=device.pk)
+    elif device.category.holds_data:
+        medium = bench.medium_add(
+            actor=actor, device_id=device.pk, kind="ssd", interface="nvme", capacity_gb=256
+        )
+        now = timezone.now()
+        bench.erasure_record(
+            actor=actor,
+            medium_id=medium.pk,
+            level="purge",
+            method="nvme_sanitize",
+            verification="full",
+            result="passed",
+            started_at=now - timedelta(minutes=20),
+            ended_at=now,
+            tool="Blancco Drive Eraser",
+            tool_version="7.9",
+        )
+    items = TestItem.objects.filter(category_id=device.category_id, is_active=True)
+    bench.test_results_record(
+        actor=actor, device_id=device.pk, outcomes={item.pk: "passed" for item in items}
+    )
+    bench.assessment_record(actor=actor, device_id=device.pk, grade=grade, battery_health=87)
+
+
+def walk(*, actor, device, actions, recorder=None) -> None:
+    """Apply lifecycle moves in order; before "mark_ready", record what "ready" requires."""
+    from inventory.services import device_transition
+
+    for action in actions:
+        if action == "mark_ready":
+            record_reconditioning(actor=recorder or actor, device=device)
+        device_transition(actor=actor, device_id=device.pk, action=action)

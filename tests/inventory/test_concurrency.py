@@ -14,7 +14,7 @@ from inventory.models import Category, Device
 from inventory.services import device_register, device_transition
 from inventory.states import OrgKind, Status
 
-from ..builders import make_device, make_organisation, reload
+from ..builders import make_device, make_organisation, reload, walk
 
 THREADS = 20
 
@@ -74,8 +74,11 @@ def test_twenty_scanners_receiving_one_device_change_it_once(workshop_staff, sen
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_twenty_loans_of_one_device_to_different_structures_give_one_loan(coordinator, sent_device):
-    for action in ("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"):
-        device_transition(actor=coordinator, device_id=sent_device.pk, action=action)
+    walk(
+        actor=coordinator,
+        device=sent_device,
+        actions=("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"),
+    )
     structures = [make_organisation(kind=OrgKind.STRUCTURE) for _ in range(THREADS)]
 
     results, errors = run_at_once(

@@ -8,7 +8,15 @@ from inventory.models import Category, Device, LabelCode, Membership, Organisati
 from inventory.services import device_register, device_transition, membership_set
 from inventory.states import OrgKind, Status
 
-from ..builders import make_device, make_organisation, make_user, reload, valid_imei
+from ..builders import (
+    make_device,
+    make_organisation,
+    make_user,
+    record_reconditioning,
+    reload,
+    valid_imei,
+    walk,
+)
 
 
 def history_of(device):
@@ -182,8 +190,10 @@ def test_workshop_receives_into_its_own_custody_and_reconditions(
     coordinator, workshop_staff, device, workshop_org
 ):
     move(coordinator, device, "send_to_workshop", target=workshop_org)
-    for action in ("receive_at_workshop", "start_reconditioning", "mark_ready"):
+    for action in ("receive_at_workshop", "start_reconditioning"):
         assert move(workshop_staff, device, action).changed
+    record_reconditioning(actor=workshop_staff, device=device)
+    assert move(workshop_staff, device, "mark_ready").changed
     device = reload(device)
     assert device.status == Status.READY
     assert device.custodian == workshop_org
@@ -195,8 +205,11 @@ def test_a_loan_goes_to_the_structure_and_comes_back(
     coordinator, device, workshop_org, structure_org, coordinator_org
 ):
     move(coordinator, device, "send_to_workshop", target=workshop_org)
-    for action in ("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"):
-        move(coordinator, device, action)
+    walk(
+        actor=coordinator,
+        device=device,
+        actions=("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"),
+    )
     move(coordinator, device, "lend", target=structure_org)
     assert reload(device).custodian == structure_org
     move(coordinator, device, "return_loan")
@@ -221,6 +234,7 @@ def test_a_phone_is_not_ready_without_its_imei(coordinator, workshop_org):
     move(coordinator, phone, "send_to_workshop", target=workshop_org)
     move(coordinator, phone, "receive_at_workshop")
     move(coordinator, phone, "start_reconditioning")
+    record_reconditioning(actor=coordinator, device=phone)
     with pytest.raises(DomainError) as excinfo:
         move(coordinator, phone, "mark_ready")
     assert excinfo.value.code == "imei_missing"
@@ -283,8 +297,11 @@ def test_a_structure_may_declare_lost_a_device_it_holds_but_not_recondition_it(
     coordinator, device, workshop_org, structure_org, structure_staff
 ):
     move(coordinator, device, "send_to_workshop", target=workshop_org)
-    for action in ("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"):
-        move(coordinator, device, action)
+    walk(
+        actor=coordinator,
+        device=device,
+        actions=("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"),
+    )
     move(coordinator, device, "lend", target=structure_org)
     with pytest.raises(DomainError) as excinfo:
         move(structure_staff, device, "return_loan")

@@ -6,7 +6,7 @@ from django.test import Client
 
 from inventory.services import device_transition
 
-from ..builders import make_device
+from ..builders import make_device, walk
 
 
 @pytest.fixture(autouse=True)
@@ -52,8 +52,11 @@ def other_org_device(coordinator, other_workshop_org):
 @pytest.fixture
 def lent_device(workshop_device, coordinator, structure_org):
     """A device reconditioned, reserved and lent to the structure persona's organisation."""
-    for action in ("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"):
-        device_transition(actor=coordinator, device_id=workshop_device.pk, action=action)
+    walk(
+        actor=coordinator,
+        device=workshop_device,
+        actions=("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"),
+    )
     device_transition(
         actor=coordinator, device_id=workshop_device.pk, action="lend", target=structure_org
     )

@@ -13,7 +13,7 @@ from inventory.services import device_transition
 from inventory.states import MOVES, Status
 from inventory.timeline import device_timeline
 
-from ..builders import make_device, make_user, reload, valid_imei
+from ..builders import make_device, make_user, reload, valid_imei, walk
 
 
 def page(device) -> str:
@@ -238,14 +238,17 @@ def test_timeline_reads_history_in_a_fixed_number_of_queries(coordinator, worksh
     device_transition(
         actor=coordinator, device_id=long.pk, action="send_to_workshop", target=workshop_org
     )
-    for action in (
-        "receive_at_workshop",
-        "start_reconditioning",
-        "mark_ready",
-        "reserve",
-        "release_reservation",
-    ):
-        device_transition(actor=coordinator, device_id=long.pk, action=action)
+    walk(
+        actor=coordinator,
+        device=long,
+        actions=(
+            "receive_at_workshop",
+            "start_reconditioning",
+            "mark_ready",
+            "reserve",
+            "release_reservation",
+        ),
+    )
     with CaptureQueriesContext(connection) as for_short:
         assert len(device_timeline(short)) == 1
     with CaptureQueriesContext(connection) as for_long:

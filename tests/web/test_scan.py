@@ -10,7 +10,7 @@ from inventory.models import ScanEvent, ScanResult
 from inventory.services import device_transition, label_codes_preprint
 from inventory.states import Status
 
-from ..builders import make_device, reload
+from ..builders import make_device, reload, walk
 
 SCAN = "/scan/"
 
@@ -127,8 +127,11 @@ def test_the_scan_costs_the_same_queries_whatever_the_history(login, coordinator
         device_transition(
             actor=coordinator, device_id=device.pk, action="send_to_workshop", target=workshop_org
         )
-        for action in ("receive_at_workshop", "start_reconditioning", "mark_ready"):
-            device_transition(actor=coordinator, device_id=device.pk, action=action)
+        walk(
+            actor=coordinator,
+            device=device,
+            actions=("receive_at_workshop", "start_reconditioning", "mark_ready"),
+        )
         for _cycle in range(cycles):
             for action in ("reserve", "release_reservation"):
                 device_transition(actor=coordinator, device_id=device.pk, action=action)
