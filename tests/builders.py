@@ -80,22 +80,27 @@ def record_reconditioning(*, actor, device, grade: str = "B") -> None:
     if device.category.has_imei or device.category_id == "tablet":
         bench.factory_reset_record(actor=actor, device_id=device.pk)
     elif device.category.holds_data:
-        medium = bench.medium_add(
-            actor=actor, device_id=device.pk, kind="ssd", interface="nvme", capacity_gb=256
-        )
+        media = list(device.media.filter(state="in_device"))
+        if not media:
+            media = [
+                bench.medium_add(
+                    actor=actor, device_id=device.pk, kind="ssd", interface="nvme", capacity_gb=256
+                )
+            ]
         now = timezone.now()
-        bench.erasure_record(
-            actor=actor,
-            medium_id=medium.pk,
-            level="purge",
-            method="nvme_sanitize",
-            verification="full",
-            result="passed",
-            started_at=now - timedelta(minutes=20),
-            ended_at=now,
-            tool="Blancco Drive Eraser",
-            tool_version="7.9",
-        )
+        for medium in media:
+            bench.erasure_record(
+                actor=actor,
+                medium_id=medium.pk,
+                level="purge",
+                method="nvme_sanitize",
+                verification="full",
+                result="passed",
+                started_at=now - timedelta(minutes=20),
+                ended_at=now,
+                tool="Blancco Drive Eraser",
+                tool_version="7.9",
+            )
     items = TestItem.objects.filter(category_id=device.category_id, is_active=True)
     bench.test_results_record(
         actor=actor, device_id=device.pk, outcomes={item.pk: "passed" for item in items}
