@@ -1,0 +1,235 @@
+"""Named reads of shipments and of a workshop's queue, each scoped to what the user may see."""
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from inventory.guards import GuardContext, guard_problems
+from inventory.models import Device, Organisation
+from inventory.selectors import devices_visible_to, user_scope
+from inventory.states import INTAKE, MOVES, OrgKind, Status
+
+from .models import Shipment, ShipmentItem
+
+# The steps of a workshop's queue, in the order of the work, with the move that enters each.
+QUEUE_STEPS = (
+    (Status.SENT_TO_WORKSHOP, "send_to_workshop"),
+    (Status.AT_WORKSHOP, "receive_at_workshop"),
+    (Status.IN_RECONDITIONING, "start_reconditioning"),
+)
+QUEUE_PAGE = 50
+TURNAROUND_DAYS = 90
+
+
+def shipments_visible_to(user) -> QuerySet[Shipment]:
+    """Coordination: every shipment; a workshop: those addressed to it; others: none.
+
+    Each row carries its device count and received count (one query for a whole page).
+    """
+    scope = user_scope(user)
+    shipments = Shipment.objects.select_related("workshop", "sender", "sent_by").annotate(
+        device_count=Count("items"),
+        received_count=Count("items", filter=Q(items__received_at__isnull=False)),
+    )
+    if scope.sees_all:
+        return shipments
+    if scope.kind == OrgKind.WORKSHOP:
+        return shipments.filter(workshop=scope.organisation)
+    return shipments.none()
+
+
+def shipment_detail(user, pk: int) -> Shipment | None:
+    """The shipment with its items (device, category, receiver) in `item_rows`: two queries."""
+    items = ShipmentItem.objects.select_related(
+        "device", "device__category", "received_by"
+    ).order_by("device__label_code_id")
+    return (
+        shipments_visible_to(user)
+        .prefetch_related(Prefetch("items", queryset=items, to_attr="item_rows"))
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def sendable_devices(user, *, donor=None, category: str = "") -> QuerySet[Device]:
+    """Devices a shipment may take: registered or returned, oldest first."""
+    devices = (
+        devices_visible_to(user)
+        .filter(status__in=INTAKE)
+        .select_related("category", "donor")
+        .order_by("created_at", "id")
+    )
+    if donor:
+        devices = devices.filter(donor_id=donor)
+    if category:
+        devices = devices.filter(category_id=category)
+    return devices
+
+
+def workshops_for(user) -> QuerySet[Organisation]:
+    """The workshops whose queue this user may read: coordination all, a workshop its own."""
+    scope = user_scope(user)
+    workshops = Organisation.objects.filter(kind=OrgKind.WORKSHOP).order_by("name", "id")
+    if scope.sees_all:
+        return workshops.filter(is_active=True)
+    if scope.kind == OrgKind.WORKSHOP:
+        return workshops.filter(pk=scope.organisation.pk)
+    return workshops.none()
+
+
+# Pure figures, tested without a database.
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks (the usual spreadsheet PERCENTILE)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = fraction * (len(ordered) - 1)
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass(frozen=True)
+class Turnaround:
+    count: int
+    median_days: float | None
+    p90_days: float | None
+    days: int = TURNAROUND_DAYS
+
+
+def turnaround_of(durations: list[timedelta], *, days: int = TURNAROUND_DAYS) -> Turnaround:
+    values = [duration.total_seconds() / 86400 for duration in durations]
+    return Turnaround(
+        count=len(values),
+        median_days=statistics.median(values) if values else None,
+        p90_days=percentile(values, 0.9),
+        days=days,
+    )
+
+
+def pair_receipts(
+    ready: list[tuple[int, datetime]], receipts: list[tuple[int, datetime]]
+) -> list[timedelta]:
+    """For each (device, ready at), the time since that device's last receipt before it.
+
+    A device can pass through the workshop twice (a loan returned, sent back): each "ready"
+    counts from the receipt that preceded it. A "ready" with no receipt before it (a device the
+    workshop registered itself) has no turnaround and is left out.
+    """
+    by_device: dict[int, list[datetime]] = defaultdict(list)
+    for device_id, received_at in receipts:
+        by_device[device_id].append(received_at)
+    durations = []
+    for device_id, ready_at in ready:
+        before = [when for when in by_device.get(device_id, ()) if when <= ready_at]
+        if before:
+            durations.append(ready_at - max(before))
+    return durations
+
+
+def workshop_turnaround(workshop: Organisation, *, days: int = TURNAROUND_DAYS) -> Turnaround:
+    """Days from receipt to "ready" for the devices this workshop made ready lately.
+
+    Two queries whatever the number of devices, both on the device history: the "mark_ready"
+    rows (custody stays with the workshop on that move, so the row names it), and the
+    receipts at that workshop of the same devices.
+    """
+    history = Device.history.model.objects
+    since = timezone.now() - timedelta(days=days)
+    ready_rows = history.filter(
+        history_change_reason="mark_ready", custodian_id=workshop.pk, history_date__gte=since
+    )
+    ready = list(ready_rows.values_list("id", "history_date"))
+    receipts = list(
+        history.filter(
+            history_change_reason="receive_at_workshop",
+            custodian_id=workshop.pk,
+            id__in=ready_rows.values("id"),
+        ).values_list("id", "history_date")
+    )
+    return turnaround_of(pair_receipts(ready, receipts), days=days)
+
+
+@dataclass
+class QueueStep:
+    status: Status
+    count: int = 0
+    oldest_since: datetime | None = None
+    devices: list[Device] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return Status(self.status).label
+
+    @property
+    def oldest_age(self) -> timedelta | None:
+        return timezone.now() - self.oldest_since if self.oldest_since else None
+
+
+@dataclass
+class WorkshopQueue:
+    workshop: Organisation
+    steps: list[QueueStep]
+    turnaround: Turnaround
+
+    @property
+    def total(self) -> int:
+        return sum(step.count for step in self.steps)
+
+
+def _step_since() -> Subquery:
+    """When the device entered its current step: the latest history row of the move into it."""
+    return Subquery(
+        Device.history.model.objects.filter(
+            id=OuterRef("pk"),
+            status=OuterRef("status"),
+            history_change_reason__in=[action for _status, action in QUEUE_STEPS],
+        )
+        .order_by("-history_date")
+        .values("history_date")[:1]
+    )
+
+
+def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> WorkshopQueue:
+    """The workshop's devices in custody by step, oldest first, and what each still needs.
+
+    The callers have checked that `user` may read this workshop's queue (`workshops_for`).
+    Counts and oldest ages: one query; devices: one query per step (at most `page` each);
+    turnaround: two queries. For devices in reconditioning, the "ready" guards run per device
+    (a handful of queries each): acceptable for one page of at most 50, and the only way to
+    show exactly what the lifecycle service will ask for.
+    """
+    devices = Device.objects.filter(
+        custodian=workshop, status__in=[status for status, _action in QUEUE_STEPS]
+    ).annotate(since=Coalesce(_step_since(), "updated_at"))
+    figures = {
+        row["status"]: row
+        for row in devices.values("status").annotate(count=Count("id"), oldest=Min("since"))
+    }
+    steps = []
+    for status, _action in QUEUE_STEPS:
+        step = QueueStep(status)
+        if status in figures:
+            step.count = figures[status]["count"]
+            step.oldest_since = figures[status]["oldest"]
+            rows = devices.filter(status=status).select_related("category", "donor")
+            if status == Status.IN_RECONDITIONING:
+                rows = rows.prefetch_related("media")  # read by the "ready" guards
+            step.devices = list(rows.order_by("since", "id")[:page])
+        steps.append(step)
+    ready = MOVES["mark_ready"]
+    for device in steps[-1].devices:
+        device.missing = [
+            problem.message
+            for problem in guard_problems(
+                GuardContext(device=device, move=ready, actor=user, target=None)
+            )
+        ]
+    return WorkshopQueue(workshop, steps, workshop_turnaround(workshop))

@@ -1,0 +1,253 @@
+"""Shipments to workshops: the batch the coordination sends, and its receipt by scanning.
+
+The devices move through inventory's one door (`device_transition`); these services add the
+shipment, its list, and the checks that make a batch all or nothing.
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inventory.codes import InvalidCode, code_from_scan, group_label_code
+from inventory.errors import DomainError
+from inventory.models import Device, Organisation
+from inventory.selectors import devices_visible_to, user_scope
+from inventory.services import SCAN_MESSAGES, _tracked_save, device_transition, invalid
+from inventory.states import MOVES, OrgKind, Status, actor_may
+
+from .models import Shipment, ShipmentItem
+
+SEND = MOVES["send_to_workshop"]
+RECEIVE = MOVES["receive_at_workshop"]
+# A shipment is a van or a few parcels; a larger batch is more likely a mistaken selection.
+MAX_DEVICES = 500
+
+
+@dataclass(frozen=True)
+class DeviceProblem:
+    """Why one requested device cannot travel: `device` is the label code as the user knows it
+    (grouped) or the text they typed when it names no device."""
+
+    device: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ReceiptResult:
+    item: ShipmentItem
+    changed: bool
+
+
+def _refused(problems: list[DeviceProblem]) -> DomainError:
+    lines = "; ".join(f"{problem.device}: {problem.message}" for problem in problems)
+    return DomainError(
+        "devices_refused",
+        _("Nothing was sent. %(problems)s") % {"problems": lines},
+        problems=problems,
+    )
+
+
+def _requested(devices: Iterable) -> tuple[list[int], list[str], list[DeviceProblem]]:
+    """Split the request into device ids and label codes, and the lines that are no code."""
+    ids: list[int] = []
+    codes: list[str] = []
+    problems: list[DeviceProblem] = []
+    for value in devices:
+        if isinstance(value, int | Device):
+            ids.append(value.pk if isinstance(value, Device) else value)
+            continue
+        text = str(value).strip()
+        if not text:
+            continue
+        try:
+            codes.append(code_from_scan(text, settings.SITE_URL))
+        except InvalidCode as exc:
+            problems.append(
+                DeviceProblem(
+                    text[:40],
+                    f"code_{exc.reason}",
+                    str(SCAN_MESSAGES.get(f"code_{exc.reason}", _("This code is not valid."))),
+                )
+            )
+    return ids, list(dict.fromkeys(codes)), problems
+
+
+def _check_workshop(workshop: Organisation | None) -> None:
+    if workshop is None:
+        raise invalid({"workshop": [_("Choose the workshop.")]})
+    if workshop.kind != OrgKind.WORKSHOP or not workshop.is_active:
+        raise invalid({"workshop": [_("Shipments go to an active workshop.")]})
+
+
+def shipment_create(
+    *,
+    actor,
+    workshop: Organisation | None,
+    devices: Iterable[int | str | Device],
+    sent_on: datetime.date | None = None,
+    expected_on: datetime.date | None = None,
+    carrier: str = "",
+    notes: str = "",
+) -> Shipment:
+    """Send devices (ids or label codes) to a workshop as one shipment: all of them, or none."""
+    scope = user_scope(actor)
+    if not scope.can_write or not actor_may(scope.kind, SEND.action):
+        raise DomainError(
+            "action_forbidden", _("Only the coordination sends shipments."), status=403
+        )
+    _check_workshop(workshop)
+    sent_on = sent_on or timezone.localdate()
+    if expected_on is not None and expected_on < sent_on:
+        raise invalid({"expected_on": [_("The expected arrival cannot be before the sending.")]})
+    ids, codes, problems = _requested(devices)
+    if not ids and not codes and not problems:
+        raise invalid({"devices": [_("Choose at least one device.")]})
+    try:
+        with transaction.atomic():
+            # Every device row is locked, in primary-key order (two batches sharing devices
+            # then wait for each other instead of deadlocking), before any check: a concurrent
+            # shipment of the same device waits here and then finds it already sent.
+            visible = devices_visible_to(actor)
+            by_code = dict(
+                visible.filter(label_code_id__in=codes).values_list("label_code_id", "pk")
+            )
+            for code in codes:
+                if code not in by_code:
+                    problems.append(
+                        DeviceProblem(
+                            group_label_code(code), "not_found", str(SCAN_MESSAGES["code_unknown"])
+                        )
+                    )
+            wanted = set(ids) | set(by_code.values())
+            locked = list(visible.select_for_update().filter(pk__in=wanted).order_by("pk"))
+            found = {device.pk for device in locked}
+            problems += [
+                DeviceProblem(str(pk), "not_found", str(_("No such device.")))
+                for pk in sorted(set(ids) - found)
+            ]
+            for device in locked:
+                if device.status not in SEND.sources:
+                    problems.append(
+                        DeviceProblem(
+                            group_label_code(device.label_code_id),
+                            "not_sendable",
+                            str(
+                                _(
+                                    "its status is “%(status)s”; only registered or returned "
+                                    "devices are sent to a workshop."
+                                )
+                                % {"status": Status(device.status).label}
+                            ),
+                        )
+                    )
+            if problems:
+                raise _refused(problems)
+            if len(locked) > MAX_DEVICES:
+                raise invalid(
+                    {"devices": [_("At most %(max)s devices per shipment.") % {"max": MAX_DEVICES}]}
+                )
+            shipment = Shipment(
+                workshop=workshop,
+                sent_by=actor,
+                sender=scope.organisation,
+                sent_on=sent_on,
+                expected_on=expected_on,
+                carrier=carrier.strip()[:120],
+                notes=notes.strip(),
+            )
+            _tracked_save(shipment, actor=actor, reason="shipment_create")
+            for device in locked:
+                _tracked_save(
+                    ShipmentItem(shipment=shipment, device=device),
+                    actor=actor,
+                    reason="shipment_create",
+                )
+                device_transition(
+                    actor=actor, device_id=device.pk, action=SEND.action, target=workshop
+                )
+    except IntegrityError as exc:
+        # The one-open-shipment-per-device constraint decided a race the locks did not see.
+        raise DomainError(
+            "device_in_other_shipment",
+            _("A device of this list was put in another shipment at the same time. Try again."),
+        ) from exc
+    return shipment
+
+
+def _item_mark_received(item: ShipmentItem, *, actor) -> None:
+    item.received_at = timezone.now()
+    item.received_by = actor
+    _tracked_save(item, actor=actor, reason=RECEIVE.action)
+
+
+def shipment_receipt_record(*, actor, device: Device) -> ShipmentItem | None:
+    """Mark the device's open shipment item received, whichever screen received the device.
+
+    Called inside the receipt's transaction (see receivers.py). The item is closed even when
+    a coordinator received the device at another workshop than the one addressed: the device
+    has arrived somewhere, and an open item would block every later shipment of it.
+    """
+    item = (
+        ShipmentItem.objects.select_for_update()
+        .filter(device=device, received_at__isnull=True)
+        .first()
+    )
+    if item is not None:
+        _item_mark_received(item, actor=actor)
+    return item
+
+
+def shipment_receive(*, actor, shipment: Shipment, raw: str) -> ReceiptResult:
+    """The workshop scans one device of the shipment: it is received (custody to the workshop).
+
+    A device already received answers changed=False; a device that is not on this shipment's
+    list is refused, even if it is otherwise receivable.
+    """
+    scope = user_scope(actor)
+    if not scope.can_write or not actor_may(scope.kind, RECEIVE.action):
+        raise DomainError("action_forbidden", _("Your role does not allow this move."), status=403)
+    if not scope.sees_all and shipment.workshop_id != getattr(scope.organisation, "pk", None):
+        raise DomainError("not_found", _("No such shipment."), status=404)
+    try:
+        code = code_from_scan(raw, settings.SITE_URL)
+    except InvalidCode as exc:
+        raise DomainError(
+            f"code_{exc.reason}",
+            SCAN_MESSAGES.get(f"code_{exc.reason}", _("This code is not valid.")),
+            status=400,
+        ) from exc
+    with transaction.atomic():
+        # The item row is locked so that two scans of one device (two phones, a double Enter)
+        # are serialised: the second finds it received and changes nothing.
+        item = (
+            ShipmentItem.objects.select_for_update()
+            .filter(shipment=shipment, device__label_code_id=code)
+            .first()
+        )
+        if item is None:
+            raise DomainError(
+                "not_in_shipment",
+                _(
+                    "%(code)s is not in this shipment (%(reference)s). Put it aside and tell "
+                    "the coordination."
+                )
+                % {"code": group_label_code(code), "reference": shipment.reference},
+            )
+        if item.received_at is not None:
+            return ReceiptResult(item, changed=False)
+        result = device_transition(
+            actor=actor, device_id=item.device_id, action=RECEIVE.action, target=shipment.workshop
+        )
+        item.refresh_from_db(fields=["received_at", "received_by"])
+        if item.received_at is None:
+            # The device was already at the workshop (no move, so no signal): the scan still
+            # confirms that this shipment's copy of it arrived.
+            _item_mark_received(item, actor=actor)
+        item.device = result.device
+    return ReceiptResult(item, changed=True)
