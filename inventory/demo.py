@@ -22,8 +22,18 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import demo_bench
 from .codes import luhn_check_digit
-from .models import Category, Commune, Device, LabelCode, Membership, Organisation, Role
+from .models import (
+    Category,
+    Commune,
+    Device,
+    Donation,
+    LabelCode,
+    Membership,
+    Organisation,
+    Role,
+)
 from .services import device_register, device_transition, membership_set, organisation_save
 from .states import OrgKind, Status
 
@@ -715,7 +725,13 @@ def _seed(
     HistoricalMembership = Membership.history.model
     watermark = {
         model: model.objects.aggregate(top=Max("history_id"))["top"] or 0
-        for model in (HistoricalDevice, HistoricalOrganisation, HistoricalMembership)
+        for model in (
+            HistoricalDevice,
+            HistoricalOrganisation,
+            HistoricalMembership,
+            *(model.history.model for model in demo_bench.RECORD_MODELS),
+            Donation.history.model,
+        )
     }
     org_times: list[datetime] = []
     network_start = now - timedelta(days=HISTORY_DAYS + 70)
@@ -826,7 +842,17 @@ def _seed(
         "structure": users["structure"],
     }
     stories = write_stories(rng, ids, quotas, now, [s[0] for s in STRUCTURES])
-    _play(stories, actors, orgs)
+    cycle_moments, donation_moments = _play(stories, actors, orgs)
+    demo_bench.backdate(cycle_moments, _set_columns)
+    _set_columns(Donation, {pk: {"created_at": m} for pk, m in donation_moments.items()})
+    history = Donation.history.model.objects.filter(id__in=list(donation_moments))
+    _set_columns(
+        Donation.history.model,
+        {
+            hid: {"history_date": donation_moments[pk]}
+            for hid, pk in history.values_list("history_id", "id")
+        },
+    )
 
     # Backdate the timestamps to the story's times. Only timestamps change: the history rows
     # written by the services already hold every state, so no history row is missing.
@@ -910,10 +936,17 @@ def write_stories(rng, ids, quotas, now, structures: list[str]) -> list[Story]:
     return stories
 
 
-def _play(stories: list[Story], actors: dict, orgs: dict[str, Organisation]) -> None:
-    """Apply every event of every story in calendar order, through the services."""
+def _play(stories: list[Story], actors: dict, orgs: dict[str, Organisation]):
+    """Apply every event of every story in calendar order, through the services.
+
+    Returns, for backdating, the moment of each bench cycle's records {reconditioning pk: time}
+    and of each donation's intake {donation pk: time}.
+    """
     categories = {c.code: c for c in Category.objects.all()}
     prefixes = {name: prefix for name, *_rest, prefix in OTHER_ORGANISATIONS}
+    bench_rng = random.Random(SEED * 7)  # its own stream: the device stories stay as they were
+    donations = _plan_donations(stories)
+    cycle_moments: dict[int, datetime] = {}
     events = [
         (-age, index, position)
         for index, story in enumerate(stories)
@@ -926,19 +959,32 @@ def _play(stories: list[Story], actors: dict, orgs: dict[str, Organisation]) -> 
         if position == 0:
             fields = dict(story.fields)
             category = categories[fields.pop("category_code")]
+            donation = None
             if story.donor:
                 serial += 1
                 fields["asset_tag"] = f"{prefixes[story.donor]}-{40000 + serial * 7:06d}"
+                donation = donations[index].save_once(actors["coordinator"], orgs, story.times[0])
             story.device = device_register(
                 actor=actors[story.registrar],
                 category=category,
                 donor=orgs[story.donor] if story.donor else None,
+                donation=donation,
                 **fields,
             )
             continue
         step = story.steps[position - 1]
+        actor = actors[step.actor]
+        cycle = None
+        if story.device.status == Status.IN_RECONDITIONING:
+            if step.action == "mark_ready":
+                demo_bench.record_full(actor, story.device, bench_rng)
+            elif step.action == "return_to_donor":
+                demo_bench.record_blocked(actor, story.device)
+            elif step.action in {"recycle", "dismantle"} and bench_rng.random() < 0.6:
+                demo_bench.record_destroyed(actor, story.device, bench_rng)
+            cycle = demo_bench.open_cycle_id(story.device)
         result = device_transition(
-            actor=actors[step.actor],
+            actor=actor,
             device_id=story.device.pk,
             action=step.action,
             target=orgs[step.target] if step.target else None,
@@ -947,6 +993,66 @@ def _play(stories: list[Story], actors: dict, orgs: dict[str, Organisation]) -> 
         if not result.changed:
             raise RuntimeError(f"{step.action} changed nothing on {story.device}")
         story.device = result.device
+        if cycle is not None:
+            cycle_moments[cycle] = story.times[position]
+    for story in stories:
+        if story.device.status == Status.IN_RECONDITIONING:
+            # On the bench today: locks checked and part of the checklist done.
+            actor = actors[story.steps[-1].actor]
+            demo_bench.record_partial(actor, story.device, bench_rng)
+            cycle_moments[demo_bench.open_cycle_id(story.device)] = story.times[-1]
+    donation_moments = {
+        planned.donation.pk: planned.moment
+        for planned in donations.values()
+        if planned.donation is not None
+    }
+    return cycle_moments, donation_moments
+
+
+@dataclass
+class PlannedDonation:
+    """One donor's batch: the devices it registered in one calendar month."""
+
+    donor: str
+    count: int
+    donation: Donation | None = None
+    moment: datetime | None = None
+
+    def save_once(self, actor, orgs: dict[str, Organisation], moment: datetime) -> Donation:
+        if self.donation is None:
+            donor = orgs[self.donor]
+            day = timezone.localtime(moment).date()
+            self.donation = Donation(
+                donor=donor,
+                received_on=day,
+                pickup_address=donor.address,
+                expected_count=self.count + (1 if self.count % 5 == 0 else 0),
+                received_count=self.count,
+                released_accounts=True,
+                released_management=True,
+                released_firmware=self.count % 4 != 0,
+                attested_by=f"Service informatique — {donor.name.split(' — ')[0]}",
+                attested_on=day,
+                created_by=actor,
+            )
+            self.donation._history_user = actor
+            self.donation.save()
+            self.moment = moment
+        return self.donation
+
+
+def _plan_donations(stories: list[Story]) -> dict[int, PlannedDonation]:
+    """Group each donor's devices by month of registration into donations ({story index: …})."""
+    batches: dict[tuple[str, str], PlannedDonation] = {}
+    by_story = {}
+    for index, story in enumerate(stories):
+        if not story.donor:
+            continue
+        key = (story.donor, story.times[0].strftime("%Y-%m"))
+        batch = batches.setdefault(key, PlannedDonation(story.donor, 0))
+        batch.count += 1
+        by_story[index] = batch
+    return by_story
 
 
 def _backdate_device_history(stories: list[Story], watermark: int) -> None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
+from .guards import GuardContext, guard_problems
 from .models import (
     DESTRUCTION_METHODS,
     Device,
@@ -41,7 +42,7 @@ from .models import (
 )
 from .selectors import devices_visible_to, user_scope
 from .services import _tracked_save, device_transition, invalid
-from .states import OrgKind, Status
+from .states import MOVES, OrgKind, Status
 
 BENCH_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 # Records are written while the device is with the coordinator at intake or at a workshop.
@@ -523,3 +524,11 @@ def bench_record(device: Device) -> BenchRecord:
         repairs=repairs,
         in_france=in_france,
     )
+
+
+def missing_before_ready(user, device: Device) -> list[DomainError]:
+    """What still keeps the device from "ready", as the guards of that move say it."""
+    if device.status not in (Status.AT_WORKSHOP, Status.IN_RECONDITIONING):
+        return []
+    context = GuardContext(device=device, move=MOVES["mark_ready"], actor=user, target=None)
+    return guard_problems(context)

@@ -18,6 +18,7 @@ from .codes import InvalidCode, code_from_scan, group_label_code
 from .errors import DomainError
 from .forms import TransitionForm
 from .models import LabelCode, Organisation, ScanResult
+from .reconditioning import BENCH_KINDS, RECORDABLE, missing_before_ready
 from .states import EXITS, MOVES, STATUS_TONE, Custody, OrgKind, actor_may
 from .timeline import device_timeline
 from .views import _may_register, _move_choices
@@ -81,12 +82,17 @@ def device_by_label(request, code: str):
 def _card(request, device, *, raw: str, batch: str = ""):
     device.label_display = group_label_code(device.label_code_id)
     device.tone = STATUS_TONE.get(device.status, "neutral")
+    scope = selectors.user_scope(request.user)
+    at_bench = scope.kind in BENCH_KINDS and device.status in RECORDABLE
     return {
         "device": device,
         "moves": _move_choices(request, device),
         "events": device_timeline(device)[:RECENT_EVENTS],
         "scan_raw": raw,
         "batch": batch,
+        "at_bench": at_bench,
+        # What "ready" still waits for, so the bench sees it on the card after each scan.
+        "missing": missing_before_ready(request.user, device) if at_bench and not batch else [],
     }
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import reconditioning, selectors, services
 from .codes import group_label_code
 from .errors import DomainError
 from .forms import (
@@ -213,16 +213,22 @@ def device_detail(request, pk: int):
     device = _visible_device(request, pk)
     device.label_display = group_label_code(device.label_code_id)
     device.tone = STATUS_TONE.get(device.status, "neutral")
-    return render(
-        request,
-        "inventory/device_detail.html",
-        {
-            "device": device,
-            "moves": _move_choices(request, device),
-            "timeline": device_timeline(device),
-            "may_print": _may_register(selectors.user_scope(request.user)),
-        },
-    )
+    scope = selectors.user_scope(request.user)
+    context = {
+        "device": device,
+        "moves": _move_choices(request, device),
+        "timeline": device_timeline(device),
+        "may_print": _may_register(scope),
+    }
+    if scope.kind in reconditioning.BENCH_KINDS:
+        record = reconditioning.bench_record(device)
+        context |= {
+            "reconditioning": record,
+            "tests_done": sum(1 for _item, result in record.checklist if result is not None),
+            "may_bench": True,
+            "missing": reconditioning.missing_before_ready(request.user, device),
+        }
+    return render(request, "inventory/device_detail.html", context)
 
 
 @login_required

@@ -1,0 +1,234 @@
+"""The bench record of one device: lock checks, storage and erasure, tests, grade, repairs.
+
+One page, reached from the scan card, with one small form per section; each form calls one
+reconditioning service. An invalid form re-renders the page with what was typed.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import reconditioning as bench
+from . import selectors
+from .bench_forms import (
+    AssessmentForm,
+    ChecklistForm,
+    ErasureForm,
+    LockChecksForm,
+    MediumForm,
+    RepairForm,
+)
+from .codes import group_label_code
+from .errors import DomainError
+from .models import ErasureRecord, MediumState
+from .states import STATUS_TONE, Status
+
+
+def _device(request, pk: int):
+    scope = selectors.user_scope(request.user)
+    if scope.kind not in bench.BENCH_KINDS:
+        raise PermissionDenied(_("The bench record is for workshop and coordination staff."))
+    device = get_object_or_404(
+        selectors.devices_visible_to(request.user).select_related("category", "custodian"),
+        pk=pk,
+    )
+    device.label_display = group_label_code(device.label_code_id)
+    device.tone = STATUS_TONE.get(device.status, "neutral")
+    return device
+
+
+def _render(request, device, forms: dict | None = None, status: int = 200):
+    record = bench.bench_record(device)
+    in_device = [view.medium for view in record.media if view.medium.state == MediumState.IN_DEVICE]
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    forms = forms or {}
+    context = {
+        "device": device,
+        "record": record,
+        "recordable": device.status in bench.RECORDABLE,
+        "may_write": selectors.user_scope(request.user).can_write,
+        "missing": bench.missing_before_ready(request.user, device),
+        "may_mark_ready": device.status == Status.IN_RECONDITIONING,
+        "is_phone_like": device.category.has_imei or device.category_id == "tablet",
+        "lock_form": forms.get("locks")
+        or LockChecksForm(checks={kind: check for kind, _l, check in record.locks}),
+        "medium_form": forms.get("medium") or MediumForm(),
+        "erasure_form": forms.get("erasure")
+        or ErasureForm(media=in_device, initial={"started_at": now, "ended_at": now}),
+        "checklist_form": forms.get("tests") or ChecklistForm(checklist=record.checklist),
+        "assessment_form": forms.get("assessment")
+        or AssessmentForm(
+            initial={
+                "grade": record.cycle.grade if record.cycle else "",
+                "battery_health": record.cycle.battery_health if record.cycle else None,
+                "os_installed": record.cycle.os_installed if record.cycle else "",
+            }
+            if record.cycle and record.cycle.completed_at is None
+            else None
+        ),
+        "repair_form": forms.get("repair") or RepairForm(),
+    }
+    return render(request, "inventory/bench/record.html", context, status=status)
+
+
+@login_required
+def bench_record(request, pk: int):
+    return _render(request, _device(request, pk))
+
+
+def _done(request, device, message: str, anchor: str):
+    messages.success(request, message)
+    return redirect(reverse("inventory:bench_record", args=[device.pk]) + f"#{anchor}")
+
+
+def _refused(request, device, err: DomainError, forms: dict, form_key: str):
+    if err.status == 403:
+        raise PermissionDenied(err.message) from err
+    if err.status == 404:
+        raise Http404(err.message) from err
+    form = forms[form_key]
+    for name, errors in (err.params.get("fields") or {}).items():
+        target = name if name in form.fields else None
+        for error in errors:
+            form.add_error(target, error)
+    if not err.params.get("fields"):
+        form.add_error(None, err.message)
+    return _render(request, device, forms, status=400)
+
+
+@login_required
+@require_POST
+def bench_locks(request, pk: int):
+    device = _device(request, pk)
+    form = LockChecksForm(request.POST)
+    if not form.is_valid():
+        return _render(request, device, {"locks": form}, status=400)
+    try:
+        bench.lock_checks_record(
+            actor=request.user,
+            device_id=device.pk,
+            outcomes=form.outcomes(),
+            note=form.cleaned_data["note"],
+        )
+    except DomainError as err:
+        return _refused(request, device, err, {"locks": form}, "locks")
+    return _done(request, device, _("Lock checks saved."), "locks")
+
+
+@login_required
+@require_POST
+def bench_medium(request, pk: int):
+    device = _device(request, pk)
+    form = MediumForm(request.POST)
+    if not form.is_valid():
+        return _render(request, device, {"medium": form}, status=400)
+    try:
+        bench.medium_add(actor=request.user, device_id=device.pk, **form.cleaned_data)
+    except DomainError as err:
+        return _refused(request, device, err, {"medium": form}, "medium")
+    return _done(request, device, _("Storage medium added."), "media")
+
+
+@login_required
+@require_POST
+def bench_erasure(request, pk: int):
+    device = _device(request, pk)
+    media = device.media.filter(state=MediumState.IN_DEVICE)
+    form = ErasureForm(request.POST, request.FILES, media=media)
+    if not form.is_valid():
+        return _render(request, device, {"erasure": form}, status=400)
+    data = form.cleaned_data
+    try:
+        bench.erasure_record(
+            actor=request.user,
+            medium_id=data["medium"],
+            level=data["level"],
+            method=data["method"],
+            tool=data["tool"],
+            tool_version=data["tool_version"],
+            verification=data["verification"],
+            verification_percent=data["verification_percent"],
+            result=data["result"],
+            started_at=data["started_at"],
+            ended_at=data["ended_at"],
+            report=data["report"],
+        )
+    except DomainError as err:
+        return _refused(request, device, err, {"erasure": form}, "erasure")
+    return _done(request, device, _("Erasure recorded."), "media")
+
+
+@login_required
+@require_POST
+def bench_factory_reset(request, pk: int):
+    device = _device(request, pk)
+    try:
+        bench.factory_reset_record(actor=request.user, device_id=device.pk)
+    except DomainError as err:
+        if err.status == 403:
+            raise PermissionDenied(err.message) from err
+        if err.status == 404:
+            raise Http404(err.message) from err
+        messages.error(request, err.message)
+        return redirect(reverse("inventory:bench_record", args=[device.pk]) + "#media")
+    return _done(request, device, _("Encrypted factory reset recorded."), "media")
+
+
+@login_required
+@require_POST
+def bench_tests(request, pk: int):
+    device = _device(request, pk)
+    record = bench.bench_record(device)
+    form = ChecklistForm(request.POST, checklist=record.checklist)
+    if not form.is_valid():
+        return _render(request, device, {"tests": form}, status=400)
+    try:
+        bench.test_results_record(actor=request.user, device_id=device.pk, outcomes=form.outcomes())
+    except DomainError as err:
+        return _refused(request, device, err, {"tests": form}, "tests")
+    return _done(request, device, _("Test results saved."), "tests")
+
+
+@login_required
+@require_POST
+def bench_assessment(request, pk: int):
+    device = _device(request, pk)
+    form = AssessmentForm(request.POST)
+    if not form.is_valid():
+        return _render(request, device, {"assessment": form}, status=400)
+    try:
+        bench.assessment_record(actor=request.user, device_id=device.pk, **form.cleaned_data)
+    except DomainError as err:
+        return _refused(request, device, err, {"assessment": form}, "assessment")
+    return _done(request, device, _("Grade and condition saved."), "assessment")
+
+
+@login_required
+@require_POST
+def bench_repair(request, pk: int):
+    device = _device(request, pk)
+    form = RepairForm(request.POST)
+    if not form.is_valid():
+        return _render(request, device, {"repair": form}, status=400)
+    try:
+        bench.repair_record(actor=request.user, device_id=device.pk, **form.cleaned_data)
+    except DomainError as err:
+        return _refused(request, device, err, {"repair": form}, "repair")
+    return _done(request, device, _("Repair recorded."), "repairs")
+
+
+@login_required
+def erasure_report(request, pk: int, erasure_pk: int):
+    """The tool report attached to an erasure, for those who may see the device."""
+    device = _device(request, pk)
+    erasure = get_object_or_404(ErasureRecord.objects.filter(medium__device=device), pk=erasure_pk)
+    if not erasure.report:
+        raise Http404
+    name = erasure.report.name.rsplit("/", 1)[-1]
+    return FileResponse(erasure.report.open("rb"), as_attachment=True, filename=name)
