@@ -1,3 +1,31 @@
 """Web screens of the documents a donation produces: erasure certificate, donor summary."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import document_views
+
+urlpatterns: list = [
+    path(
+        "donations/<int:pk>/certificate/",
+        document_views.donation_certificate,
+        name="donation_certificate",
+    ),
+    path(
+        "donations/<int:pk>/certificate/<int:cert_pk>.pdf",
+        document_views.donation_certificate_pdf,
+        name="donation_certificate_pdf",
+    ),
+    path("donations/<int:pk>/summary/", document_views.donation_summary, name="donation_summary"),
+    path(
+        "donations/<int:pk>/summary.pdf",
+        document_views.donation_summary_pdf,
+        name="donation_summary_pdf",
+    ),
+    # Public: anyone holding a certificate checks it here, without an account.
+    path("certificates/verify/", document_views.certificate_verify, name="certificate_verify"),
+    path(
+        "certificates/verify/<str:code>/",
+        document_views.certificate_verify_code,
+        name="certificate_verify_code",
+    ),
+]
