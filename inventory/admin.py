@@ -11,7 +11,24 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .codes import group_label_code
-from .models import Category, Commune, Device, LabelCode, Membership, Organisation, Territory
+from .models import (
+    Category,
+    Commune,
+    Device,
+    Donation,
+    ErasureCertificate,
+    ErasureRecord,
+    LabelCode,
+    LockCheck,
+    Membership,
+    Organisation,
+    Reconditioning,
+    Repair,
+    StorageMedium,
+    Territory,
+    TestItem,
+    TestResult,
+)
 
 
 class NoDeleteMixin:
@@ -35,7 +52,7 @@ class CommuneAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(NoDeleteMixin, SimpleHistoryAdmin):
-    list_display = ["code", "name_fr", "name_en", "has_imei", "sort_order"]
+    list_display = ["code", "name_fr", "name_en", "has_imei", "holds_data", "sort_order"]
     list_editable = ["sort_order"]
     search_fields = ["code", "name_fr", "name_en"]
 
@@ -116,6 +133,7 @@ class DeviceAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         "imei1",
         "imei2",
         "donor",
+        "donation",
         "custodian",
         "status",
         "created_at",
@@ -137,6 +155,7 @@ class DeviceAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         "screen_inches",
         "operating_system",
         "donor",
+        "donation",
         "custodian",
         "status",
         "notes",
@@ -160,3 +179,89 @@ class DeviceAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+@admin.register(TestItem)
+class TestItemAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    # Checklist lines are reference data: results point to them, so retire ("in use" = no)
+    # instead of deleting.
+    list_display = ["category", "code", "label_fr", "label_en", "sort_order", "is_active"]
+    list_filter = ["category", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    search_fields = ["code", "label_fr", "label_en"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["category", "code"] if obj is not None else []
+
+
+class ReadOnlyAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    """Records written by the services (bench, intake): the admin reads them, never edits."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+
+@admin.register(Donation)
+class DonationAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "received_on", "expected_count", "received_count"]
+    list_filter = ["received_on"]
+    search_fields = ["donor__name"]
+    list_select_related = ["donor"]
+
+
+@admin.register(Reconditioning)
+class ReconditioningAdmin(ReadOnlyAdmin):
+    list_display = ["device", "workshop", "started_at", "completed_at", "outcome", "grade"]
+    list_filter = ["outcome", "grade", "workshop"]
+    search_fields = ["device__label_code__code", "device__serial_number"]
+    list_select_related = ["device", "workshop"]
+
+
+@admin.register(LockCheck)
+class LockCheckAdmin(ReadOnlyAdmin):
+    list_display = ["reconditioning", "kind", "outcome", "checked_by", "checked_at"]
+    list_filter = ["kind", "outcome"]
+
+
+@admin.register(StorageMedium)
+class StorageMediumAdmin(ReadOnlyAdmin):
+    list_display = ["device", "kind", "interface", "serial_number", "capacity_gb", "state"]
+    list_filter = ["kind", "interface", "state"]
+    search_fields = ["serial_number", "device__label_code__code"]
+
+
+@admin.register(ErasureRecord)
+class ErasureRecordAdmin(ReadOnlyAdmin):
+    list_display = ["medium", "level", "method", "result", "ended_at", "operator"]
+    list_filter = ["level", "method", "result", "verification"]
+
+
+@admin.register(TestResult)
+class TestResultAdmin(ReadOnlyAdmin):
+    list_display = ["reconditioning", "item", "outcome", "tested_by", "tested_at"]
+    list_filter = ["outcome"]
+
+
+@admin.register(Repair)
+class RepairAdmin(ReadOnlyAdmin):
+    list_display = ["reconditioning", "part", "cost", "minutes", "performed_at"]
+
+
+@admin.register(ErasureCertificate)
+class ErasureCertificateAdmin(admin.ModelAdmin):
+    list_display = ["verification_code", "donation", "issued_at", "issued_by", "media_count"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

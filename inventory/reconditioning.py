@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
@@ -532,3 +533,69 @@ def missing_before_ready(user, device: Device) -> list[DomainError]:
         return []
     context = GuardContext(device=device, move=MOVES["mark_ready"], actor=user, target=None)
     return guard_problems(context)
+
+
+def checklist_item_save(
+    *,
+    actor,
+    category_id: str,
+    label_fr: str,
+    label_en: str,
+    sort_order: int | None = None,
+    is_active: bool = True,
+    item_id: int | None = None,
+) -> TestItem:
+    """Add or change one line of a category's checklist (coordination only).
+
+    Lines are never deleted: results of past reconditionings point to them; a line no longer
+    in use is retired and leaves the checklist of the next reconditionings.
+    """
+    scope = user_scope(actor)
+    if not scope.can_write or scope.kind != OrgKind.COORDINATOR:
+        raise DomainError(
+            "action_forbidden", _("Only the coordination edits the checklists."), status=403
+        )
+    label_fr, label_en = (label_fr or "").strip(), (label_en or "").strip()
+    errors: dict[str, list] = {}
+    if not label_fr:
+        errors["label_fr"] = [_("Give the French label.")]
+    if not label_en:
+        errors["label_en"] = [_("Give the English label.")]
+    if sort_order is not None and not 0 <= sort_order <= 32767:
+        errors["sort_order"] = [_("Give an order between 0 and 32767.")]
+    if errors:
+        raise invalid(errors)
+    with transaction.atomic():
+        if item_id is None:
+            item = TestItem(category_id=category_id)
+            base = slugify(label_en)[:34] or "item"
+            taken = set(
+                TestItem.objects.filter(category_id=category_id).values_list("code", flat=True)
+            )
+            code, suffix = base, 2
+            while code in taken:
+                code, suffix = f"{base}-{suffix}", suffix + 1
+            item.code = code
+            if sort_order is None:
+                last = TestItem.objects.filter(category_id=category_id).order_by("-sort_order")
+                sort_order = (last.values_list("sort_order", flat=True).first() or 0) + 10
+        else:
+            item = (
+                TestItem.objects.select_for_update()
+                .filter(pk=item_id, category_id=category_id)
+                .first()
+            )
+            if item is None:
+                raise DomainError("not_found", _("No such checklist line."), status=404)
+        before = (item.label_fr, item.label_en, item.sort_order, item.is_active)
+        item.label_fr, item.label_en, item.is_active = label_fr[:120], label_en[:120], is_active
+        if sort_order is not None:
+            item.sort_order = sort_order
+        if item.pk is None or before != (
+            item.label_fr,
+            item.label_en,
+            item.sort_order,
+            item.is_active,
+        ):
+            _tracked_save(item, actor=actor, reason="checklist")
+    return item

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import bench_views, scan_views, urls_documents, urls_intake, views
+from . import bench_views, checklist_views, scan_views, urls_documents, urls_intake, views
 
 app_name = "inventory"
 urlpatterns = [
@@ -26,6 +26,12 @@ urlpatterns = [
         "devices/<int:pk>/erasures/<int:erasure_pk>/report/",
         bench_views.erasure_report,
         name="erasure_report",
+    ),
+    path("checklists/", checklist_views.checklist_index, name="checklist_index"),
+    path(
+        "checklists/<slug:code>/",
+        checklist_views.checklist_category,
+        name="checklist_category",
     ),
     path("scan/", scan_views.scan, name="scan"),
     path("scan/batch/", scan_views.batch_start, name="scan_batch_start"),
