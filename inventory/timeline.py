@@ -1,7 +1,8 @@
 """A device's timeline, read from its history rows: who, when, what changed and why.
 
-Three queries whatever the length of the history: the rows with their users and the users'
-organisations, then the organisations and the categories that the rows name.
+The device's own rows (three queries: the rows with their users and the users' organisations,
+then the organisations and the categories they name) and the rows of its bench records (one
+query per kind of record, and one for the checklist lines), whatever the length of either.
 """
 
 from dataclasses import dataclass, field
@@ -11,7 +12,19 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .codes import group_label_code
-from .models import Category, Device, Organisation
+from .models import (
+    Category,
+    Device,
+    ErasureRecord,
+    LockCheck,
+    LockKind,
+    Organisation,
+    Reconditioning,
+    Repair,
+    StorageMedium,
+    TestItem,
+    TestResult,
+)
 from .states import MOVES, Status
 
 # Reasons written by services other than lifecycle moves.
@@ -101,7 +114,13 @@ class _Display:
 
 
 def device_timeline(device: Device) -> list[TimelineEntry]:
-    """Every recorded change of the device, newest first."""
+    """Every recorded change of the device and of its bench records, newest first."""
+    entries = _device_entries(device) + bench_entries(device)
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries
+
+
+def _device_entries(device: Device) -> list[TimelineEntry]:
     rows = list(
         device.history.select_related("history_user__membership__organisation").order_by(
             "history_date", "history_id"
@@ -137,5 +156,123 @@ def device_timeline(device: Device) -> list[TimelineEntry]:
             )
         )
         previous = row
-    entries.reverse()
     return entries
+
+
+# Bench records: rows written together (one form, one service call) read as one entry.
+BENCH_GROUP_SECONDS = 120
+BENCH_TITLES = {
+    LockCheck: _("Lock checks"),
+    TestResult: _("Functional tests"),
+    StorageMedium: _("Storage medium"),
+    ErasureRecord: _("Erasure"),
+    Repair: _("Repair"),
+    Reconditioning: _("Reconditioning"),
+}
+
+
+def _bench_rows(device: Device):
+    related = "history_user__membership__organisation"
+    yield LockCheck, LockCheck.history.filter(reconditioning__device=device).select_related(related)
+    yield (
+        TestResult,
+        TestResult.history.filter(reconditioning__device=device).select_related(related),
+    )
+    yield StorageMedium, StorageMedium.history.filter(device=device).select_related(related)
+    yield ErasureRecord, ErasureRecord.history.filter(medium__device=device).select_related(related)
+    yield Repair, Repair.history.filter(reconditioning__device=device).select_related(related)
+    yield Reconditioning, Reconditioning.history.filter(device=device).select_related(related)
+
+
+def _choice(model, name: str, value) -> str:
+    field = model._meta.get_field(name)
+    return str(dict(field.flatchoices).get(value, value)) if value not in (None, "") else "—"
+
+
+def _bench_changes(model, row, previous, items) -> list[Change]:
+    if model is LockCheck:
+        old = _choice(LockCheck, "outcome", previous.outcome) if previous else "—"
+        return [
+            Change(str(LockKind(row.kind).label), old, _choice(LockCheck, "outcome", row.outcome))
+        ]
+    if model is TestResult:
+        item = items.get(row.item_id)
+        old = _choice(TestResult, "outcome", previous.outcome) if previous else "—"
+        label = item.label if item else str(row.item_id)
+        return [Change(label, old, _choice(TestResult, "outcome", row.outcome))]
+    if model is StorageMedium:
+        described = " ".join(
+            part
+            for part in (
+                _choice(StorageMedium, "kind", row.kind),
+                row.manufacturer,
+                row.serial_number,
+            )
+            if part
+        )
+        old = _choice(StorageMedium, "state", previous.state) if previous else "—"
+        return [Change(described, old, _choice(StorageMedium, "state", row.state))]
+    if model is ErasureRecord:
+        method = _choice(ErasureRecord, "method", row.method)
+        level = _choice(ErasureRecord, "level", row.level)
+        tool = f"{row.tool} {row.tool_version}".strip()
+        label = f"{method} ({level}){' · ' + tool if tool else ''}"
+        return [Change(label, "—", _choice(ErasureRecord, "result", row.result))]
+    if model is Repair:
+        cost = f"{row.cost} €" if row.cost is not None else "—"
+        return [Change(row.part, "—", cost)]
+    changes = []
+    for name in ("grade", "battery_health", "os_installed", "outcome"):
+        old = getattr(previous, name) if previous else None
+        new = getattr(row, name)
+        if old != new and (new not in (None, "") or previous is not None):
+            field = Reconditioning._meta.get_field(name)
+            value = _choice(Reconditioning, name, new) if field.choices else (new or "—")
+            old_value = (_choice(Reconditioning, name, old) if field.choices else old) or "—"
+            changes.append(Change(capfirst(str(field.verbose_name)), str(old_value), str(value)))
+    return changes
+
+
+def bench_entries(device: Device) -> list[TimelineEntry]:
+    """The bench records' history rows, grouped by kind, author and time."""
+    entries: list[TimelineEntry] = []
+    # The checklist lines, read in one query whether or not any test was recorded.
+    items = {item.pk: item for item in TestItem.objects.filter(category_id=device.category_id)}
+    for model, query in _bench_rows(device):
+        rows = list(query.order_by("history_date", "history_id"))
+        last_of: dict[int, object] = {}
+        group: list = []
+        for row in rows:
+            previous = last_of.get(row.id)
+            last_of[row.id] = row
+            changes = _bench_changes(model, row, previous, items)
+            if not changes:
+                continue
+            head = group[0] if group else None
+            if (
+                head is not None
+                and head[0].history_user_id == row.history_user_id
+                and (row.history_date - head[0].history_date).total_seconds() <= BENCH_GROUP_SECONDS
+            ):
+                group.append((row, changes))
+                continue
+            if group:
+                entries.append(_bench_entry(model, group))
+            group = [(row, changes)]
+        if group:
+            entries.append(_bench_entry(model, group))
+    return entries
+
+
+def _bench_entry(model, group) -> TimelineEntry:
+    first = group[0][0]
+    who, organisation = _who(first.history_user)
+    return TimelineEntry(
+        when=first.history_date,
+        who=who,
+        organisation=organisation,
+        action=first.history_change_reason or "",
+        what=str(BENCH_TITLES[model]),
+        note="",
+        changes=[change for _row, changes in group for change in changes],
+    )

@@ -8,10 +8,10 @@ from django.utils.html import escape
 from django.utils.text import capfirst
 
 from inventory.codes import group_label_code
-from inventory.models import Device, Role
+from inventory.models import Device, ErasureRecord, LockCheck, Role, TestResult
 from inventory.services import device_transition
 from inventory.states import MOVES, Status
-from inventory.timeline import device_timeline
+from inventory.timeline import BENCH_TITLES, device_timeline
 
 from ..builders import make_device, make_user, reload, valid_imei, walk
 
@@ -252,8 +252,14 @@ def test_timeline_reads_history_in_a_fixed_number_of_queries(coordinator, worksh
     with CaptureQueriesContext(connection) as for_short:
         assert len(device_timeline(short)) == 1
     with CaptureQueriesContext(connection) as for_long:
-        assert len(device_timeline(long)) == 7
-    assert len(for_short) == len(for_long) == 3
+        entries = device_timeline(long)
+    moves = [e for e in entries if e.action in MOVES or e.action == "register"]
+    assert len(moves) == 7
+    # The bench records read as entries too: locks, storage, erasure, tests, grade.
+    titles = {e.what for e in entries} - {e.what for e in moves}
+    assert {str(BENCH_TITLES[m]) for m in (LockCheck, ErasureRecord, TestResult)} <= titles
+    # Device rows: 3 queries; bench records: one per kind of record and one for the checklist.
+    assert len(for_short) == len(for_long) == 3 + 7
 
 
 def test_an_exit_needs_its_confirmation_box_ticked(login, coordinator, device):
