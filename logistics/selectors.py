@@ -37,6 +37,8 @@ def shipments_visible_to(user) -> QuerySet[Shipment]:
         device_count=Count("items"),
         received_count=Count("items", filter=Q(items__received_at__isnull=False)),
     )
+    # Explicit: an aggregating query does not apply the model's default ordering.
+    shipments = shipments.order_by("-sent_on", "-id")
     if scope.sees_all:
         return shipments
     if scope.kind == OrgKind.WORKSHOP:
@@ -226,10 +228,7 @@ def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> W
         steps.append(step)
     ready = MOVES["mark_ready"]
     for device in steps[-1].devices:
-        device.missing = [
-            problem.message
-            for problem in guard_problems(
-                GuardContext(device=device, move=ready, actor=user, target=None)
-            )
-        ]
+        device.missing = guard_problems(
+            GuardContext(device=device, move=ready, actor=user, target=None)
+        )
     return WorkshopQueue(workshop, steps, workshop_turnaround(workshop))

@@ -1,0 +1,281 @@
+"""Web screens of shipments to workshops and of a workshop's queue.
+
+Each view turns a request into selector reads and at most one service call.
+"""
+
+import time
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from inventory.codes import group_label_code
+from inventory.errors import DomainError
+from inventory.selectors import user_scope
+from inventory.states import STATUS_TONE, OrgKind, Status, actor_may
+
+from . import selectors, services
+from .forms import CandidateFilterForm, ShipmentForm, WorkshopChoiceForm
+
+PAGE_SIZE = 50
+# How long a second submission of the same form waits for the first one to finish.
+REPLAY_WAIT_SECONDS = 5
+REFUSALS_KEPT = 10
+QUEUE_HEADINGS = {
+    Status.SENT_TO_WORKSHOP: gettext_lazy("Sent to the workshop, to receive"),
+    Status.AT_WORKSHOP: gettext_lazy("Received, to recondition"),
+    Status.IN_RECONDITIONING: gettext_lazy("In reconditioning"),
+}
+
+
+def _shipment_reader(request):
+    scope = user_scope(request.user)
+    if scope.kind not in (OrgKind.COORDINATOR, OrgKind.WORKSHOP):
+        raise PermissionDenied(_("Shipments are for the coordination and the workshops."))
+    return scope
+
+
+def _may_send(scope) -> bool:
+    return scope.can_write and actor_may(scope.kind, services.SEND.action)
+
+
+def _may_receive(scope) -> bool:
+    return scope.can_write and actor_may(scope.kind, services.RECEIVE.action)
+
+
+def _visible_shipment(request, pk: int):
+    # Another workshop's shipment is answered exactly like a missing one.
+    shipment = selectors.shipment_detail(request.user, pk)
+    if shipment is None:
+        raise Http404
+    return shipment
+
+
+def _decorate_items(scope, items):
+    """Display helpers on each item, without a query: a device is linked only where the user
+    may open its page (coordination: all; a workshop: those still in its custody)."""
+    for item in items:
+        device = item.device
+        device.label_display = group_label_code(device.label_code_id)
+        device.tone = STATUS_TONE.get(device.status, "neutral")
+        device.linkable = scope.sees_all or (
+            scope.organisation is not None and device.custodian_id == scope.organisation.pk
+        )
+    return items
+
+
+@login_required
+def shipment_list(request):
+    scope = _shipment_reader(request)
+    shipments = selectors.shipments_visible_to(request.user)
+    page = Paginator(shipments, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "logistics/shipment_list.html",
+        {
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "may_send": _may_send(scope),
+            "may_receive": _may_receive(scope),
+        },
+    )
+
+
+def _replayed(key: str):
+    """The shipment a first submission of this form recorded, waiting briefly for it."""
+    deadline = time.monotonic() + REPLAY_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        value = cache.get(key)
+        if value:
+            return value
+        if value is None:  # the first submission failed and released the form
+            return None
+        time.sleep(0.2)
+    return None
+
+
+@login_required
+def shipment_create(request):
+    scope = _shipment_reader(request)
+    if not _may_send(scope):
+        raise PermissionDenied(_("Only the coordination sends shipments."))
+    data = request.POST if request.method == "POST" else None
+    form = ShipmentForm(data, initial={"token": uuid.uuid4().hex})
+    filters = CandidateFilterForm(data or request.GET or None)
+    if data is not None and "send" in data and form.is_valid():
+        key = f"shipment-form:{request.user.pk}:{form.cleaned_data['token']}"
+        if not cache.add(key, 0, 3600):
+            shipment_pk = _replayed(key)
+            if shipment_pk:
+                messages.info(request, _("This shipment was already recorded."))
+                return redirect("logistics:shipment_detail", pk=shipment_pk)
+        try:
+            shipment = services.shipment_create(actor=request.user, **form.service_arguments())
+        except DomainError as err:
+            cache.delete(key)
+            if err.status == 403:
+                raise PermissionDenied(err.message) from err
+            form.add_domain_error(err)
+        else:
+            cache.set(key, shipment.pk, 3600)
+            messages.success(
+                request,
+                _("%(reference)s recorded: %(count)s devices on their way to %(workshop)s.")
+                % {
+                    "reference": shipment.reference,
+                    "count": shipment.items.count(),
+                    "workshop": shipment.workshop.name,
+                },
+            )
+            return redirect("logistics:shipment_detail", pk=shipment.pk)
+    candidates = selectors.sendable_devices(request.user, **filters.filters())
+    page = Paginator(candidates, PAGE_SIZE).get_page((data or request.GET).get("page"))
+    for device in page.object_list:
+        device.label_display = group_label_code(device.label_code_id)
+    selected = form.selected_ids()
+    on_page = {device.pk for device in page.object_list}
+    return render(
+        request,
+        "logistics/shipment_form.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "selected": set(selected),
+            # Ticks on other pages of the list travel with the form as hidden fields.
+            "carried": [pk for pk in selected if pk not in on_page],
+            "selected_count": len(selected),
+        },
+    )
+
+
+def _detail_context(request, scope, shipment) -> dict:
+    items = _decorate_items(scope, shipment.item_rows)
+    return {
+        "shipment": shipment,
+        "items": items,
+        "remaining": shipment.device_count - shipment.received_count,
+        "may_receive": _may_receive(scope),
+    }
+
+
+@login_required
+def shipment_detail(request, pk: int):
+    scope = _shipment_reader(request)
+    shipment = _visible_shipment(request, pk)
+    return render(
+        request, "logistics/shipment_detail.html", _detail_context(request, scope, shipment)
+    )
+
+
+@login_required
+def shipment_delivery_note(request, pk: int):
+    scope = _shipment_reader(request)
+    shipment = _visible_shipment(request, pk)
+    return render(
+        request,
+        "logistics/shipment_delivery_note.html",
+        _detail_context(request, scope, shipment),
+    )
+
+
+def _refusals_key(shipment) -> str:
+    return f"shipment-refusals:{shipment.pk}"
+
+
+def _refusal_note(request, shipment, message: str) -> None:
+    """Refused scans stay listed on the screen (in the session): with a scanner firing code
+    after code, the latest result alone would hide a device to put aside."""
+    key = _refusals_key(shipment)
+    entry = {"time": timezone.localtime().strftime("%H:%M"), "message": message}
+    request.session[key] = [entry, *request.session.get(key, [])][:REFUSALS_KEPT]
+
+
+@login_required
+def shipment_receive(request, pk: int):
+    """Scan device after device of the shipment as it is unpacked; each scan is one receipt."""
+    scope = _shipment_reader(request)
+    shipment = _visible_shipment(request, pk)
+    if not _may_receive(scope):
+        raise PermissionDenied(_("Your role does not allow receiving devices."))
+    outcome = None
+    if request.method == "POST":
+        raw = request.POST.get("raw", "")[:300]
+        try:
+            result = services.shipment_receive(actor=request.user, shipment=shipment, raw=raw)
+        except DomainError as err:
+            if err.status == 403:
+                raise PermissionDenied(err.message) from err
+            message = str(err.message)
+            if err.code.startswith("code_"):
+                message = f"{raw.strip()[:40]} — {message}"
+            outcome = {"result": "refused", "code": err.code, "message": message}
+            _refusal_note(request, shipment, message)
+        else:
+            code = group_label_code(result.item.device.label_code_id)
+            if result.changed:
+                outcome = {
+                    "result": "applied",
+                    "message": _("%(code)s received.") % {"code": code},
+                }
+            else:
+                outcome = {
+                    "result": "already_done",
+                    "message": _("%(code)s was already received: nothing changed.")
+                    % {"code": code},
+                }
+        # Read again, so that the list and the counts include this scan.
+        shipment = _visible_shipment(request, pk)
+    context = _detail_context(request, scope, shipment)
+    received = [item for item in context["items"] if item.received_at is not None]
+    context |= {
+        "outcome": outcome,
+        "refusals": request.session.get(_refusals_key(shipment), []),
+        "received": sorted(received, key=lambda item: item.received_at, reverse=True),
+        "waiting": [item for item in context["items"] if item.received_at is None],
+    }
+    return render(request, "logistics/shipment_receive.html", context)
+
+
+def _queue_workshop(request, scope):
+    """The workshop whose queue is shown: a workshop's own; the one a coordinator picked."""
+    workshops = selectors.workshops_for(request.user)
+    if scope.kind == OrgKind.WORKSHOP:
+        asked = request.GET.get("workshop", "")
+        if asked and asked != str(scope.organisation.pk):
+            raise Http404
+        return scope.organisation, None
+    choice = WorkshopChoiceForm(request.GET or None, workshops=workshops)
+    if request.GET.get("workshop") and choice.is_valid():
+        return choice.cleaned_data["workshop"], choice
+    if request.GET.get("workshop"):
+        raise Http404
+    return None, choice
+
+
+@login_required
+def workshop_queue(request):
+    scope = user_scope(request.user)
+    if scope.kind not in (OrgKind.COORDINATOR, OrgKind.WORKSHOP):
+        raise PermissionDenied(_("The queue is for the workshops and the coordination."))
+    workshop, choice = _queue_workshop(request, scope)
+    queue = selectors.workshop_queue(request.user, workshop) if workshop else None
+    if queue is not None:
+        for step in queue.steps:
+            step.heading = QUEUE_HEADINGS[step.status]
+            for device in step.devices:
+                device.label_display = group_label_code(device.label_code_id)
+    return render(
+        request,
+        "logistics/workshop_queue.html",
+        {"queue": queue, "choice": choice, "workshop": workshop},
+    )
