@@ -8,7 +8,8 @@ from django.utils.html import escape
 from django.utils.text import capfirst
 
 from inventory.codes import group_label_code
-from inventory.models import Device, ErasureRecord, LockCheck, Role, TestResult
+from inventory.models import Device, ErasureRecord, LockCheck, Role
+from inventory.models import TestResult as ChecklistResult
 from inventory.services import device_transition
 from inventory.states import MOVES, Status
 from inventory.timeline import BENCH_TITLES, device_timeline
@@ -257,7 +258,7 @@ def test_timeline_reads_history_in_a_fixed_number_of_queries(coordinator, worksh
     assert len(moves) == 7
     # The bench records read as entries too: locks, storage, erasure, tests, grade.
     titles = {e.what for e in entries} - {e.what for e in moves}
-    assert {str(BENCH_TITLES[m]) for m in (LockCheck, ErasureRecord, TestResult)} <= titles
+    assert {str(BENCH_TITLES[m]) for m in (LockCheck, ErasureRecord, ChecklistResult)} <= titles
     # Device rows: 3 queries; bench records: one per kind of record and one for the checklist.
     assert len(for_short) == len(for_long) == 3 + 7
 
