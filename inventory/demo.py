@@ -1000,7 +1000,10 @@ def _play(stories: list[Story], actors: dict, orgs: dict[str, Organisation]):
             # On the bench today: locks checked and part of the checklist done.
             actor = actors[story.steps[-1].actor]
             demo_bench.record_partial(actor, story.device, bench_rng)
-            cycle_moments[demo_bench.open_cycle_id(story.device)] = story.times[-1]
+            # The records follow the start of the reconditioning, within the working day.
+            started = story.times[-1]
+            end = min(started + timedelta(hours=3, minutes=10), timezone.now())
+            cycle_moments[demo_bench.open_cycle_id(story.device)] = max(end, started)
     donation_moments = {
         planned.donation.pk: planned.moment
         for planned in donations.values()

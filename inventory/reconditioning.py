@@ -481,6 +481,10 @@ class BenchRecord:
     in_france: bool | None = None
 
     @property
+    def locks_checked(self) -> int:
+        return sum(1 for _k, _l, check in self.locks if check is not None)
+
+    @property
     def blocked(self) -> bool:
         return any(c is not None and c.outcome == LockOutcome.BLOCKED for _k, _l, c in self.locks)
 
