@@ -1,0 +1,374 @@
+"""Web screens of intake: donors, donations, their devices and spreadsheet imports.
+
+Donations are the coordination's business: other organisations get 403 on the lists and forms
+and 404 on a donation, as for any object outside their share. Views translate a request into
+one service call; the rules live in inventory.intake.
+"""
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import imports, intake, selectors
+from .codes import group_label_code
+from .errors import DomainError
+from .intake_forms import (
+    DonationDeviceForm,
+    DonationFilterForm,
+    DonationForm,
+    DonorForm,
+    ImportConfirmForm,
+    ImportUploadForm,
+)
+from .models import Category, Donation
+from .states import STATUS_TONE
+
+PAGE_SIZE = 50
+# Device ids per link to the label printer: the query string stays under the 4 kB request
+# line that gunicorn accepts.
+LABEL_LINK_SIZE = 200
+# Uploaded files wait this long between their preview and the confirmation.
+PENDING_SECONDS = 24 * 3600
+
+
+def _coordination(request):
+    scope = selectors.user_scope(request.user)
+    if not scope.sees_all:
+        raise PermissionDenied(_("Donations are handled by the coordination."))
+    return scope
+
+
+def _donation(request, pk: int) -> Donation:
+    # Outside the coordination a donation is answered exactly like a missing one.
+    if not selectors.user_scope(request.user).sees_all:
+        raise Http404
+    return get_object_or_404(Donation.objects.select_related("donor", "created_by"), pk=pk)
+
+
+def _refuse_forbidden(err: DomainError) -> None:
+    if err.status == 403:
+        raise PermissionDenied(err.message) from err
+
+
+@login_required
+def donation_list(request):
+    scope = _coordination(request)
+    form = DonationFilterForm(request.GET or None)
+    filters = form.filters() if request.GET else {"donor": None}
+    donations = (
+        Donation.objects.select_related("donor")
+        .annotate(registered_count=Count("devices"))
+        .order_by("-received_on", "-id")
+    )
+    if filters["donor"]:
+        donations = donations.filter(donor_id=filters["donor"])
+    page = Paginator(donations, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inventory/intake/donation_list.html",
+        {
+            "form": form,
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "filtered": bool(filters["donor"]),
+            "may_write": scope.can_write,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def donor_create(request):
+    _coordination(request)
+    form = DonorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            donor = intake.donor_create(actor=request.user, **form.cleaned_data)
+        except DomainError as err:
+            _refuse_forbidden(err)
+            form.add_domain_error(err)
+        else:
+            messages.success(request, _("Donor “%(name)s” recorded.") % {"name": donor.name})
+            return redirect(f"{reverse('inventory:donation_create')}?donor={donor.pk}")
+    return render(request, "inventory/intake/donor_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def donation_create(request):
+    _coordination(request)
+    initial = {"donor": request.GET.get("donor", "")[:12]}
+    form = DonationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            donation = intake.donation_create(actor=request.user, **form.service_arguments())
+        except DomainError as err:
+            _refuse_forbidden(err)
+            form.add_domain_error(err)
+        else:
+            messages.success(
+                request, _("Donation %(reference)s recorded.") % {"reference": donation.reference}
+            )
+            return redirect("inventory:donation_detail", pk=donation.pk)
+    return render(request, "inventory/intake/donation_form.html", {"form": form, "donation": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def donation_edit(request, pk: int):
+    donation = _donation(request, pk)
+    initial = {name: getattr(donation, name) for name in intake.DONATION_FIELDS}
+    initial["version"] = intake.donation_version(donation)
+    form = DonationForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            intake.donation_update(
+                actor=request.user,
+                donation_id=donation.pk,
+                version=form.cleaned_data["version"] or None,
+                **form.service_arguments(),
+            )
+        except DomainError as err:
+            _refuse_forbidden(err)
+            form.add_domain_error(err)
+            status = err.status if err.code == "stale" else 200
+        else:
+            messages.success(
+                request, _("Donation %(reference)s saved.") % {"reference": donation.reference}
+            )
+            return redirect("inventory:donation_detail", pk=donation.pk)
+    return render(
+        request,
+        "inventory/intake/donation_form.html",
+        {"form": form, "donation": donation},
+        status=status,
+    )
+
+
+def _label_links(donation: Donation) -> list[dict]:
+    """Links to the label printer, LABEL_LINK_SIZE devices each, in registration order."""
+    ids = list(donation.devices.order_by("pk").values_list("pk", flat=True))
+    base = reverse("labels:print")
+    links = []
+    for start in range(0, len(ids), LABEL_LINK_SIZE):
+        chunk = ids[start : start + LABEL_LINK_SIZE]
+        links.append(
+            {
+                "url": f"{base}?{urlencode([('device', pk) for pk in chunk])}",
+                "first": start + 1,
+                "last": start + len(chunk),
+            }
+        )
+    return links
+
+
+@login_required
+def donation_detail(request, pk: int):
+    donation = _donation(request, pk)
+    scope = selectors.user_scope(request.user)
+    devices = donation.devices.select_related("category", "custodian").order_by("-pk")
+    page = Paginator(devices, PAGE_SIZE).get_page(request.GET.get("page"))
+    for device in page.object_list:
+        device.label_display = group_label_code(device.label_code_id)
+        device.tone = STATUS_TONE.get(device.status, "neutral")
+    return render(
+        request,
+        "inventory/intake/donation_detail.html",
+        {
+            "donation": donation,
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "registered_count": page.paginator.count,
+            "imports": donation.imports.select_related("imported_by").order_by("-imported_at"),
+            "label_links": _label_links(donation) if scope.can_write else [],
+            "may_write": scope.can_write,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def donation_device_register(request, pk: int):
+    donation = _donation(request, pk)
+    form = DonationDeviceForm(
+        request.POST or None,
+        choose_custody=True,
+        initial={"label_code": request.GET.get("label_code", "")[:20]},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = intake.donation_device_register(
+                actor=request.user, donation=donation, **form.service_arguments()
+            )
+        except DomainError as err:
+            _refuse_forbidden(err)
+            form.add_domain_error(err)
+        else:
+            messages.success(
+                request,
+                _("Device registered into %(reference)s with the label code %(code)s.")
+                % {"reference": donation.reference, "code": group_label_code(device.label_code_id)},
+            )
+            return redirect("inventory:donation_detail", pk=donation.pk)
+    return render(
+        request,
+        "inventory/intake/donation_device_form.html",
+        {"form": form, "donation": donation},
+    )
+
+
+# Spreadsheet import: upload → preview (a dry run) → confirm (the real run, checked again).
+# Between the two steps the bytes wait on disk under their SHA-256, not in the session: a
+# 5 MB file has no place in a cookie or a session row, and the confirmation re-reads exactly
+# what was previewed.
+
+
+def _pending_dir() -> Path:
+    directory = Path(settings.DATA_DIR) / "imports"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _pending_store(sha256: str, content: bytes) -> None:
+    directory = _pending_dir()
+    now = time.time()
+    for old in directory.iterdir():
+        # Previews never confirmed are cleared on the way.
+        try:
+            if old.is_file() and now - old.stat().st_mtime > PENDING_SECONDS:
+                old.unlink()
+        except OSError:
+            continue
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    with os.fdopen(handle, "wb") as out:
+        out.write(content)
+    os.replace(temporary, directory / sha256)
+
+
+def _pending_load(sha256: str) -> bytes | None:
+    path = _pending_dir() / sha256
+    try:
+        if time.time() - path.stat().st_mtime > PENDING_SECONDS:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _pending_drop(sha256: str) -> None:
+    (_pending_dir() / sha256).unlink(missing_ok=True)
+
+
+def _preview_context(result: intake.ImportResult) -> dict:
+    names = {category.code: category.name for category in Category.objects.all()}
+    fields = [name for _title, name in result.columns]
+    rows = []
+    for row in result.preview:
+        cells = []
+        for name in fields:
+            value = row[name]
+            if name == "category":
+                value = names.get(value, value)
+            cells.append("" if value is None else value)
+        rows.append({"number": row.row, "cells": cells})
+    return {
+        "result": result,
+        "mapped": [(title, imports.COLUMN_LABELS[name]) for title, name in result.columns],
+        "preview_rows": rows,
+        "confirm_form": ImportConfirmForm(
+            initial={"sha256": result.sha256, "file_name": result.file_name}
+        ),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def donation_import(request, pk: int):
+    donation = _donation(request, pk)
+    scope = selectors.user_scope(request.user)
+    if not scope.can_write:
+        raise PermissionDenied(_("Only the coordination imports spreadsheets."))
+    context = {"donation": donation, "max_rows": intake.import_max_rows()}
+    max_bytes = intake.import_max_bytes()
+    context["max_megabytes"] = f"{max_bytes / 1024 / 1024:g}"
+    template = "inventory/intake/donation_import.html"
+
+    if request.method == "POST" and "confirm" in request.POST:
+        confirm = ImportConfirmForm(request.POST)
+        content = _pending_load(confirm.cleaned_data["sha256"]) if confirm.is_valid() else None
+        if content is None:
+            messages.error(request, _("This import could not be found: upload the file again."))
+            return redirect("inventory:donation_import", pk=donation.pk)
+        try:
+            result = intake.devices_import(
+                actor=request.user,
+                donation=donation,
+                file_name=confirm.cleaned_data["file_name"],
+                content=content,
+            )
+        except DomainError as err:
+            _refuse_forbidden(err)
+            if err.code == "already_imported":
+                _pending_drop(confirm.cleaned_data["sha256"])
+            result = err.params.get("result")
+            context |= {"upload_form": ImportUploadForm(), "error": err.message}
+            if result is not None:
+                context |= _preview_context(result)
+            return render(request, template, context, status=err.status)
+        _pending_drop(result.sha256)
+        messages.success(
+            request,
+            _("%(count)s devices imported into %(reference)s from “%(file)s”.")
+            % {
+                "count": result.row_count,
+                "reference": donation.reference,
+                "file": result.file_name,
+            },
+        )
+        return redirect("inventory:donation_detail", pk=donation.pk)
+
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    context["upload_form"] = form
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        # The size Django recorded while receiving the upload: refused before a byte is read.
+        if upload.size > max_bytes:
+            form.add_error(
+                "file",
+                _("The file is larger than %(size)s MB: split it into several files.")
+                % {"size": context["max_megabytes"]},
+            )
+            return render(request, template, context, status=413)
+        content = upload.read()
+        try:
+            result = intake.devices_import(
+                actor=request.user,
+                donation=donation,
+                file_name=upload.name,
+                content=content,
+                dry_run=True,
+            )
+        except DomainError as err:
+            _refuse_forbidden(err)
+            form.add_error("file", err.message)
+            return render(request, template, context, status=err.status)
+        if result.ok:
+            _pending_store(result.sha256, content)
+        context |= _preview_context(result)
+        return render(request, template, context, status=200 if result.ok else 400)
+    return render(request, template, context, status=400 if form.errors else 200)
