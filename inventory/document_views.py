@@ -8,15 +8,17 @@ else gets the same 404 as for a missing donation.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.db.models import Count
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import documents
+from . import documents, selectors
 from .certificates import outcome_lines, privacy_note
 from .errors import DomainError
+from .states import OrgKind
 
 
 def _donation(request, pk: int):
@@ -30,6 +32,19 @@ def _pdf(body: bytes, filename: str, *, inline: bool = True) -> HttpResponse:
     # Donor documents are not for shared caches.
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_GET
+def donor_donations(request):
+    """The donor's portal: their donations, each with its certificates and summary."""
+    if selectors.user_scope(request.user).kind != OrgKind.DONOR:
+        raise Http404
+    donations = documents.donations_visible_to(request.user).annotate(
+        device_count=Count("devices", distinct=True),
+        certificate_count=Count("certificates", distinct=True),
+    )
+    return render(request, "documents/donor_donations.html", {"donations": donations})
 
 
 @login_required
@@ -131,10 +146,11 @@ def certificate_verify_code(request, code: str):
     """Public: the facts of a valid certificate, and nothing more (no contact, no device)."""
     certificate = documents.certificate_by_code(code)
     if certificate is None:
+        malformed = documents.verification_code_normalize(code) is None
         return render(
             request,
             "documents/verify.html",
-            {"code": code[:40], "not_found": True},
+            {"code": code[:40], "not_found": True, "malformed": malformed},
             status=404,
         )
     return render(

@@ -5,6 +5,8 @@ from django.urls import path
 from . import document_views
 
 urlpatterns: list = [
+    # The donor's portal: a donor's people find their donations' documents here.
+    path("my-donations/", document_views.donor_donations, name="donor_donations"),
     path(
         "donations/<int:pk>/certificate/",
         document_views.donation_certificate,

@@ -72,8 +72,7 @@ def donation(coordinator, donor_org):
     return make_donation(donor=donor_org, actor=coordinator)
 
 
-@pytest.fixture
-def certified(coordinator, workshop_staff, workshop_org, donation):
+def certified_devices(*, coordinator, workshop_staff, workshop_org, donation) -> dict:
     """A donation with one of each case the certificate must tell apart."""
     devices = {}
     # A laptop whose SSD was sanitized, with the tool's report attached.
@@ -153,6 +152,16 @@ def certified(coordinator, workshop_staff, workshop_org, donation):
         serial_number="SCREEN-1",
     )
     return devices
+
+
+@pytest.fixture
+def certified(coordinator, workshop_staff, workshop_org, donation):
+    return certified_devices(
+        coordinator=coordinator,
+        workshop_staff=workshop_staff,
+        workshop_org=workshop_org,
+        donation=donation,
+    )
 
 
 # Content --------------------------------------------------------------------------------------
@@ -438,8 +447,7 @@ def test_no_text_leaves_the_margins_even_with_a_very_long_serial():
 # Donor summary --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def structures():
+def make_structures():
     antony = make_organisation(kind=OrgKind.STRUCTURE, name="Maison des Solidarités Antony")
     boulogne = make_organisation(
         kind=OrgKind.STRUCTURE,
@@ -447,6 +455,11 @@ def structures():
         commune=Commune.objects.get(insee_code="92012"),
     )
     return antony, boulogne
+
+
+@pytest.fixture
+def structures(db):
+    return make_structures()
 
 
 def reconditioned(actor, device, workshop) -> None:
@@ -463,8 +476,7 @@ def hand_over(actor, device, action, structure) -> None:
     device_transition(actor=actor, device_id=device.pk, action=action, target=structure)
 
 
-@pytest.fixture
-def summarised(coordinator, workshop_org, donation, structures):
+def summarised_donation(*, coordinator, workshop_org, donation, structures) -> Donation:
     antony, boulogne = structures
     given = make_device(actor=coordinator, donation=donation)
     reconditioned(coordinator, given, workshop_org)
@@ -486,6 +498,13 @@ def summarised(coordinator, workshop_org, donation, structures):
     device_transition(actor=coordinator, device_id=returned.pk, action="return_to_donor")
     make_device(actor=coordinator, category="screen", donation=donation)
     return donation
+
+
+@pytest.fixture
+def summarised(coordinator, workshop_org, donation, structures):
+    return summarised_donation(
+        coordinator=coordinator, workshop_org=workshop_org, donation=donation, structures=structures
+    )
 
 
 def test_summary_counts(summarised):
