@@ -1,3 +1,12 @@
 """Web screens of WEEE disposals and their register."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import disposal_views as views
+
+urlpatterns: list = [
+    path("weee/", views.disposal_list, name="disposal_list"),
+    path("weee/new/", views.disposal_create, name="disposal_create"),
+    path("weee/<int:pk>/", views.disposal_detail, name="disposal_detail"),
+    path("weee/register.csv", views.disposal_register_csv, name="disposal_register_csv"),
+]

@@ -1,0 +1,199 @@
+"""Web screens of WEEE disposals: the batches, a new batch, one batch, the register as CSV.
+
+Each view turns a request into selector reads and at most one service call.
+"""
+
+import time
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from inventory.codes import group_label_code
+from inventory.errors import DomainError
+from inventory.selectors import user_scope
+
+from . import disposals
+from .csv_export import csv_response
+from .forms_disposals import (
+    ECO_ORGANISATIONS,
+    CandidateFilterForm,
+    DisposalForm,
+    RegisterFilterForm,
+)
+
+PAGE_SIZE = 50
+# How long a second submission of the same form waits for the first one to finish.
+REPLAY_WAIT_SECONDS = 5
+TOKEN_SECONDS = 3600
+
+
+def _disposal_reader(request):
+    if not disposals.may_read_disposals(request.user):
+        raise PermissionDenied(_("WEEE disposals are for the coordination and the workshops."))
+    return user_scope(request.user)
+
+
+def _register_filters(request) -> RegisterFilterForm:
+    return RegisterFilterForm(request.GET or None, years=disposals.disposal_years(request.user))
+
+
+@login_required
+def disposal_list(request):
+    _disposal_reader(request)
+    filters = _register_filters(request)
+    start, end = filters.period()
+    batches = disposals.disposal_register(request.user, start=start, end=end).order_by(
+        "-left_on", "-id"
+    )
+    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "logistics/disposal_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "may_dispose": disposals.may_dispose(request.user),
+            "export_query": request.GET.urlencode() if filters.filtered else "",
+        },
+    )
+
+
+def _replayed(key: str):
+    """The batch a first submission of this form recorded, waiting briefly for it."""
+    deadline = time.monotonic() + REPLAY_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        value = cache.get(key)
+        if value:
+            return value
+        if value is None:  # the first submission failed and released the form
+            return None
+        time.sleep(0.2)
+    return None
+
+
+@login_required
+def disposal_create(request):
+    _disposal_reader(request)
+    if not disposals.may_dispose(request.user):
+        raise PermissionDenied(_("Your role does not allow recording WEEE disposals."))
+    data = request.POST if request.method == "POST" else None
+    form = DisposalForm(data, initial={"token": uuid.uuid4().hex})
+    filters = CandidateFilterForm(data or request.GET or None)
+    if data is not None and "record" in data and form.is_valid():
+        key = f"disposal-form:{request.user.pk}:{form.cleaned_data['token']}"
+        if not cache.add(key, 0, TOKEN_SECONDS):
+            batch_pk = _replayed(key)
+            if batch_pk:
+                messages.info(request, _("This disposal was already recorded."))
+                return redirect("logistics:disposal_detail", pk=batch_pk)
+        try:
+            batch = disposals.disposal_create(actor=request.user, **form.service_arguments())
+        except DomainError as err:
+            cache.delete(key)
+            if err.status == 403:
+                raise PermissionDenied(err.message) from err
+            form.add_domain_error(err)
+        else:
+            cache.set(key, batch.pk, TOKEN_SECONDS)
+            messages.success(
+                request,
+                _("%(reference)s recorded: %(count)s devices left with %(eco)s.")
+                % {
+                    "reference": batch.reference,
+                    "count": batch.items.count(),
+                    "eco": batch.eco_organisation,
+                },
+            )
+            return redirect("logistics:disposal_detail", pk=batch.pk)
+    candidates = disposals.devices_awaiting_disposal(request.user, **filters.filters())
+    page = Paginator(candidates, PAGE_SIZE).get_page((data or request.GET).get("page"))
+    for device in page.object_list:
+        device.label_display = group_label_code(device.label_code_id)
+    selected = form.selected_ids()
+    on_page = {device.pk for device in page.object_list}
+    return render(
+        request,
+        "logistics/disposal_form.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "selected": set(selected),
+            # Ticks on other pages of the list travel with the form as hidden fields.
+            "carried": [pk for pk in selected if pk not in on_page],
+            "selected_count": len(selected),
+            "eco_organisations": ECO_ORGANISATIONS,
+        },
+    )
+
+
+@login_required
+def disposal_detail(request, pk: int):
+    scope = _disposal_reader(request)
+    # Another workshop's batch is answered exactly like a missing one.
+    batch = disposals.disposal_detail(request.user, pk)
+    if batch is None:
+        raise Http404
+    for item in batch.item_rows:
+        device = item.device
+        device.label_display = group_label_code(device.label_code_id)
+        device.linkable = scope.sees_all or (
+            scope.organisation is not None and device.custodian_id == scope.organisation.pk
+        )
+    return render(request, "logistics/disposal_detail.html", {"batch": batch})
+
+
+def register_rows(batches):
+    for batch in batches:
+        yield (
+            batch.left_on,
+            batch.reference,
+            batch.eco_organisation,
+            batch.collector,
+            batch.device_count,
+            batch.weight_kg,
+            batch.document_reference,
+            batch.organisation.name if batch.organisation else "",
+        )
+
+
+@login_required
+def disposal_register_csv(request):
+    """The WEEE register, one line per batch, for the period asked (all by default)."""
+    _disposal_reader(request)
+    filters = _register_filters(request)
+    if filters.is_bound and not filters.is_valid():
+        # The list shows the same filters with their errors.
+        return redirect(f"{reverse('logistics:disposal_list')}?{request.GET.urlencode()}")
+    start, end = filters.period()
+    header = (
+        _("Date of removal"),
+        _("Reference"),
+        _("Éco-organisme"),
+        _("Collector or site"),
+        _("Number of devices"),
+        _("Weight (kg)"),
+        _("Document reference"),
+        _("Handed over by"),
+    )
+    period = "-".join(day.isoformat() for day in (start, end) if day)
+    stamp = period or timezone.localdate().isoformat()
+    # The file name is translated too ("registre-deee-…" in French), then made safe.
+    name = slugify(_("weee-register")) or "weee-register"
+    return csv_response(
+        f"{name}-{stamp}.csv",
+        header,
+        register_rows(disposals.disposal_register(request.user, start=start, end=end)),
+    )

@@ -1,0 +1,278 @@
+"""WEEE exits: recycled devices handed to an éco-organisme in batches, and the register of them.
+
+A batch is one line of the WEEE register (date, quantity and weight, destination, document
+reference), kept at least three years. Devices keep their "recycled" status; the batch item
+records that they left, and its one-to-one key lets each device leave once.
+"""
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inventory.codes import group_label_code
+from inventory.errors import DomainError
+from inventory.models import Device
+from inventory.selectors import devices_visible_to, user_scope
+from inventory.services import SCAN_MESSAGES, _tracked_save, invalid
+from inventory.states import OrgKind, Status
+
+from .models import DisposalBatch, DisposalItem
+from .services import DeviceProblem, _requested
+
+DISPOSING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
+# A cage of phones can hold a few hundred; more in one batch is more likely a wrong selection.
+MAX_DEVICES = 1000
+MAX_WEIGHT_KG = Decimal("9999999.99")  # the column's nine digits
+REASON = "disposal_create"
+
+
+# Services
+
+
+def may_dispose(user) -> bool:
+    scope = user_scope(user)
+    return scope.can_write and scope.kind in DISPOSING_KINDS
+
+
+def _refused(problems: list[DeviceProblem]) -> DomainError:
+    """One error for the whole batch; its code is the problems' code when they share one."""
+    codes = {problem.code for problem in problems}
+    code = codes.pop() if len(codes) == 1 else "devices_refused"
+    lines = "; ".join(f"{problem.device}: {problem.message}" for problem in problems)
+    return DomainError(
+        code,
+        _("Nothing was recorded. %(problems)s") % {"problems": lines},
+        problems=problems,
+    )
+
+
+def _clean_weight(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        weight = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    return weight if weight.is_finite() else None
+
+
+def _check_fields(
+    *, eco_organisation: str, left_on, weight: Decimal | None, document_reference: str
+) -> None:
+    errors: dict[str, list] = {}
+    if not eco_organisation:
+        errors["eco_organisation"] = [_("Name the éco-organisme.")]
+    elif len(eco_organisation) > 120:
+        errors["eco_organisation"] = [_("At most 120 characters.")]
+    if not document_reference:
+        errors["document_reference"] = [
+            _("Give the reference of the document the collector signed (pick-up note, BSD).")
+        ]
+    elif len(document_reference) > 120:
+        errors["document_reference"] = [_("At most 120 characters.")]
+    if not isinstance(left_on, datetime.date):
+        errors["left_on"] = [_("Give the date the devices left.")]
+    elif left_on > timezone.localdate():
+        # The register records what has left, not a planned collection.
+        errors["left_on"] = [_("The date of removal cannot be in the future.")]
+    if weight is None:
+        errors["weight_kg"] = [_("Give the weight in kilograms.")]
+    elif weight <= 0 or weight > MAX_WEIGHT_KG:
+        errors["weight_kg"] = [_("The weight is a number of kilograms greater than zero.")]
+    elif weight != weight.quantize(Decimal("0.01")):
+        errors["weight_kg"] = [_("At most two decimals (10 g).")]
+    if errors:
+        raise invalid(errors)
+
+
+def _problem(device: Device, code: str, message) -> DeviceProblem:
+    return DeviceProblem(group_label_code(device.label_code_id), code, str(message))
+
+
+def disposal_create(
+    *,
+    actor,
+    eco_organisation: str,
+    left_on: datetime.date,
+    weight_kg,
+    document_reference: str,
+    devices: Iterable[int | str | Device],
+    collector: str = "",
+    notes: str = "",
+) -> DisposalBatch:
+    """Record recycled devices (ids or label codes) leaving as one batch: all, or none."""
+    scope = user_scope(actor)
+    if not may_dispose(actor):
+        raise DomainError(
+            "action_forbidden",
+            _("Only the coordination and the workshops record WEEE disposals."),
+            status=403,
+        )
+    eco_organisation = (eco_organisation or "").strip()
+    document_reference = (document_reference or "").strip()
+    weight = _clean_weight(weight_kg)
+    _check_fields(
+        eco_organisation=eco_organisation,
+        left_on=left_on,
+        weight=weight,
+        document_reference=document_reference,
+    )
+    ids, codes, problems = _requested(devices)
+    if not ids and not codes and not problems:
+        raise DomainError(
+            "no_devices",
+            _("Choose at least one recycled device."),
+            status=400,
+            fields={"devices": [_("Choose at least one recycled device.")]},
+        )
+    try:
+        with transaction.atomic():
+            # The device rows are locked in primary-key order before any check (two batches
+            # sharing devices wait for each other instead of deadlocking): a concurrent
+            # disposal of the same device waits here, then finds it already in a batch.
+            visible = devices_visible_to(actor)
+            by_code = dict(
+                visible.filter(label_code_id__in=codes).values_list("label_code_id", "pk")
+            )
+            problems += [
+                DeviceProblem(
+                    group_label_code(code), "not_found", str(SCAN_MESSAGES["code_unknown"])
+                )
+                for code in codes
+                if code not in by_code
+            ]
+            wanted = set(ids) | set(by_code.values())
+            locked = list(visible.select_for_update().filter(pk__in=wanted).order_by("pk"))
+            found = {device.pk for device in locked}
+            problems += [
+                DeviceProblem(str(pk), "not_found", str(_("No such device.")))
+                for pk in sorted(set(ids) - found)
+            ]
+            items = DisposalItem.objects.filter(device_id__in=found)
+            gone = dict(items.values_list("device_id", "batch_id"))
+            for device in locked:
+                if device.pk in gone:
+                    problems.append(
+                        _problem(
+                            device,
+                            "already_disposed",
+                            _("it already left in %(reference)s.")
+                            % {"reference": DisposalBatch(pk=gone[device.pk]).reference},
+                        )
+                    )
+                elif device.status != Status.RECYCLED:
+                    problems.append(
+                        _problem(
+                            device,
+                            "not_recycled",
+                            _(
+                                "its status is “%(status)s”; only devices marked recycled "
+                                "leave as WEEE."
+                            )
+                            % {"status": Status(device.status).label},
+                        )
+                    )
+            if problems:
+                raise _refused(problems)
+            if len(locked) > MAX_DEVICES:
+                raise invalid(
+                    {"devices": [_("At most %(max)s devices per batch.") % {"max": MAX_DEVICES}]}
+                )
+            batch = DisposalBatch(
+                eco_organisation=eco_organisation,
+                collector=(collector or "").strip()[:200],
+                left_on=left_on,
+                weight_kg=weight,
+                document_reference=document_reference,
+                organisation=scope.organisation,
+                created_by=actor,
+                notes=(notes or "").strip(),
+            )
+            _tracked_save(batch, actor=actor, reason=REASON)
+            for device in locked:
+                _tracked_save(DisposalItem(batch=batch, device=device), actor=actor, reason=REASON)
+    except IntegrityError as exc:
+        # The one-to-one on the device decided a race the locks did not see (a write that
+        # took no lock): the other batch has the device, this one records nothing.
+        raise DomainError(
+            "already_disposed",
+            _("A device of this list was recorded in another disposal at the same time."),
+        ) from exc
+    return batch
+
+
+# Selectors
+
+
+def _scoped(user) -> QuerySet[DisposalBatch]:
+    scope = user_scope(user)
+    batches = DisposalBatch.objects.all()
+    if scope.sees_all:
+        return batches
+    if scope.kind == OrgKind.WORKSHOP:
+        return batches.filter(organisation=scope.organisation)
+    return batches.none()
+
+
+def disposals_visible_to(user) -> QuerySet[DisposalBatch]:
+    """Coordination: every batch; a workshop: the batches it handed over; others: none.
+
+    Each row carries its device count (one query for a whole page).
+    """
+    return (
+        _scoped(user)
+        .select_related("organisation", "created_by")
+        .annotate(device_count=Count("items"))
+    )
+
+
+def may_read_disposals(user) -> bool:
+    return user_scope(user).kind in DISPOSING_KINDS
+
+
+def disposal_detail(user, pk: int) -> DisposalBatch | None:
+    """The batch with its devices (and their category) in `item_rows`: two queries."""
+    items = DisposalItem.objects.select_related("device", "device__category").order_by(
+        "device__label_code_id"
+    )
+    return (
+        disposals_visible_to(user)
+        .prefetch_related(Prefetch("items", queryset=items, to_attr="item_rows"))
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def devices_awaiting_disposal(user, *, category: str = "") -> QuerySet[Device]:
+    """Recycled devices the user may see that have not left in a batch yet, oldest first."""
+    devices = (
+        devices_visible_to(user)
+        .filter(status=Status.RECYCLED, disposal_item__isnull=True)
+        .select_related("category", "custodian")
+        .order_by("updated_at", "id")
+    )
+    if category:
+        devices = devices.filter(category_id=category)
+    return devices
+
+
+def disposal_register(
+    user, *, start: datetime.date | None = None, end: datetime.date | None = None
+) -> QuerySet[DisposalBatch]:
+    """The register's lines in the order they happened, between two dates included."""
+    batches = disposals_visible_to(user).order_by("left_on", "id")
+    if start is not None:
+        batches = batches.filter(left_on__gte=start)
+    if end is not None:
+        batches = batches.filter(left_on__lte=end)
+    return batches
+
+
+def disposal_years(user) -> list[int]:
+    """The years that have at least one batch, latest first: the register's natural periods."""
+    return [day.year for day in _scoped(user).dates("left_on", "year", order="DESC")]
