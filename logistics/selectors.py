@@ -222,6 +222,15 @@ def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> W
             step.count = figures[status]["count"]
             step.oldest_since = figures[status]["oldest"]
             rows = devices.filter(status=status).select_related("category", "donor")
+            if status == Status.SENT_TO_WORKSHOP:
+                # The shipment to confirm the device's receipt from, if it travelled in one.
+                rows = rows.annotate(
+                    open_shipment_id=Subquery(
+                        ShipmentItem.objects.filter(device=OuterRef("pk"), received_at__isnull=True)
+                        .order_by()
+                        .values("shipment_id")[:1]
+                    )
+                )
             if status == Status.IN_RECONDITIONING:
                 rows = rows.prefetch_related("media")  # read by the "ready" guards
             step.devices = list(rows.order_by("since", "id")[:page])

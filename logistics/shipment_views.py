@@ -24,6 +24,7 @@ from inventory.states import STATUS_TONE, OrgKind, Status, actor_may
 
 from . import selectors, services
 from .forms import CandidateFilterForm, ShipmentForm, WorkshopChoiceForm
+from .models import Shipment
 
 PAGE_SIZE = 50
 # How long a second submission of the same form waits for the first one to finish.
@@ -274,8 +275,15 @@ def workshop_queue(request):
             step.heading = QUEUE_HEADINGS[step.status]
             for device in step.devices:
                 device.label_display = group_label_code(device.label_code_id)
+                if getattr(device, "open_shipment_id", None):
+                    device.shipment = Shipment(pk=device.open_shipment_id)
     return render(
         request,
         "logistics/workshop_queue.html",
-        {"queue": queue, "choice": choice, "workshop": workshop},
+        {
+            "queue": queue,
+            "choice": choice,
+            "workshop": workshop,
+            "may_receive": _may_receive(scope),
+        },
     )

@@ -1,6 +1,10 @@
 """The shipment screens as the coordination and the workshops use them."""
 
+import os
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -404,3 +408,64 @@ def test_two_coordinators_shipping_the_same_devices_at_once_get_one_shipment(
     [shipment] = Shipment.objects.all()
     assert shipment.items.count() == 3
     assert {reload(d).custodian_id for d in devices} == {shipment.workshop_id}
+
+
+# In a real browser, like a handheld scanner at the workshop's door
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(
+    os.environ.get("REEMPLOI_SCREENSHOTS", Path(tempfile.gettempdir()) / "reemploi-screenshots")
+)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_scanner_firing_codes_fast_receives_a_shipment_on_a_phone(
+    live_server, coordinator, workshop_org, workshop_staff
+):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    devices = [make_device(actor=coordinator) for _ in range(4)]
+    shipment = shipment_create(
+        actor=coordinator, workshop=workshop_org, devices=[d.pk for d in devices[:3]]
+    )
+    stray = devices[3]
+    shipment_create(actor=coordinator, workshop=workshop_org, devices=[stray.pk])
+    # Playwright's sync API runs an event loop in this thread; Django must not refuse the ORM.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+            )
+            page = browser.new_page(viewport={"width": 390, "height": 844}, locale="fr-FR")
+            page.goto(f"{live_server.url}/login/")
+            page.fill("input[name=username]", "bench")
+            page.fill("input[name=password]", "a-long-test-password")
+            with page.expect_navigation():
+                page.click("button[type=submit]")
+            page.goto(f"{live_server.url}{receive(shipment)}")
+            assert page.evaluate("document.activeElement.name") == "raw"
+            # Codes fired one after another without waiting: the page queues them.
+            for device in (devices[0], devices[1], stray, devices[0]):
+                page.keyboard.type(device.label_code_id.lower(), delay=3)
+                page.keyboard.press("Enter")
+            page.wait_for_function(
+                "document.querySelector('[data-received]').dataset.received === '2'"
+                " && document.querySelector('[data-result]').dataset.result === 'already_done'"
+                " && document.querySelectorAll('.scan-list__item--refused').length === 1",
+                timeout=15000,
+            )
+            assert page.evaluate("document.activeElement.name") == "raw"
+            # Nothing wider than the phone's screen.
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "shipment-receive-390.png"), full_page=True)
+            page.goto(f"{live_server.url}{reverse('logistics:workshop_queue')}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.screenshot(path=str(SHOTS / "workshop-queue-390.png"), full_page=True)
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    assert ShipmentItem.objects.filter(shipment=shipment, received_at__isnull=False).count() == 2
+    assert reload(stray).status == Status.SENT_TO_WORKSHOP

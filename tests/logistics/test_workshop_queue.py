@@ -222,6 +222,9 @@ def test_a_workshop_reads_its_own_queue(login, workshop_staff, workshop_org, que
     for device in (*queue_devices["sent"], queue_devices["received"], queue_devices["partial"]):
         assert reverse("inventory:device_detail", args=[device.pk]) in text
     assert 'data-code="grade_missing"' in text
+    # A device on its way links to the receipt screen of its shipment.
+    shipment = queue_devices["sent"][0].shipment_items.get().shipment
+    assert reverse("logistics:shipment_receive", args=[shipment.pk]) in text
 
 
 def test_a_workshop_reader_reads_the_queue_too(login, workshop_org, queue_devices):
