@@ -21,7 +21,14 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from .codes import group_label_code
 from .documents import (
@@ -79,6 +86,7 @@ CATEGORY_COLUMNS = (70, 29, 29, 29, 29)
 TERRITORY_COLUMNS = (150, 36)
 
 REPORT_HASH_CHARS = 16
+HEADING_ROOM_MM = 40  # a heading needs this much room below it, or it starts the next page
 
 _STYLES = {
     "title": ParagraphStyle("title", fontName=BOLD, fontSize=TITLE_PT, leading=TITLE_PT * 1.2),
@@ -91,6 +99,13 @@ _STYLES = {
         fontSize=HEADING_PT,
         leading=HEADING_PT * 1.25,
         spaceBefore=4 * mm,
+        spaceAfter=2 * mm,
+    ),
+    "intro": ParagraphStyle(
+        "intro",
+        fontName=FONT,
+        fontSize=BODY_PT,
+        leading=BODY_PT * 1.3,
         spaceAfter=2 * mm,
     ),
     "body": ParagraphStyle("body", fontName=FONT, fontSize=BODY_PT, leading=BODY_PT * 1.3),
@@ -147,6 +162,12 @@ def _mono(text, *, bold: bool = False) -> str:
 
 def _p(markup: str, style: str = "cell") -> Paragraph:
     return Paragraph(markup, _STYLES[style])
+
+
+def _heading(text: str, room_mm: float = HEADING_ROOM_MM) -> list:
+    # A new page rather than a heading alone at the foot of one (keepWithNext would move a
+    # whole long table along with it); room_mm is what the heading and its start need.
+    return [CondPageBreak(room_mm * mm), _p(_m(text), "heading")]
 
 
 def _lines(*parts: str) -> str:
@@ -229,7 +250,8 @@ def _draw_footer(
     if page > 1:
         canvas.setFont(ITALIC, FOOTER_PT)
         canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN_MM * mm, canvas._pagesize[1] - MARGIN_MM * mm, clean(running))
+        baseline = canvas._pagesize[1] - (MARGIN_MM + HEADER_MM / 2) * mm
+        canvas.drawString(MARGIN_MM * mm, baseline, clean(running))
     canvas.restoreState()
 
 
@@ -240,7 +262,7 @@ def _build(story: list, *, pagesize, title: str, footer: Callable) -> bytes:
         pagesize=pagesize,
         leftMargin=MARGIN_MM * mm,
         rightMargin=MARGIN_MM * mm,
-        topMargin=(MARGIN_MM + HEADER_MM / 2) * mm,
+        topMargin=(MARGIN_MM + HEADER_MM) * mm,
         bottomMargin=(MARGIN_MM + FOOTER_MM) * mm,
         title=clean(title),
         author="Réemploi",
@@ -452,7 +474,7 @@ def render_certificate(
             ),
             "note",
         ),
-        _p(_m(_("Erased and destroyed storage media")), "heading"),
+        *_heading(_("Erased and destroyed storage media")),
     ]
     header = [
         _("Device"),
@@ -468,7 +490,7 @@ def render_certificate(
     rows += [_erased_row(row) for row in content.erased]
     story.append(_table(rows, ERASED_COLUMNS))
 
-    story.append(_p(_m(_("Devices pending")), "heading"))
+    story.extend(_heading(_("Devices pending"), HEADING_ROOM_MM if content.pending else 16))
     if content.pending:
         story.append(
             _p(
@@ -479,10 +501,9 @@ def render_certificate(
                         "certifies nothing for them."
                     )
                 ),
-                "body",
+                "intro",
             )
         )
-        story.append(Spacer(1, 2 * mm))
         header = [_("Label code"), _("Device"), _("Serial number"), _("Status"), _("Missing")]
         rows = [[_p(_m(text), "head") for text in header]]
         rows += [_pending_row(row) for row in content.pending]
@@ -533,7 +554,7 @@ def render_summary(summary: DonorSummary, *, issued_at: datetime, network_name: 
             ],
             SUMMARY_FACT_COLUMNS,
         ),
-        _p(_m(_("Outcome")), "heading"),
+        *_heading(_("Outcome")),
         _count_table(outcome_lines(summary), OUTCOME_COLUMNS, (_("Devices"), _("Number"))),
         Spacer(1, 1.5 * mm),
         _p(
@@ -546,7 +567,7 @@ def render_summary(summary: DonorSummary, *, issued_at: datetime, network_name: 
             ),
             "note",
         ),
-        _p(_m(_("By category")), "heading"),
+        *_heading(_("By category")),
     ]
     head = [_("Category"), _("Received"), _("Reconditioned"), _("Given or lent"), _("Recycled")]
     cells = [[_p(_m(head[0]), "head")] + [_p(_m(text), "num_head") for text in head[1:]]]
@@ -559,7 +580,7 @@ def render_summary(summary: DonorSummary, *, issued_at: datetime, network_name: 
             ]
         )
     story.append(_table(cells, CATEGORY_COLUMNS))
-    story.append(_p(_m(_("Where the devices went, by territory")), "heading"))
+    story.extend(_heading(_("Where the devices went, by territory")))
     if summary.territories:
         story.append(
             _count_table(
