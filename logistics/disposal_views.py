@@ -181,7 +181,7 @@ def disposal_register_csv(request):
     header = (
         _("Date of removal"),
         _("Reference"),
-        _("Éco-organisme"),
+        _("Eco-organisation"),
         _("Collector or site"),
         _("Number of devices"),
         _("Weight (kg)"),

@@ -66,7 +66,7 @@ def _check_fields(
 ) -> None:
     errors: dict[str, list] = {}
     if not eco_organisation:
-        errors["eco_organisation"] = [_("Name the éco-organisme.")]
+        errors["eco_organisation"] = [_("Name the eco-organisation.")]
     elif len(eco_organisation) > 120:
         errors["eco_organisation"] = [_("At most 120 characters.")]
     if not document_reference:

@@ -9,15 +9,16 @@ from django.utils.translation import gettext_lazy as _
 from inventory.models import Category
 
 CODES_MAX_LINES = 1000
-# Suggestions only: any éco-organisme or take-back scheme may be typed.
-ECO_ORGANISATIONS = ("ecosystem", "Ecologic", "Soren")
+# The two approved éco-organismes for household and professional IT equipment; suggestions
+# only, any other name may be typed.
+ECO_ORGANISATIONS = ("ecosystem", "Ecologic")
 
 
 class DisposalForm(forms.Form):
     """A new batch: where and when it left, its weight, its document, and the devices."""
 
     eco_organisation = forms.CharField(
-        label=_("Éco-organisme"),
+        label=_("Eco-organisation"),
         max_length=120,
         widget=forms.TextInput(attrs={"list": "eco-organisations", "autocomplete": "off"}),
     )
