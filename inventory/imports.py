@@ -170,6 +170,7 @@ class RowError:
 
     row: int | None
     column: str
+    code: str  # stable, for programs and tests; `reason` is for people
     reason: str
 
 
@@ -198,8 +199,9 @@ class ParseResult:
 class FileProblem(Exception):
     """The file as a whole cannot be read; the message says why, for the person importing."""
 
-    def __init__(self, reason, row: int | None = None, column: str = ""):
-        super().__init__(str(reason))
+    def __init__(self, code: str, reason, row: int | None = None, column: str = ""):
+        super().__init__(code)
+        self.code = code
         self.reason = reason
         self.row = row
         self.column = column
@@ -228,10 +230,11 @@ def decode_text(content: bytes) -> str:
         try:
             return content.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise FileProblem(_("The file is not readable text.")) from exc
+            raise FileProblem("unreadable", _("The file is not readable text.")) from exc
     if b"\x00" in content:
         raise FileProblem(
-            _("The file is not a spreadsheet: save it as CSV or Excel (.xlsx) and try again.")
+            "unreadable",
+            _("The file is not a spreadsheet: save it as CSV or Excel (.xlsx) and try again."),
         )
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -260,7 +263,8 @@ def csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
             yield number, record[:MAX_COLUMNS]
     except csv.Error as exc:
         raise FileProblem(
-            _("The file could not be read as CSV near row %(row)s.") % {"row": number + 1}
+            "unreadable",
+            _("The file could not be read as CSV near row %(row)s.") % {"row": number + 1},
         ) from exc
 
 
@@ -270,10 +274,11 @@ def xlsx_rows(content: bytes, max_bytes: int) -> Iterator[tuple[int, list]]:
         unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise FileProblem(
-            _("This file is not a valid Excel (.xlsx) file: save it again as .xlsx or as CSV.")
+            "unreadable",
+            _("This file is not a valid Excel (.xlsx) file: save it again as .xlsx or as CSV."),
         ) from exc
     if unpacked > max(max_bytes, len(content)) * MAX_UNZIP_RATIO:
-        raise FileProblem(_("This Excel file holds too much data for one import."))
+        raise FileProblem("too_much_data", _("This Excel file holds too much data for one import."))
 
     from openpyxl import load_workbook
 
@@ -282,12 +287,13 @@ def xlsx_rows(content: bytes, max_bytes: int) -> Iterator[tuple[int, list]]:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 — any failure of a third-party reader on untrusted bytes
         raise FileProblem(
-            _("This file is not a valid Excel (.xlsx) file: save it again as .xlsx or as CSV.")
+            "unreadable",
+            _("This file is not a valid Excel (.xlsx) file: save it again as .xlsx or as CSV."),
         ) from exc
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
-            raise FileProblem(_("This Excel file has no sheet."))
+            raise FileProblem("unreadable", _("This Excel file has no sheet."))
         # The <dimension> a file declares may be wrong; read what is there instead.
         sheet.reset_dimensions()
         try:
@@ -298,7 +304,9 @@ def xlsx_rows(content: bytes, max_bytes: int) -> Iterator[tuple[int, list]]:
         except FileProblem:
             raise
         except Exception as exc:  # noqa: BLE001 — as above: a malformed sheet is the file's fault
-            raise FileProblem(_("The Excel sheet could not be read to the end.")) from exc
+            raise FileProblem(
+                "unreadable", _("The Excel sheet could not be read to the end.")
+            ) from exc
     finally:
         workbook.close()
 
@@ -307,7 +315,8 @@ def table_rows(content: bytes, file_name: str, max_bytes: int) -> Iterator[tuple
     kind = file_format(content, file_name)
     if kind == "xls":
         raise FileProblem(
-            _("The old Excel format (.xls) is not read: save the file as .xlsx or as CSV.")
+            "old_excel",
+            _("The old Excel format (.xls) is not read: save the file as .xlsx or as CSV."),
         )
     if kind == "xlsx":
         return xlsx_rows(content, max_bytes)
@@ -408,6 +417,7 @@ def map_columns(
                 RowError(
                     1,
                     title,
+                    "duplicate_column",
                     _("The column “%(other)s” already gives this information (%(what)s).")
                     % {"other": seen[name], "what": COLUMN_LABELS[name]},
                 )
@@ -422,6 +432,7 @@ def map_columns(
                 RowError(
                     1,
                     str(COLUMN_LABELS[name]),
+                    "missing_column",
                     _("The column “%(what)s” is missing (for example “%(example)s”).")
                     % {"what": COLUMN_LABELS[name], "example": COLUMN_ALIASES[name][0]},
                 )
@@ -445,8 +456,8 @@ class _RowChecker:
         errors: list[RowError] = []
         values: dict[str, object] = {}
 
-        def error(name: str, reason) -> None:
-            errors.append(RowError(number, self.column_of.get(name, ""), reason))
+        def error(name: str, code: str, reason) -> None:
+            errors.append(RowError(number, self.column_of.get(name, ""), code, reason))
 
         for name in ("model_name", "cpu", "operating_system", "asset_tag", "notes"):
             values[name] = _clean(raw.get(name, ""), keep_lines=name == "notes")
@@ -454,22 +465,23 @@ class _RowChecker:
         values["serial_number"] = normalize_serial(_clean(raw.get("serial_number", "")))
         for name, limit in MAX_LENGTHS.items():
             if len(values[name]) > limit:
-                error(name, _("At most %(count)s characters.") % {"count": limit})
+                error(name, "too_long", _("At most %(count)s characters.") % {"count": limit})
 
         category = None
         category_text = _clean(raw.get("category", ""))
         if not category_text:
-            error("category", _("Give the category of the device."))
+            error("category", "category_missing", _("Give the category of the device."))
         else:
             category = self.categories.get(fold(category_text))
             if category is None:
                 error(
                     "category",
+                    "category_unknown",
                     _("Unknown category “%(value)s”.") % {"value": category_text[:80]},
                 )
         values["category"] = category.code if category else ""
         if not values["manufacturer"]:
-            error("manufacturer", _("Give the manufacturer."))
+            error("manufacturer", "manufacturer_missing", _("Give the manufacturer."))
 
         imeis = {}
         for name in ("imei1", "imei2"):
@@ -481,6 +493,7 @@ class _RowChecker:
             if _SPREADSHEET_EXPONENT.match(text):
                 error(
                     name,
+                    "imei_shortened",
                     _(
                         "The spreadsheet shortened this number (%(value)s): format the column "
                         "as text and type the 15 digits again."
@@ -488,13 +501,13 @@ class _RowChecker:
                     % {"value": text[:30]},
                 )
             elif not is_valid_imei(imei):
-                error(name, _("An IMEI has 15 digits and a valid check digit."))
+                error(name, "imei_invalid", _("An IMEI has 15 digits and a valid check digit."))
             elif category is not None and not category.has_imei:
-                error(name, _("This category of device has no IMEI."))
+                error(name, "imei_not_allowed", _("This category of device has no IMEI."))
         if imeis["imei2"] and not imeis["imei1"]:
-            error("imei2", _("Give IMEI 1 before IMEI 2."))
+            error("imei2", "imei2_without_imei1", _("Give IMEI 1 before IMEI 2."))
         if imeis["imei1"] and imeis["imei1"] == imeis["imei2"]:
-            error("imei2", _("IMEI 2 must differ from IMEI 1."))
+            error("imei2", "imei2_same", _("IMEI 2 must differ from IMEI 1."))
         values |= imeis
 
         for name in ("ram_gb", "storage_gb"):
@@ -504,14 +517,14 @@ class _RowChecker:
                 try:
                     values[name] = parse_integer(text, name)
                 except ValueError as exc:
-                    error(name, exc.args[0])
+                    error(name, "number_invalid", exc.args[0])
         text = _clean(raw.get("screen_inches", ""))
         values["screen_inches"] = None
         if text:
             try:
                 values["screen_inches"] = parse_screen(text)
             except ValueError as exc:
-                error("screen_inches", exc.args[0])
+                error("screen_inches", "number_invalid", exc.args[0])
         text = _clean(raw.get("storage_type", ""))
         values["storage_type"] = ""
         if text:
@@ -519,6 +532,7 @@ class _RowChecker:
             if storage_type is None:
                 error(
                     "storage_type",
+                    "storage_type_unknown",
                     _("Unknown storage type “%(value)s”: HDD, SSD, eMMC or none.")
                     % {"value": text[:40]},
                 )
@@ -536,6 +550,7 @@ class _RowChecker:
             if first != number:
                 error(
                     "serial_number",
+                    "duplicate_in_file",
                     _("Same manufacturer and serial number as row %(row)s.") % {"row": first},
                 )
         for name in ("imei1", "imei2"):
@@ -543,7 +558,9 @@ class _RowChecker:
             if imei and is_valid_imei(imei):
                 first = self.imeis.setdefault(imei, number)
                 if first != number:
-                    error(name, _("Same IMEI as row %(row)s.") % {"row": first})
+                    error(
+                        name, "duplicate_in_file", _("Same IMEI as row %(row)s.") % {"row": first}
+                    )
 
 
 def parse_spreadsheet(
@@ -557,7 +574,7 @@ def parse_spreadsheet(
     """Every row checked; the file's size must have been checked by the caller already."""
     result = ParseResult(file_format=file_format(content, file_name))
     if not content.strip():
-        result.errors.append(RowError(None, "", _("The file is empty.")))
+        result.errors.append(RowError(None, "", "empty_file", _("The file is empty.")))
         return result
     try:
         rows = table_rows(content, file_name, max_bytes)
@@ -581,6 +598,7 @@ def parse_spreadsheet(
             empty_run = 0
             if len(result.rows) >= max_rows:
                 raise TooManyRows(
+                    "too_many_rows",
                     _("More than %(count)s devices in one file: split it into several files.")
                     % {"count": f"{max_rows:,}"},
                     row=number,
@@ -593,11 +611,12 @@ def parse_spreadsheet(
                 RowError(
                     header_number + 1,
                     "",
+                    "no_rows",
                     _("The file has a header but no device: one device per row under it."),
                 )
             )
     except FileProblem as problem:
-        result.errors.append(RowError(problem.row, problem.column, problem.reason))
+        result.errors.append(RowError(problem.row, problem.column, problem.code, problem.reason))
     return result
 
 
@@ -625,5 +644,5 @@ def _header(rows: Iterator[tuple[int, list]]) -> tuple[int, list]:
         if seen >= HEADER_SEARCH_ROWS:
             break
     if first is None:
-        raise FileProblem(_("The file is empty."))
+        raise FileProblem("empty_file", _("The file is empty."))
     return first

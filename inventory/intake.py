@@ -282,6 +282,7 @@ def database_duplicates(
                 imports.RowError(
                     row.row,
                     column_of.get("serial_number", ""),
+                    "already_registered",
                     _(
                         "A device of this manufacturer with this serial number is already "
                         "registered (label %(code)s)."
@@ -296,6 +297,7 @@ def database_duplicates(
                     imports.RowError(
                         row.row,
                         column_of.get(name, ""),
+                        "already_registered",
                         _("A device with this IMEI is already registered (label %(code)s).")
                         % {"code": group_label_code(code)},
                     )
@@ -468,7 +470,7 @@ def devices_import(
         if earlier is not None:
             raise earlier from exc
         message = _("Another registration of one of these devices was saved first.")
-        result.errors = [imports.RowError(None, "", message)]
+        result.errors = [imports.RowError(None, "", "registered_meanwhile", message)]
         raise _import_conflict(result) from exc
     except DomainError:
         result.record = None
