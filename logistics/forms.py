@@ -1,6 +1,7 @@
 """Web forms of shipments: posted text turned into arguments for one service call, no rules."""
 
 from django import forms
+from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -49,11 +50,20 @@ class ShipmentForm(forms.Form):
     # finds the shipment the first one recorded instead of a refusal.
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, check: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.check = check
         self.fields["workshop"].queryset = organisations_of_kind(OrgKind.WORKSHOP)
         self.fields["sent_on"].initial = timezone.localdate
         self.problems: list = []
+
+    def full_clean(self):
+        if not self.check:
+            # A change of page or filter shows the form again as typed, without errors yet.
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+            return
+        super().full_clean()
 
     def selected_ids(self) -> list[int]:
         """The ticked devices, on this page of the list and carried over from the others."""

@@ -168,9 +168,19 @@ def shipment_create(
                     actor=actor,
                     reason="shipment_create",
                 )
-                device_transition(
-                    actor=actor, device_id=device.pk, action=SEND.action, target=workshop
-                )
+                try:
+                    device_transition(
+                        actor=actor, device_id=device.pk, action=SEND.action, target=workshop
+                    )
+                except DomainError as exc:
+                    # A rule of the lifecycle beyond the table (a guard): the device is named.
+                    raise _refused(
+                        [
+                            DeviceProblem(
+                                group_label_code(device.label_code_id), exc.code, str(exc.message)
+                            )
+                        ]
+                    ) from exc
     except IntegrityError as exc:
         # The one-open-shipment-per-device constraint decided a race the locks did not see.
         raise DomainError(

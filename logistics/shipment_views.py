@@ -109,9 +109,10 @@ def shipment_create(request):
     if not _may_send(scope):
         raise PermissionDenied(_("Only the coordination sends shipments."))
     data = request.POST if request.method == "POST" else None
-    form = ShipmentForm(data, initial={"token": uuid.uuid4().hex})
+    sending = data is not None and "send" in data
+    form = ShipmentForm(data, initial={"token": uuid.uuid4().hex}, check=sending)
     filters = CandidateFilterForm(data or request.GET or None)
-    if data is not None and "send" in data and form.is_valid():
+    if sending and form.is_valid():
         key = f"shipment-form:{request.user.pk}:{form.cleaned_data['token']}"
         if not cache.add(key, 0, 3600):
             shipment_pk = _replayed(key)
@@ -249,13 +250,14 @@ def shipment_receive(request, pk: int):
 
 def _queue_workshop(request, scope):
     """The workshop whose queue is shown: a workshop's own; the one a coordinator picked."""
-    workshops = selectors.workshops_for(request.user)
     if scope.kind == OrgKind.WORKSHOP:
         asked = request.GET.get("workshop", "")
         if asked and asked != str(scope.organisation.pk):
             raise Http404
         return scope.organisation, None
-    choice = WorkshopChoiceForm(request.GET or None, workshops=workshops)
+    choice = WorkshopChoiceForm(
+        request.GET or None, workshops=selectors.workshops_for(request.user)
+    )
     if request.GET.get("workshop") and choice.is_valid():
         return choice.cleaned_data["workshop"], choice
     if request.GET.get("workshop"):

@@ -256,6 +256,9 @@ def test_changing_page_keeps_the_ticks_of_the_other_pages(login, coordinator, wo
     assert response.context["carried"] == [first.pk]
     assert f'<input type="hidden" name="device" value="{first.pk}">' in response.text
     assert not Shipment.objects.exists()
+    # Paging is no submission: no error is shown for the fields not filled in yet.
+    assert 'class="error-summary"' not in response.text
+    assert not response.context["form"].errors
 
 
 def test_the_list_filters_by_donor_and_category(login, coordinator, donor_org, devices):

@@ -105,6 +105,33 @@ def test_one_device_not_at_intake_refuses_the_whole_shipment(coordinator, worksh
     assert {reload(device).status for device in devices} == {Status.REGISTERED}
 
 
+def test_a_refusal_midway_through_the_moves_leaves_no_row_behind(
+    monkeypatch, coordinator, workshop_org, devices
+):
+    import logistics.services
+
+    calls = []
+    real = logistics.services.device_transition
+
+    def refuse_the_second(**kwargs):
+        calls.append(kwargs["device_id"])
+        if len(calls) == 2:
+            raise DomainError("some_guard", "Refused by a guard.")
+        return real(**kwargs)
+
+    monkeypatch.setattr(logistics.services, "device_transition", refuse_the_second)
+    with pytest.raises(DomainError) as refused:
+        shipment_create(actor=coordinator, workshop=workshop_org, devices=[d.pk for d in devices])
+    assert calls == sorted(d.pk for d in devices)[:2]  # primary-key order
+    [problem] = refused.value.params["problems"]
+    second = Device.objects.get(pk=calls[1])
+    assert (problem.device, problem.code) == (group_label_code(second.label_code_id), "some_guard")
+    assert not Shipment.objects.exists() and not Shipment.history.exists()
+    assert not ShipmentItem.objects.exists() and not ShipmentItem.history.exists()
+    assert {reload(device).status for device in devices} == {Status.REGISTERED}
+    assert not Device.history.filter(history_change_reason="send_to_workshop").exists()
+
+
 def test_every_bad_line_is_named_with_its_reason(coordinator, workshop_org, device):
     unknown = "7QK2M9XH" + check_symbol("7QK2M9XH")
     with pytest.raises(DomainError) as refused:
