@@ -167,10 +167,6 @@ class QueueStep:
     devices: list[Device] = field(default_factory=list)
 
     @property
-    def label(self) -> str:
-        return Status(self.status).label
-
-    @property
     def oldest_age(self) -> timedelta | None:
         return timezone.now() - self.oldest_since if self.oldest_since else None
 
@@ -236,7 +232,8 @@ def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> W
             step.devices = list(rows.order_by("since", "id")[:page])
         steps.append(step)
     ready = MOVES["mark_ready"]
-    for device in steps[-1].devices:
+    [reconditioning] = [step for step in steps if step.status == Status.IN_RECONDITIONING]
+    for device in reconditioning.devices:
         device.missing = guard_problems(
             GuardContext(device=device, move=ready, actor=user, target=None)
         )
