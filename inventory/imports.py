@@ -178,6 +178,7 @@ class RowError:
 class ParsedRow:
     row: int
     values: dict[str, object]
+    raw: dict[str, str] = field(default_factory=dict)  # the cells as the file has them
 
     def __getitem__(self, name: str):
         return self.values.get(name, "")
@@ -604,7 +605,7 @@ def parse_spreadsheet(
                     row=number,
                 )
             values, row_errors = checker.check(number, raw)
-            result.rows.append(ParsedRow(number, values))
+            result.rows.append(ParsedRow(number, values, raw))
             result.errors.extend(row_errors)
         if not result.rows:
             result.errors.append(

@@ -284,7 +284,8 @@ def _preview_context(result: intake.ImportResult) -> dict:
             value = row[name]
             if name == "category":
                 value = names.get(value, value)
-            cells.append("" if value is None else value)
+            # A value that could not be read is shown as the file has it.
+            cells.append(row.raw.get(name, "") if value in (None, "") else value)
         rows.append({"number": row.row, "cells": cells})
     return {
         "result": result,
@@ -342,7 +343,8 @@ def donation_import(request, pk: int):
         )
         return redirect("inventory:donation_detail", pk=donation.pk)
 
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    form = ImportUploadForm(request.POST, request.FILES) if request.method == "POST" else None
+    form = form or ImportUploadForm()
     context["upload_form"] = form
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
