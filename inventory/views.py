@@ -165,7 +165,9 @@ def device_list(request):
 def _visible_device(request, pk: int):
     # Another organisation's device is answered exactly like a missing one.
     return get_object_or_404(
-        selectors.devices_visible_to(request.user).select_related("category", "custodian", "donor"),
+        selectors.devices_visible_to(request.user).select_related(
+            "category", "custodian", "donor", "donation"
+        ),
         pk=pk,
     )
 
