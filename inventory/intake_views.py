@@ -15,12 +15,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from . import imports, intake, selectors
@@ -297,9 +299,35 @@ def _preview_context(result: intake.ImportResult) -> dict:
     }
 
 
+class CappedUpload(FileUploadHandler):
+    """Stops receiving an upload once it passes the import limit: an oversized file is neither
+    kept in memory nor written to a temporary file, and the parser never sees it."""
+
+    def __init__(self, request, limit: int):
+        super().__init__(request)
+        self.limit = limit
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.request.upload_too_large = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
 @login_required
+@csrf_exempt  # CSRF is checked by the inner view, once the upload handler is in place.
 @require_http_methods(["GET", "POST"])
 def donation_import(request, pk: int):
+    # Before anything reads the body: the CSRF check would otherwise receive the whole file.
+    request.upload_handlers.insert(0, CappedUpload(request, intake.import_max_bytes()))
+    return _donation_import(request, pk)
+
+
+@csrf_protect
+def _donation_import(request, pk: int):
     donation = _donation(request, pk)
     scope = selectors.user_scope(request.user)
     if not scope.can_write:
@@ -346,10 +374,12 @@ def donation_import(request, pk: int):
     form = ImportUploadForm(request.POST, request.FILES) if request.method == "POST" else None
     form = form or ImportUploadForm()
     context["upload_form"] = form
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        # The size Django recorded while receiving the upload: refused before a byte is read.
-        if upload.size > max_bytes:
+    too_large = getattr(request, "upload_too_large", False)
+    if request.method == "POST" and (too_large or form.is_valid()):
+        upload = form.cleaned_data.get("file") if not too_large else None
+        # Refused before a byte is parsed, whether the handler stopped the upload or not.
+        if too_large or upload.size > max_bytes:
+            form.errors.pop("file", None)
             form.add_error(
                 "file",
                 _("The file is larger than %(size)s MB: split it into several files.")

@@ -418,6 +418,19 @@ def test_an_oversized_upload_is_refused_before_parsing(
     )
     assert response.status_code == 413
     assert response.context["upload_form"].errors["file"]
+    # The upload handler stopped receiving it: the file was never stored whole.
+    assert response.wsgi_request.upload_too_large
+    assert not response.wsgi_request.FILES
+
+
+def test_the_import_page_still_checks_csrf(coordinator, donation):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(coordinator)
+    response = client.post(url("donation_import", donation), {"file": csv_file(laptops(2))})
+    assert response.status_code == 403
+    assert Device.objects.count() == 0
 
 
 @pytest.mark.parametrize("sha256", ["0" * 64, "../" * 21 + "a", "not-hex" * 9 + "a", ""])
