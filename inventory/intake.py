@@ -178,9 +178,8 @@ def donation_update(*, actor, donation_id: int, version: str | None = None, **ch
     with transaction.atomic():
         # Locked: two coordinators saving the same donation are serialised, and the version
         # compared below is the one the second of them actually overwrites.
-        donation = (
-            Donation.objects.select_for_update().select_related("donor").filter(pk=donation_id)
-        ).first()
+        # No join: FOR UPDATE would lock the donor's row as well.
+        donation = Donation.objects.select_for_update().filter(pk=donation_id).first()
         if donation is None:
             raise DomainError("not_found", _("No such donation."), status=404)
         if version is not None and version != donation_version(donation):
