@@ -22,6 +22,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
@@ -362,7 +363,11 @@ def _donation_import(request, pk: int):
         _pending_drop(result.sha256)
         messages.success(
             request,
-            _("%(count)s devices imported into %(reference)s from “%(file)s”.")
+            ngettext(
+                "%(count)s device imported into %(reference)s from “%(file)s”.",
+                "%(count)s devices imported into %(reference)s from “%(file)s”.",
+                result.row_count,
+            )
             % {
                 "count": result.row_count,
                 "reference": donation.reference,

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from inventory import intake
 from inventory.errors import DomainError
@@ -73,7 +74,11 @@ class Command(BaseCommand):
             if created:
                 self.stdout.write(_("Donor “%(name)s” would be created.") % {"name": donor_name})
             self.stdout.write(
-                _("Dry run: %(count)s devices would be imported. Nothing was written.")
+                ngettext(
+                    "Dry run: %(count)s device would be imported. Nothing was written.",
+                    "Dry run: %(count)s devices would be imported. Nothing was written.",
+                    result.row_count,
+                )
                 % {"count": result.row_count}
             )
             return
@@ -85,7 +90,11 @@ class Command(BaseCommand):
         if created:
             self.stdout.write(_("Donor “%(name)s” created.") % {"name": donation.donor.name})
         self.stdout.write(
-            _("%(count)s devices imported into donation %(reference)s (%(donor)s, %(date)s).")
+            ngettext(
+                "%(count)s device imported into donation %(reference)s (%(donor)s, %(date)s).",
+                "%(count)s devices imported into donation %(reference)s (%(donor)s, %(date)s).",
+                result.row_count,
+            )
             % {
                 "count": result.row_count,
                 "reference": donation.reference,
