@@ -145,6 +145,8 @@ class DeviceFilterForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    # Set by the donation page's links (its devices, their labels); kept hidden in the form.
+    donation = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, show_custody: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -164,6 +166,7 @@ class DeviceFilterForm(forms.Form):
             "custodian": custody.pk if custody else None,
             "donor": data["donor"].pk if data.get("donor") else None,
             "registered_on": data.get("registered_on"),
+            "donation": data.get("donation"),
         }
 
 

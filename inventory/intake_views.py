@@ -41,9 +41,6 @@ from .models import Category, Donation
 from .states import STATUS_TONE
 
 PAGE_SIZE = 50
-# Device ids per link to the label printer: the query string stays under the 4 kB request
-# line that gunicorn accepts.
-LABEL_LINK_SIZE = 200
 # Uploaded files wait this long between their preview and the confirmation.
 PENDING_SECONDS = 24 * 3600
 
@@ -163,21 +160,12 @@ def donation_edit(request, pk: int):
     )
 
 
-def _label_links(donation: Donation) -> list[dict]:
-    """Links to the label printer, LABEL_LINK_SIZE devices each, in registration order."""
-    ids = list(donation.devices.order_by("pk").values_list("pk", flat=True))
-    base = reverse("labels:print")
-    links = []
-    for start in range(0, len(ids), LABEL_LINK_SIZE):
-        chunk = ids[start : start + LABEL_LINK_SIZE]
-        links.append(
-            {
-                "url": f"{base}?{urlencode([('device', pk) for pk in chunk])}",
-                "first": start + 1,
-                "last": start + len(chunk),
-            }
-        )
-    return links
+def _label_links(donation: Donation, count: int) -> list[dict]:
+    """One link to the label printer for all the donation's devices (a list filter)."""
+    if not count:
+        return []
+    query = urlencode({"all": "1", "donation": donation.pk})
+    return [{"url": f"{reverse('labels:print')}?{query}", "first": 1, "last": count}]
 
 
 @login_required
@@ -198,7 +186,7 @@ def donation_detail(request, pk: int):
             "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "registered_count": page.paginator.count,
             "imports": donation.imports.select_related("imported_by").order_by("-imported_at"),
-            "label_links": _label_links(donation) if scope.can_write else [],
+            "label_links": _label_links(donation, page.paginator.count) if scope.can_write else [],
             "may_write": scope.can_write,
         },
     )

@@ -78,10 +78,13 @@ def device_list(
     custodian=None,
     donor=None,
     registered_on=None,
+    donation=None,
 ):
     devices = devices_visible_to(user).select_related("category", "custodian")
     if donor:
         devices = devices.filter(donor_id=donor)
+    if donation:
+        devices = devices.filter(donation_id=donation)
     if registered_on:
         devices = devices.filter(created_at__date=registered_on)
     if status:
