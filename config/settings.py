@@ -165,6 +165,9 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Donors' spreadsheets: refused above these sizes before any parsing.
+REEMPLOI_IMPORT_MAX_BYTES = int(os.environ.get("REEMPLOI_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
+REEMPLOI_IMPORT_MAX_ROWS = int(os.environ.get("REEMPLOI_IMPORT_MAX_ROWS", 5000))
 
 REST_FRAMEWORK = {
     # Token first: a request without credentials then gets 401 (with WWW-Authenticate), not 403.
