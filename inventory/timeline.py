@@ -30,6 +30,7 @@ from .states import MOVES, Status
 # Reasons written by services other than lifecycle moves.
 REASON_LABELS = {
     "register": _("Registered"),
+    "import": _("Registered from the donor's spreadsheet"),
     "save": _("Edited"),
 }
 
