@@ -85,7 +85,9 @@ def phone_has_imei(context: GuardContext) -> DomainError | None:
 
 
 def _open_cycle(context: GuardContext):
-    # Memoised on the device object: the guards of one move read the same cycle once.
+    # Memoised on the device object: the guards of one move read the same cycle once. A list
+    # of devices can be prepared in a few queries (reconditioning.guards_prepare); the guards
+    # then read the records with .all(), which uses what was prefetched.
     device = context.device
     if not hasattr(device, "_guard_cycle"):
         device._guard_cycle = Reconditioning.objects.filter(
@@ -94,16 +96,24 @@ def _open_cycle(context: GuardContext):
     return device._guard_cycle
 
 
+def _checklist(context: GuardContext) -> list[TestItem]:
+    device = context.device
+    if not hasattr(device, "_guard_items"):
+        device._guard_items = list(
+            TestItem.objects.filter(category_id=device.category_id, is_active=True)
+        )
+    return device._guard_items
+
+
 @guard("mark_ready")
 def no_lock_blocked(context: GuardContext) -> DomainError | None:
     cycle = _open_cycle(context)
     if cycle is None:
         return None
     blocked = [
-        LockKind(kind).label
-        for kind in cycle.lock_checks.filter(outcome=LockOutcome.BLOCKED).values_list(
-            "kind", flat=True
-        )
+        LockKind(check.kind).label
+        for check in cycle.lock_checks.all()
+        if check.outcome == LockOutcome.BLOCKED
     ]
     if blocked:
         return DomainError(
@@ -120,9 +130,11 @@ def no_lock_blocked(context: GuardContext) -> DomainError | None:
 @guard("mark_ready")
 def checklist_complete(context: GuardContext) -> DomainError | None:
     cycle = _open_cycle(context)
-    items = TestItem.objects.filter(category_id=context.device.category_id, is_active=True)
+    items = _checklist(context)
     outcomes = (
-        dict(cycle.test_results.values_list("item_id", "outcome")) if cycle is not None else {}
+        {result.item_id: result.outcome for result in cycle.test_results.all()}
+        if cycle is not None
+        else {}
     )
     failed = [item.label for item in items if outcomes.get(item.pk) == TestOutcome.FAILED]
     if failed:
@@ -154,8 +166,8 @@ def data_erased(context: GuardContext) -> DomainError | None:
         return None
     results: dict[int, set] = {}
     if cycle is not None:
-        for medium_id, result in cycle.erasures.values_list("medium_id", "result"):
-            results.setdefault(medium_id, set()).add(result)
+        for erasure in cycle.erasures.all():
+            results.setdefault(erasure.medium_id, set()).add(erasure.result)
     for medium in media:
         if medium.state != MediumState.IN_DEVICE:
             continue

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from inventory.guards import GuardContext, guard_problems
 from inventory.models import Device, Organisation
+from inventory.reconditioning import guards_prepare
 from inventory.selectors import devices_visible_to, user_scope
 from inventory.states import INTAKE, MOVES, OrgKind, Status
 
@@ -200,9 +201,9 @@ def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> W
 
     The callers have checked that `user` may read this workshop's queue (`workshops_for`).
     Counts and oldest ages: one query; devices: one query per step (at most `page` each);
-    turnaround: two queries. For devices in reconditioning, the "ready" guards run per device
-    (a handful of queries each): acceptable for one page of at most 50, and the only way to
-    show exactly what the lifecycle service will ask for.
+    turnaround: two queries. For devices in reconditioning, the "ready" guards themselves say
+    what is missing (exactly what the lifecycle service will ask for), on records read for
+    the whole page at once (inventory.reconditioning.guards_prepare).
     """
     devices = Device.objects.filter(
         custodian=workshop, status__in=[status for status, _action in QUEUE_STEPS]
@@ -227,12 +228,11 @@ def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> W
                         .values("shipment_id")[:1]
                     )
                 )
-            if status == Status.IN_RECONDITIONING:
-                rows = rows.prefetch_related("media")  # read by the "ready" guards
             step.devices = list(rows.order_by("since", "id")[:page])
         steps.append(step)
     ready = MOVES["mark_ready"]
     [reconditioning] = [step for step in steps if step.status == Status.IN_RECONDITIONING]
+    guards_prepare(reconditioning.devices)
     for device in reconditioning.devices:
         device.missing = guard_problems(
             GuardContext(device=device, move=ready, actor=user, target=None)

@@ -259,8 +259,6 @@ def _queue_queries(client) -> int:
 def test_the_queue_page_query_count_does_not_grow_with_the_devices(
     login, coordinator, workshop_org, workshop_staff
 ):
-    # Sent and received devices only: the per-device "ready" guards (devices in
-    # reconditioning) are bounded by the page size instead, see workshop_queue.
     client = login(workshop_staff)
 
     def add(count):
@@ -274,3 +272,30 @@ def test_the_queue_page_query_count_does_not_grow_with_the_devices(
     with_forty_two = _queue_queries(client)
     assert with_two == with_forty_two
     assert with_two <= 10
+
+
+def test_what_devices_in_reconditioning_miss_costs_the_same_queries_for_one_or_many(
+    login, coordinator, workshop_org, workshop_staff
+):
+    from inventory import reconditioning as bench
+
+    client = login(workshop_staff)
+
+    def on_the_bench(count):
+        shipment, devices = _shipped(coordinator, workshop_org, count)
+        for device in devices:
+            shipment_receive(actor=workshop_staff, shipment=shipment, raw=device.label_code_id)
+            bench.lock_checks_record(
+                actor=workshop_staff, device_id=device.pk, outcomes={"mdm": "blocked"}
+            )
+            bench.medium_add(
+                actor=workshop_staff, device_id=device.pk, kind="ssd", interface="nvme"
+            )
+
+    on_the_bench(1)
+    with_one = _queue_queries(client)
+    on_the_bench(6)
+    with_seven = _queue_queries(client)
+    assert with_one == with_seven
+    page = client.get(QUEUE).text
+    assert page.count('data-code="lock_blocked"') == 7
