@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import views, views_bench
 from .errors import endpoint_not_found
 
 app_name = "api"
@@ -14,6 +14,10 @@ router.register("devices", views.DeviceViewSet, basename="device")
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
 router.register("scan", views.ScanViewSet, basename="scan")
 router.register("labels", views.LabelViewSet, basename="label")
+# Bench records: /devices/{id}/reconditioning/, lock-checks/, media/…, /media/{id}/erasures/.
+router.register("devices", views_bench.DeviceBenchViewSet, basename="device-bench")
+router.register("media", views_bench.MediumBenchViewSet, basename="medium")
+router.register("erasures", views_bench.ErasureBenchViewSet, basename="erasure")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -7,12 +7,25 @@ row in OPERATIONS with the statuses each persona should get.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from inventory import reconditioning
 from inventory.codes import group_label_code
-from inventory.models import Device, LabelCode
+from inventory.models import (
+    Device,
+    ErasureRecord,
+    LabelCode,
+    LockCheck,
+    Reconditioning,
+    Repair,
+    StorageMedium,
+)
+from inventory.models import TestResult as ChecklistResult
 
 from ..builders import reload
 
@@ -23,6 +36,7 @@ class Call:
     body: dict | None = None
     workshop: int = 404  # status for a workshop user who does not hold the device
     fund: int = 404  # status for a fund reader
+    obj: str = "device"  # whose id fills {id}: device, medium or erasure (of that device)
 
 
 def operations(device: Device, persona: str) -> dict[tuple[str, str], Call]:
@@ -53,7 +67,49 @@ def operations(device: Device, persona: str) -> dict[tuple[str, str], Call]:
         ("post", "/api/labels/preprint/"): Call(
             body={"format": "avery-l7160", "count": 1}, workshop=200, fund=403
         ),
+        ("get", "/api/devices/{id}/reconditioning/"): Call(),
+        ("post", "/api/devices/{id}/lock-checks/"): Call(body={"outcomes": {"mdm": "cleared"}}),
+        ("post", "/api/devices/{id}/media/"): Call(body={"kind": "ssd", "interface": "nvme"}),
+        ("post", "/api/devices/{id}/factory-reset/"): Call(),
+        ("post", "/api/devices/{id}/test-results/"): Call(body={"outcomes": {"1": "passed"}}),
+        ("post", "/api/devices/{id}/repairs/"): Call(body={"part": "Clavier"}),
+        ("patch", "/api/devices/{id}/assessment/"): Call(body={"grade": "B"}),
+        ("post", "/api/media/{id}/erasures/"): Call(body=ERASURE, obj="medium"),
+        ("get", "/api/erasures/{id}/report/"): Call(obj="erasure"),
     }
+
+
+ERASURE = {
+    "level": "purge",
+    "method": "nvme_sanitize",
+    "verification": "full",
+    "result": "passed",
+    "started_at": "2026-01-05T10:00:00+01:00",
+    "ended_at": "2026-01-05T10:40:00+01:00",
+}
+BENCH_MODELS = (Reconditioning, LockCheck, StorageMedium, ErasureRecord, ChecklistResult, Repair)
+
+
+def bench_rows() -> tuple:
+    return tuple((model.objects.count(), model.history.count()) for model in BENCH_MODELS)
+
+
+@pytest.fixture
+def erased(coordinator, at_other_workshop, settings, tmp_path) -> ErasureRecord:
+    """A medium of the other workshop's device, erased with a report: the targets of the rows
+    whose {id} is a medium or an erasure."""
+    settings.MEDIA_ROOT = tmp_path
+    report = SimpleUploadedFile("report.pdf", b"%PDF-1.4 erasure report", "application/pdf")
+    medium = reconditioning.medium_add(
+        actor=coordinator, device_id=at_other_workshop.pk, kind="ssd", interface="nvme"
+    )
+    now = timezone.now()
+    return reconditioning.erasure_record(
+        actor=coordinator,
+        medium_id=medium.pk,
+        report=report,
+        **ERASURE | {"started_at": now - timedelta(minutes=40), "ended_at": now},
+    )
 
 
 def schema_operations(client) -> set[tuple[str, str]]:
@@ -99,7 +155,7 @@ def device_ids(body) -> set:
 
 @pytest.mark.parametrize("persona", ["workshop", "fund"])
 def test_every_operation_keeps_another_organisations_device_out_of_sight(
-    persona, workshop_staff, fund_reader, at_other_workshop, workshop_org
+    persona, workshop_staff, fund_reader, at_other_workshop, workshop_org, erased
 ):
     user = {"workshop": workshop_staff, "fund": fund_reader}[persona]
     client = APIClient()
@@ -109,13 +165,15 @@ def test_every_operation_keeps_another_organisations_device_out_of_sight(
 
     before = device_state(at_other_workshop)
     devices, codes = Device.objects.count(), LabelCode.objects.count()
+    bench_before = bench_rows()
+    ids = {"device": at_other_workshop.pk, "medium": erased.medium_id, "erasure": erased.pk}
     seen = {}
     for (method, path), call in table.items():
-        url = path.format(id=at_other_workshop.pk, code=at_other_workshop.label_code_id)
+        url = path.format(id=ids[call.obj], code=at_other_workshop.label_code_id)
         if method == "get":
             response = client.get(url, call.params or {})
         else:
-            response = client.post(url, call.body or {}, format="json")
+            response = getattr(client, method)(url, call.body or {}, format="json")
         seen[(method, path)] = response.status_code
         assert response.status_code < 500, (method, path, response.content[:300])
         never_shows(response, at_other_workshop)
@@ -127,6 +185,7 @@ def test_every_operation_keeps_another_organisations_device_out_of_sight(
 
     expected = {op: getattr(call, persona) for op, call in table.items()}
     assert seen == expected
+    assert bench_rows() == bench_before, "a denied bench record wrote rows or history"
     if persona == "fund":
         # Every write the fund reader tried was denied: no device, history or code appeared.
         assert (Device.objects.count(), LabelCode.objects.count()) == (devices, codes)
