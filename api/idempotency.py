@@ -41,8 +41,27 @@ def idempotency_key(request: Request) -> str | None:
     return key
 
 
+def _file_digest(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return f"file:{upload.name}:{digest.hexdigest()}"
+
+
+def _fingerprint_value(value):
+    # An uploaded file counts by its content, not its name: another report under the same
+    # name is another request (422), not a replay.
+    if hasattr(value, "chunks") and hasattr(value, "name"):
+        return _file_digest(value)
+    return value
+
+
 def request_fingerprint(request: Request) -> str:
-    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    data = request.data
+    if hasattr(data, "lists"):  # a multipart QueryDict: every value of every key
+        data = {key: [_fingerprint_value(v) for v in values] for key, values in data.lists()}
+    body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 

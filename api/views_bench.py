@@ -3,8 +3,6 @@ own software. Each write validates its body, calls one service of inventory.reco
 answers what was recorded; a refusal is the service's DomainError, mapped by api.errors.
 """
 
-import hashlib
-
 from django.core.exceptions import RequestDataTooBig
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
@@ -105,31 +103,6 @@ def _refuse_oversized(request) -> None:
         length = 0
     if length > UPLOAD_MAX_BYTES:
         raise RequestDataTooBig(_("The request body is too large."))
-
-
-class _UploadFingerprint:
-    """A multipart request as the Idempotency-Key check sees it: each uploaded file counts by
-    its SHA-256, not by its name, so that another report under the same name is another body
-    (422) rather than a replay."""
-
-    def __init__(self, request):
-        self._request = request
-        files = request.FILES
-        data = {key: request.data.getlist(key) for key in request.data if key not in files}
-        for key in files:
-            data[key] = [_sha256(upload) for upload in files.getlist(key)]
-        self.data = data
-
-    def __getattr__(self, name):
-        return getattr(self._request, name)
-
-
-def _sha256(upload) -> str:
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
 
 
 class DeviceBenchViewSet(ApiMixin, viewsets.ViewSet):
@@ -277,8 +250,7 @@ class MediumBenchViewSet(ApiMixin, viewsets.ViewSet):
     def erasures(self, request, pk: str):
         _refuse_oversized(request)
         upload = request.content_type.startswith(MULTIPART)
-        seen_as = _UploadFingerprint(request) if upload else request
-        return idempotent(seen_as, lambda: self._erasure(request, pk, upload))
+        return idempotent(request, lambda: self._erasure(request, pk, upload))
 
     def _erasure(self, request, pk: str, upload: bool) -> Response:
         shape = ErasureUploadSerializer if upload else ErasureCreateSerializer

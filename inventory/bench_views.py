@@ -55,7 +55,7 @@ def _render(request, device, forms: dict | None = None, status: int = 200):
         "may_write": selectors.user_scope(request.user).can_write,
         "missing": bench.missing_before_ready(request.user, device),
         "may_mark_ready": device.status == Status.IN_RECONDITIONING,
-        "is_phone_like": device.category.has_imei or device.category_id == "tablet",
+        "is_phone_like": bench.erased_by_factory_reset(device.category),
         "lock_form": forms.get("locks")
         or LockChecksForm(checks={kind: check for kind, _l, check in record.locks}),
         "medium_form": forms.get("medium") or MediumForm(),

@@ -51,6 +51,13 @@ RECORDABLE = frozenset(
     {Status.REGISTERED, Status.RETURNED, Status.AT_WORKSHOP, Status.IN_RECONDITIONING}
 )
 REPORT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def erased_by_factory_reset(category) -> bool:
+    """Phones and tablets: their erasure is an encrypted factory reset of built-in storage."""
+    return category.has_imei or category.code == "tablet"
+
+
 REPORT_TYPES = {".pdf": b"%PDF", ".xml": b"<"}
 
 
@@ -323,6 +330,15 @@ def factory_reset_record(*, actor, device_id: int, tool: str = "", started_at=No
     now = timezone.now()
     with transaction.atomic():
         device = _lock_device(actor, device_id)
+        if not erased_by_factory_reset(device.category):
+            raise DomainError(
+                "factory_reset_not_applicable",
+                _(
+                    "A factory reset erases phones and tablets; record this device's erasure per "
+                    "storage medium."
+                ),
+                status=400,
+            )
         medium = device.media.filter(state=MediumState.IN_DEVICE).first()
         if medium is None:
             medium = medium_add(

@@ -354,3 +354,11 @@ def test_ten_benches_recording_at_once_share_one_cycle(coordinator, workshop_org
     assert LockCheck.objects.count() == len(kinds)
     assert reload(laptop).status == Status.IN_RECONDITIONING
     assert laptop.history.filter(history_change_reason="start_reconditioning").count() == 1
+
+
+def test_a_factory_reset_is_only_for_phones_and_tablets(workshop_staff, laptop):
+    with pytest.raises(DomainError) as excinfo:
+        bench.factory_reset_record(actor=workshop_staff, device_id=laptop.pk)
+    assert excinfo.value.code == "factory_reset_not_applicable"
+    assert not ErasureRecord.objects.exists()
+    assert not laptop.media.exists()
