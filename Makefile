@@ -28,6 +28,8 @@ lint: $(VENV)/.installed
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# makemessages matches an --ignore pattern against directory names anywhere in the tree: no
+# source directory may be called tests, bench, var or .venv.
 messages: $(VENV)/.installed
 	$(BIN)/python manage.py makemessages -l fr --no-obsolete \
 	    --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'

@@ -231,7 +231,13 @@ def test_content_query_count_does_not_grow_with_devices(
     with CaptureQueriesContext(connection) as before:
         documents.certificate_content(donation)
     for _index in range(3):
-        device = make_device(actor=coordinator, donation=donation)
+        device = make_device(
+            actor=coordinator,
+            donation=donation,
+            category="smartphone",
+            manufacturer="Samsung",
+            imei1=valid_imei(40 + _index),
+        )
         to_bench(coordinator, device, workshop_org)
         bench.factory_reset_record(actor=workshop_staff, device_id=device.pk)
     with CaptureQueriesContext(connection) as after:

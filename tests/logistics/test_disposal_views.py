@@ -12,6 +12,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from inventory.codes import group_label_code
 from inventory.models import Role
@@ -103,7 +105,7 @@ def test_the_list_shows_each_organisation_its_batches(
 
 def test_an_empty_list_says_so_and_offers_the_first_batch(login, coordinator):
     page = login(coordinator).get(LIST)
-    assert "No WEEE disposal recorded yet." in page.text
+    assert gettext("No WEEE disposal recorded yet.") in page.text
     assert f'href="{NEW}"' in page.text
     assert f'href="{CSV}' not in page.text
 
@@ -198,7 +200,12 @@ def test_the_form_lists_recycled_devices_awaiting_disposal(
     assert group_label_code(at_intake.label_code_id) not in page.text
     # Already gone with the workshop's batch.
     assert group_label_code(workshop_recycled.label_code_id) not in page.text
-    assert "No recycled device awaits disposal here." in login(workshop_staff).get(NEW).text
+    text = login(workshop_staff).get(NEW).text
+    empty = gettext(
+        "No recycled device awaits disposal here. Devices are marked recycled from their page "
+        "or by scanning; they then appear in this list."
+    )
+    assert empty in text
 
 
 def test_ticked_and_typed_devices_leave_in_one_batch(login, coordinator, coordinator_org):
@@ -248,7 +255,7 @@ def test_a_zero_weight_is_refused_on_its_field(login, coordinator):
 
 def test_no_device_is_a_form_error(login, coordinator):
     page = login(coordinator).post(NEW, form_data())
-    assert "Choose at least one recycled device." in page.text
+    assert escape(gettext("Choose at least one recycled device.")) in page.text
     assert not DisposalBatch.objects.exists()
 
 
