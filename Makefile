@@ -18,6 +18,7 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input -v 0
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_logistics_demo
 	$(BIN)/python manage.py runserver $(HOST)
 
 test: $(VENV)/.installed

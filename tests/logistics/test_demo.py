@@ -1,0 +1,50 @@
+"""The demo's logistics: a shipment partly received and a WEEE disposal, written once."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from inventory.models import Device
+from inventory.states import Status
+from logistics.models import DisposalBatch, Shipment, ShipmentItem
+
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def run(name: str) -> str:
+    out = io.StringIO()
+    call_command(name, stdout=out)
+    return out.getvalue()
+
+
+def test_without_the_inventory_demo_it_says_what_to_run_first(db):
+    with pytest.raises(CommandError):
+        run("seed_logistics_demo")
+    assert not Shipment.objects.exists()
+
+
+@override_settings(PASSWORD_HASHERS=FAST_HASHER)
+def test_the_demo_gets_a_shipment_and_a_disposal_once(db):
+    run("seed_demo")
+    run("seed_logistics_demo")
+    shipment = Shipment.objects.get()
+    items = ShipmentItem.objects.filter(shipment=shipment)
+    assert items.count() == 6
+    assert items.filter(received_at__isnull=False).count() == 2
+    assert set(
+        Device.objects.filter(shipment_items__shipment=shipment).values_list("status", flat=True)
+    ) == {Status.SENT_TO_WORKSHOP, Status.AT_WORKSHOP}
+    batch = DisposalBatch.objects.get()
+    assert batch.items.count() == 12
+    for model in (Shipment, ShipmentItem, DisposalBatch):
+        assert not model.history.filter(history_user__isnull=True).exists()
+    counts = (Shipment.history.count(), DisposalBatch.history.count(), Device.history.count())
+    run("seed_logistics_demo")
+    assert Shipment.objects.count() == DisposalBatch.objects.count() == 1
+    assert (
+        Shipment.history.count(),
+        DisposalBatch.history.count(),
+        Device.history.count(),
+    ) == counts
