@@ -30,6 +30,7 @@ from .forms_disposals import (
     DisposalForm,
     RegisterFilterForm,
 )
+from .forms_picking import picking_context
 
 PAGE_SIZE = 50
 # How long a second submission of the same form waits for the first one to finish.
@@ -117,23 +118,14 @@ def disposal_create(request):
             )
             return redirect("logistics:disposal_detail", pk=batch.pk)
     candidates = disposals.devices_awaiting_disposal(request.user, **filters.filters())
-    page = Paginator(candidates, PAGE_SIZE).get_page((data or request.GET).get("page"))
-    for device in page.object_list:
-        device.label_display = group_label_code(device.label_code_id)
-    selected = form.selected_ids()
-    on_page = {device.pk for device in page.object_list}
+    page_number = (data or request.GET).get("page")
     return render(
         request,
         "logistics/disposal_form.html",
         {
             "form": form,
             "filters": filters,
-            "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
-            "selected": set(selected),
-            # Ticks on other pages of the list travel with the form as hidden fields.
-            "carried": [pk for pk in selected if pk not in on_page],
-            "selected_count": len(selected),
+            **picking_context(form, candidates, page_number),
             "eco_organisations": ECO_ORGANISATIONS,
         },
     )

@@ -8,14 +8,18 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Category
 
+from .forms_picking import DevicePickingForm, codes_field
+
 CODES_MAX_LINES = 1000
 # The two approved éco-organismes for household and professional IT equipment; suggestions
 # only, any other name may be typed.
 ECO_ORGANISATIONS = ("ecosystem", "Ecologic")
 
 
-class DisposalForm(forms.Form):
+class DisposalForm(DevicePickingForm):
     """A new batch: where and when it left, its weight, its document, and the devices."""
+
+    CODES_MAX_LINES = CODES_MAX_LINES
 
     eco_organisation = forms.CharField(
         label=_("Eco-organisation"),
@@ -45,49 +49,14 @@ class DisposalForm(forms.Form):
         max_length=120,
         help_text=_("The number of the pick-up note or waste tracking slip (BSD)."),
     )
-    codes = forms.CharField(
-        label=_("Label codes"),
-        required=False,
-        max_length=CODES_MAX_LINES * 60,
-        help_text=_("One per line: scan the labels here, or paste a list."),
-        widget=forms.Textarea(
-            attrs={
-                "rows": 5,
-                "autocomplete": "off",
-                "autocapitalize": "characters",
-                "spellcheck": "false",
-            }
-        ),
-    )
+    codes = codes_field(CODES_MAX_LINES)
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    # The id of this form as displayed: a second submission of it (a double click, a reload)
-    # finds the batch the first one recorded instead of a refusal.
-    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["left_on"].initial = timezone.localdate
-        self.problems: list = []
-
-    def selected_ids(self) -> list[int]:
-        """The ticked devices, on this page of the list and carried over from the others."""
-        if not self.is_bound:
-            return []
-        return sorted({int(value) for value in self.data.getlist("device") if value.isdigit()})
-
-    def code_lines(self) -> list[str]:
-        text = self.cleaned_data.get("codes", "") if hasattr(self, "cleaned_data") else ""
-        return [line.strip() for line in text.splitlines() if line.strip()]
-
-    def clean_codes(self):
-        codes = self.cleaned_data["codes"]
-        if len(codes.splitlines()) > CODES_MAX_LINES:
-            raise forms.ValidationError(
-                _("At most %(max)s lines at a time."), params={"max": CODES_MAX_LINES}
-            )
-        return codes
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
@@ -97,17 +66,9 @@ class DisposalForm(forms.Form):
             "left_on": data["left_on"],
             "weight_kg": data["weight_kg"],
             "document_reference": data["document_reference"],
-            "devices": self.selected_ids() + self.code_lines(),
+            "devices": self.picked_devices(),
             "notes": data.get("notes", ""),
         }
-
-    def add_domain_error(self, err) -> None:
-        self.problems = list(err.params.get("problems", []))
-        for name, errors in (err.params.get("fields") or {}).items():
-            # "devices" is no field of its own (ticked boxes and typed codes): a form error.
-            self.add_error(name if name in self.fields else None, errors)
-        if not self.errors and not self.problems:
-            self.add_error(None, err.message)
 
 
 class CandidateFilterForm(forms.Form):

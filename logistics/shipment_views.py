@@ -24,6 +24,7 @@ from inventory.states import STATUS_TONE, OrgKind, Status, actor_may
 
 from . import selectors, services
 from .forms import CandidateFilterForm, ShipmentForm, WorkshopChoiceForm
+from .forms_picking import picking_context
 from .models import Shipment
 
 PAGE_SIZE = 50
@@ -139,23 +140,14 @@ def shipment_create(request):
             )
             return redirect("logistics:shipment_detail", pk=shipment.pk)
     candidates = selectors.sendable_devices(request.user, **filters.filters())
-    page = Paginator(candidates, PAGE_SIZE).get_page((data or request.GET).get("page"))
-    for device in page.object_list:
-        device.label_display = group_label_code(device.label_code_id)
-    selected = form.selected_ids()
-    on_page = {device.pk for device in page.object_list}
+    page_number = (data or request.GET).get("page")
     return render(
         request,
         "logistics/shipment_form.html",
         {
             "form": form,
             "filters": filters,
-            "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
-            "selected": set(selected),
-            # Ticks on other pages of the list travel with the form as hidden fields.
-            "carried": [pk for pk in selected if pk not in on_page],
-            "selected_count": len(selected),
+            **picking_context(form, candidates, page_number),
         },
     )
 
