@@ -1,6 +1,7 @@
 """Persona fixtures: one organisation of each kind and a user in each."""
 
 import pytest
+from django.test import Client
 
 from inventory.models import Role
 from inventory.states import OrgKind
@@ -67,3 +68,15 @@ def fund_reader(fund_org):
 @pytest.fixture
 def device(coordinator, donor_org):
     return make_device(actor=coordinator, donor=donor_org)
+
+
+@pytest.fixture
+def login():
+    """A client signed in as the given user."""
+
+    def client_for(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return client_for

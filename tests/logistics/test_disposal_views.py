@@ -7,7 +7,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -29,24 +28,6 @@ LIST = reverse("logistics:disposal_list")
 NEW = reverse("logistics:disposal_create")
 CSV = reverse("logistics:disposal_register_csv")
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-@pytest.fixture(autouse=True)
-def clean_cache(db):
-    # The form's replay key lives in the cache: one test's keys must not answer the next.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def login():
-    def client_for(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
@@ -233,7 +233,7 @@ def test_the_one_to_one_turns_a_race_the_locks_missed_into_a_conflict(coordinato
 def test_the_database_refuses_a_second_item_for_one_device(coordinator):
     device = recycled(actor=coordinator)
     batch = dispose(actor=coordinator, devices=[device.pk])
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError), transaction.atomic():
         DisposalItem.objects.create(batch=batch, device=device)
 
 

@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -27,24 +26,6 @@ pytestmark = pytest.mark.django_db
 
 LIST = reverse("logistics:shipment_list")
 NEW = reverse("logistics:shipment_create")
-
-
-@pytest.fixture(autouse=True)
-def clean_cache(db):
-    # The form's replay key lives in the cache: one test's keys must not answer the next.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def login():
-    def client_for(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for
 
 
 @pytest.fixture

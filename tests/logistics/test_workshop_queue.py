@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -202,16 +201,6 @@ def test_turnaround_takes_a_fixed_number_of_queries(workshop_org, made_ready, co
 
 
 # The page
-
-
-@pytest.fixture
-def login():
-    def client_for(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for
 
 
 def test_a_workshop_reads_its_own_queue(login, workshop_staff, workshop_org, queue_devices):

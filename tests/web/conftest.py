@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
 from inventory.services import device_transition
 
@@ -15,16 +14,6 @@ def clean_cache(db):
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def login():
-    def client_for(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for
 
 
 @pytest.fixture
