@@ -1,0 +1,66 @@
+"""The bench record in a real browser at 390 px: from the scan card to "ready" by taps and
+the keyboard only, as a technician with a phone does it."""
+
+from inventory.models import LockCheck, Reconditioning
+from inventory.models import TestItem as ChecklistItem
+from inventory.services import device_transition
+from inventory.states import Status
+
+from ..builders import make_device, reload
+
+# The browser fixture and the module's marks (live server, real transactions) are shared.
+from .test_scan_page import SHOTS, browser_page, pytestmark, sign_in  # noqa: F401
+
+
+def test_from_the_scan_card_to_ready_in_a_few_taps(
+    live_server,
+    browser_page,  # noqa: F811 (the fixture imported above)
+    coordinator,
+    workshop_org,
+    workshop_staff,
+):
+    phone_free = make_device(actor=coordinator, category="screen", manufacturer="Iiyama")
+    device_transition(
+        actor=coordinator, device_id=phone_free.pk, action="send_to_workshop", target=workshop_org
+    )
+    device_transition(actor=workshop_staff, device_id=phone_free.pk, action="receive_at_workshop")
+    page = browser_page
+    sign_in(page, live_server.url, "bench")
+    page.goto(f"{live_server.url}/scan/")
+    with page.expect_navigation():
+        page.keyboard.type(phone_free.label_code_id, delay=5)
+        page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Ouvrir la fiche atelier").click()
+    assert "Fiche atelier" in page.title()
+
+    # Locks: a label is the tap target of its radio button.
+    locks = page.locator("#locks fieldset")
+    for index in range(locks.count()):
+        locks.nth(index).get_by_text("Sans objet", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer les contrôles de verrouillage").click()
+    assert LockCheck.objects.filter(outcome="not_applicable").count() == 6
+
+    # The checklist: one tap per line.
+    items = page.locator("#tests fieldset")
+    for index in range(items.count()):
+        items.nth(index).get_by_text("Réussi", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer les résultats des tests").click()
+
+    page.locator("#assessment").get_by_text("A : très bon état esthétique", exact=False).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer le grade et l'état").click()
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "bench-record-complete.png"), full_page=True)
+    assert page.locator("[data-code]").count() == 0
+    with page.expect_navigation():
+        page.get_by_role("button", name="Déclarer disponible (en stock)").click()
+    assert reload(phone_free).status == Status.READY
+    cycle = Reconditioning.objects.get(device=phone_free)
+    assert cycle.outcome == "mark_ready"
+    assert cycle.test_results.count() == ChecklistItem.objects.filter(category_id="screen").count()
+    # No horizontal scrolling on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
