@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from . import views, views_bench
+from . import views, views_bench, views_intake, views_logistics
 from .errors import endpoint_not_found
 
 app_name = "api"
@@ -18,10 +18,23 @@ router.register("labels", views.LabelViewSet, basename="label")
 router.register("devices", views_bench.DeviceBenchViewSet, basename="device-bench")
 router.register("media", views_bench.MediumBenchViewSet, basename="medium")
 router.register("erasures", views_bench.ErasureBenchViewSet, basename="erasure")
+# Intake: donations (with /donations/{id}/devices/ and /import/) and donors.
+router.register("donations", views_intake.DonationViewSet, basename="donation")
+router.register("donations", views_intake.DonationImportViewSet, basename="donation-import")
+router.register("donors", views_intake.DonorViewSet, basename="donor")
+# Logistics: shipments and their receipt, a workshop's queue, WEEE disposals.
+router.register("shipments", views_logistics.ShipmentViewSet, basename="shipment")
+router.register("workshops", views_logistics.WorkshopViewSet, basename="workshop")
+router.register("disposals", views_logistics.DisposalViewSet, basename="disposal")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "disposals/register.csv",
+        views_logistics.DisposalRegisterView.as_view(),
+        name="disposal-register",
+    ),
     *router.urls,
     # Last: any other /api/ address answers 404 in the API's error shape, not an HTML page;
     # [\s\S], not ".", so that an address holding an encoded line break (%0A) is caught too.

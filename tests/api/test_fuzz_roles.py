@@ -7,7 +7,7 @@ row in OPERATIONS with the statuses each persona should get.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from inventory import reconditioning
 from inventory.codes import group_label_code
+from inventory.intake import donation_create
 from inventory.models import (
     Device,
     ErasureRecord,
@@ -26,8 +27,12 @@ from inventory.models import (
     StorageMedium,
 )
 from inventory.models import TestResult as ChecklistResult
+from inventory.services import device_transition
+from logistics.disposals import disposal_create
+from logistics.models import DisposalBatch, Shipment
+from logistics.services import shipment_create
 
-from ..builders import reload
+from ..builders import make_device, reload
 
 
 @dataclass(frozen=True)
@@ -36,11 +41,19 @@ class Call:
     body: dict | None = None
     workshop: int = 404  # status for a workshop user who does not hold the device
     fund: int = 404  # status for a fund reader
-    obj: str = "device"  # whose id fills {id}: device, medium or erasure (of that device)
+    # Whose id fills {id}: device, medium or erasure (of that device); or donation, shipment,
+    # disposal, workshop (the other workshop's, or the coordination's).
+    obj: str = "device"
 
 
-def operations(device: Device, persona: str) -> dict[tuple[str, str], Call]:
+def operations(device: Device, persona: str, others: "Others") -> dict[tuple[str, str], Call]:
     code = device.label_code_id
+    weee = {
+        "eco_organisation": "ecosystem",
+        "left_on": "2025-03-14",
+        "weight_kg": "12.50",
+        "document_reference": f"BSD-{persona}",
+    }
     return {
         ("get", "/api/devices/"): Call(workshop=200, fund=200),
         ("post", "/api/devices/"): Call(
@@ -76,7 +89,72 @@ def operations(device: Device, persona: str) -> dict[tuple[str, str], Call]:
         ("patch", "/api/devices/{id}/assessment/"): Call(body={"grade": "B"}),
         ("post", "/api/media/{id}/erasures/"): Call(body=ERASURE, obj="medium"),
         ("get", "/api/erasures/{id}/report/"): Call(obj="erasure"),
+        # Intake: the coordination's; a donor's people read their own donations.
+        ("get", "/api/donations/"): Call(workshop=403, fund=403),
+        ("post", "/api/donations/"): Call(
+            body={"donor": others.donation.donor_id, "received_on": "2026-03-02"},
+            workshop=403,
+            fund=403,
+        ),
+        ("get", "/api/donations/{id}/"): Call(obj="donation"),
+        ("patch", "/api/donations/{id}/"): Call(body={"notes": "x"}, obj="donation"),
+        ("get", "/api/donations/{id}/devices/"): Call(obj="donation"),
+        ("post", "/api/donations/{id}/import/"): Call(obj="donation"),
+        ("post", "/api/donors/"): Call(body={"name": f"Donor {persona}"}, workshop=403, fund=403),
+        # Logistics: the coordination and the workshops, each workshop its own share.
+        ("get", "/api/shipments/"): Call(workshop=200, fund=403),
+        ("post", "/api/shipments/"): Call(
+            body={"workshop": device.custodian_id, "devices": [device.pk, code]},
+            workshop=403,
+            fund=403,
+        ),
+        ("get", "/api/shipments/{id}/"): Call(obj="shipment", fund=403),
+        ("post", "/api/shipments/{id}/receive/"): Call(
+            body={"raw": others.shipped.label_code_id}, obj="shipment", fund=403
+        ),
+        ("get", "/api/workshops/{id}/queue/"): Call(obj="workshop", fund=403),
+        ("get", "/api/disposals/"): Call(workshop=200, fund=403),
+        ("post", "/api/disposals/"): Call(
+            body=weee | {"devices": [device.pk, others.disposed.pk]},
+            workshop=409,  # neither device is in its scope: both named as not found
+            fund=403,
+        ),
+        ("get", "/api/disposals/{id}/"): Call(obj="disposal", fund=403),
+        ("get", "/api/disposals/register.csv"): Call(workshop=200, fund=403),
     }
+
+
+@dataclass(frozen=True)
+class Others:
+    """Objects of other organisations than the personas': the targets of the rows whose {id}
+    is a donation, a shipment, a disposal or a workshop, and the devices they hold."""
+
+    donation: object
+    shipment: Shipment
+    shipped: Device
+    disposal: DisposalBatch
+    disposed: Device
+    workshop: object
+
+
+@pytest.fixture
+def others(coordinator, donor_org, other_workshop_org) -> Others:
+    donation = donation_create(actor=coordinator, donor=donor_org, received_on=date(2026, 3, 2))
+    shipped = make_device(actor=coordinator, donor=donor_org, donation=donation)
+    shipment = shipment_create(actor=coordinator, workshop=other_workshop_org, devices=[shipped.pk])
+    disposed = make_device(actor=coordinator)
+    device_transition(actor=coordinator, device_id=disposed.pk, action="recycle")
+    disposal = disposal_create(
+        actor=coordinator,
+        eco_organisation="Ecologic",
+        left_on=date(2025, 3, 1),
+        weight_kg="3.20",
+        document_reference="BSD-OTHER",
+        devices=[disposed.pk],
+    )
+    return Others(
+        donation, shipment, reload(shipped), disposal, reload(disposed), other_workshop_org
+    )
 
 
 ERASURE = {
@@ -137,6 +215,21 @@ def never_shows(response, device: Device) -> None:
         assert device.pk not in device_ids(response.json())
 
 
+def others_state(others: Others) -> tuple:
+    donation = others.donation
+    donation.refresh_from_db()
+    return (
+        donation.notes,
+        donation.history.count(),
+        donation.devices.count(),
+        device_state(others.shipped),
+        others.shipment.items.filter(received_at__isnull=False).count(),
+        others.disposal.items.count(),
+        DisposalBatch.objects.count(),
+        Shipment.objects.count(),
+    )
+
+
 def device_ids(body) -> set:
     """The id of every device object (one with a label_code) and every device_id in a body."""
     found = set()
@@ -155,18 +248,27 @@ def device_ids(body) -> set:
 
 @pytest.mark.parametrize("persona", ["workshop", "fund"])
 def test_every_operation_keeps_another_organisations_device_out_of_sight(
-    persona, workshop_staff, fund_reader, at_other_workshop, workshop_org, erased
+    persona, workshop_staff, fund_reader, at_other_workshop, workshop_org, erased, others
 ):
     user = {"workshop": workshop_staff, "fund": fund_reader}[persona]
     client = APIClient()
     client.force_login(user)
-    table = operations(at_other_workshop, persona)
+    table = operations(at_other_workshop, persona, others)
     assert schema_operations(client) == set(table), "add a row for each new API operation"
 
     before = device_state(at_other_workshop)
     devices, codes = Device.objects.count(), LabelCode.objects.count()
     bench_before = bench_rows()
-    ids = {"device": at_other_workshop.pk, "medium": erased.medium_id, "erasure": erased.pk}
+    ids = {
+        "device": at_other_workshop.pk,
+        "medium": erased.medium_id,
+        "erasure": erased.pk,
+        "donation": others.donation.pk,
+        "shipment": others.shipment.pk,
+        "disposal": others.disposal.pk,
+        "workshop": others.workshop.pk,
+    }
+    others_before = others_state(others)
     seen = {}
     for (method, path), call in table.items():
         url = path.format(id=ids[call.obj], code=at_other_workshop.label_code_id)
@@ -177,6 +279,8 @@ def test_every_operation_keeps_another_organisations_device_out_of_sight(
         seen[(method, path)] = response.status_code
         assert response.status_code < 500, (method, path, response.content[:300])
         never_shows(response, at_other_workshop)
+        never_shows(response, others.shipped)
+        never_shows(response, others.disposed)
         if path == "/api/devices/" and method == "get":
             assert at_other_workshop.pk not in device_ids(response.json())
         if path.startswith("/api/scan/"):
@@ -186,6 +290,7 @@ def test_every_operation_keeps_another_organisations_device_out_of_sight(
     expected = {op: getattr(call, persona) for op, call in table.items()}
     assert seen == expected
     assert bench_rows() == bench_before, "a denied bench record wrote rows or history"
+    assert others_state(others) == others_before, "a denied write changed another's records"
     if persona == "fund":
         # Every write the fund reader tried was denied: no device, history or code appeared.
         assert (Device.objects.count(), LabelCode.objects.count()) == (devices, codes)

@@ -6,6 +6,7 @@ loaded at collection time: schemathesis' fixture-based loader does not run under
 """
 
 import os
+from datetime import date
 
 import pytest
 from django.core.signals import request_finished, request_started
@@ -13,6 +14,10 @@ from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 
 from config.wsgi import application
+from inventory.intake import donation_create
+from inventory.services import device_transition
+from logistics.disposals import disposal_create
+from logistics.services import shipment_create
 
 from ..builders import make_device
 
@@ -34,10 +39,21 @@ def keep_the_test_connection(db):
 
 
 @pytest.fixture
-def token(coordinator, donor_org) -> str:
-    # A few real rows, so that some generated ids and codes meet a device.
-    for _ in range(3):
-        make_device(actor=coordinator, donor=donor_org)
+def token(coordinator, donor_org, workshop_org) -> str:
+    # A few real rows, so that some generated ids and codes meet a device, a donation, a
+    # shipment, a WEEE disposal and a workshop.
+    donation = donation_create(actor=coordinator, donor=donor_org, received_on=date(2026, 3, 2))
+    devices = [make_device(actor=coordinator, donor=donor_org, donation=donation) for _ in range(4)]
+    shipment_create(actor=coordinator, workshop=workshop_org, devices=[devices[0].pk])
+    device_transition(actor=coordinator, device_id=devices[1].pk, action="recycle")
+    disposal_create(
+        actor=coordinator,
+        eco_organisation="ecosystem",
+        left_on=date(2025, 3, 14),
+        weight_kg="4.20",
+        document_reference="BSD-1",
+        devices=[devices[1].pk],
+    )
     return Token.objects.get_or_create(user=coordinator)[0].key
 
 
