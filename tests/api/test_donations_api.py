@@ -25,6 +25,7 @@ from inventory.models import (
 from inventory.states import OrgKind
 
 from ..builders import make_organisation, make_user
+from ..inventory.test_concurrency import run_at_once
 
 TODAY = date(2026, 3, 2)
 HEADER = ("Catégorie", "Marque", "Modèle", "N° de série", "Couleur")
@@ -337,6 +338,24 @@ def test_two_edits_from_the_same_read_give_one_200_and_one_412(coordinator, dona
     assert again.status_code == 200
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_ten_clients_editing_from_one_read_at_once_give_one_200(coordinator, donor_org):
+    donation = donation_create(actor=coordinator, donor=donor_org, received_on=TODAY)
+    client = token_client(coordinator)  # the token exists before the race
+    etag = client.get(detail_url(donation))["ETag"]
+    replies, errors = run_at_once(
+        lambda i: (
+            token_client(coordinator)
+            .patch(detail_url(donation), {"received_count": i}, format="json", HTTP_IF_MATCH=etag)
+            .status_code
+        ),
+        count=10,
+    )
+    assert errors == []
+    assert sorted(replies) == [200] + [412] * 9
+    assert Donation.history.filter(history_change_reason="update").count() == 1
+
+
 def test_an_edit_without_if_match_is_refused_with_428(coord, donation):
     for headers in ({}, {"HTTP_IF_MATCH": ""}, {"HTTP_IF_MATCH": "*"}):
         response = coord.patch(detail_url(donation), {"notes": "x"}, format="json", **headers)
@@ -505,6 +524,22 @@ def test_the_same_file_twice_is_refused_with_409(coord, donation, other_donation
     assert written() == before
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_file_uploaded_twice_at_once_is_imported_once(coordinator, donor_org):
+    donation = donation_create(actor=coordinator, donor=donor_org, received_on=TODAY)
+    token_client(coordinator)
+    content = csv_bytes(laptops(50))
+    replies, errors = run_at_once(
+        lambda i: (lambda r: (r.status_code, r.json()["code"] if r.status_code != 201 else ""))(
+            token_client(coordinator).post(import_url(donation), {"file": upload(content)})
+        ),
+        count=2,
+    )
+    assert errors == []
+    assert sorted(replies) == [(201, ""), (409, "already_imported")]
+    assert (Device.objects.count(), DeviceImport.objects.count()) == (50, 1)
+
+
 def test_an_oversized_file_is_refused_before_parsing(coord, donation, settings, monkeypatch):
     settings.REEMPLOI_IMPORT_MAX_BYTES = 2000
 
@@ -554,6 +589,27 @@ def test_the_import_keeps_its_csrf_check_for_sessions(coordinator, donation):
     response = client.post(import_url(donation), {"file": upload(csv_bytes(laptops(2)))})
     assert response.status_code == 403
     assert Device.objects.count() == 0
+
+
+def test_a_session_with_its_csrf_token_imports_and_an_oversized_file_is_still_capped(
+    coordinator, donation, settings, monkeypatch
+):
+    # The CSRF check reads the form before the view runs: the cap must already be in place.
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(coordinator)
+    secret = "k" * 32
+    client.cookies[settings.CSRF_COOKIE_NAME] = secret
+    csrf = {"HTTP_X_CSRFTOKEN": secret}
+    imported = client.post(import_url(donation), {"file": upload(csv_bytes(laptops(2)))}, **csrf)
+    assert imported.status_code == 201, imported.content
+
+    settings.REEMPLOI_IMPORT_MAX_BYTES = 2000
+    parsed = []
+    monkeypatch.setattr(intake.imports, "parse_spreadsheet", lambda *a, **k: parsed.append(1))
+    big = upload(csv_bytes(laptops(200, prefix="BIG")))
+    response = client.post(import_url(donation), {"file": big}, **csrf)
+    assert (response.status_code, response.json()["code"]) == (413, "file_too_large")
+    assert response.wsgi_request.upload_too_large and not parsed
 
 
 @pytest.mark.parametrize(
