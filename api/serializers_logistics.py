@@ -212,7 +212,7 @@ class WorkshopQueueSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     steps = QueueStepSerializer(many=True, help_text="Sent, received, in reconditioning.")
     turnaround = TurnaroundSerializer()
-    read_at = serializers.SerializerMethodField()
+    read_at = serializers.SerializerMethodField(help_text="The moment the ages are counted to.")
 
     def get_read_at(self, queue) -> datetime.datetime:
         return timezone.now()

@@ -319,6 +319,6 @@ class DisposalRegisterView(ApiMixin, APIView):
         # from the query string, here an already checked one.
         inner = copy.copy(request._request)
         inner.GET = QueryDict(mutable=True)
-        inner.GET.update({"start": start.isoformat() if start else ""})
-        inner.GET.update({"end": end.isoformat() if end else ""})
+        inner.GET["start"] = start.isoformat() if start else ""
+        inner.GET["end"] = end.isoformat() if end else ""
         return disposal_views.disposal_register_csv(inner)
