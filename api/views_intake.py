@@ -25,9 +25,9 @@ from rest_framework.views import set_rollback
 
 from inventory import documents, intake, selectors
 from inventory.errors import DomainError
-from inventory.intake_views import CappedUpload
 from inventory.models import Donation
 from inventory.states import OrgKind
+from inventory.uploads import CappedUpload
 
 from .errors import error_body
 from .filters import ID_MAX, IntegerFilter, TypedFilterSet

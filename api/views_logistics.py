@@ -7,9 +7,6 @@ through logistics' selectors: another organisation's shipment or batch answers 4
 reads none of them 403, as on the web screens.
 """
 
-import copy
-
-from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -27,7 +24,8 @@ from rest_framework.views import APIView, set_rollback
 from inventory.errors import DomainError
 from inventory.selectors import user_scope
 from inventory.states import OrgKind
-from logistics import disposal_views, disposals, selectors, services
+from logistics import disposals, selectors, services
+from logistics.csv_export import weee_register_response
 
 from .errors import error_body
 from .idempotency import idempotent
@@ -315,10 +313,5 @@ class DisposalRegisterView(ApiMixin, APIView):
     def get(self, request):
         _require_reader(request.user, disposals.DISPOSING_KINDS, _DISPOSALS_FOR)
         start, end = _period(request)
-        # The web screen's export builds the file (its header, its name); it reads the period
-        # from the query string, here an already checked one.
-        inner = copy.copy(request._request)
-        inner.GET = QueryDict(mutable=True)
-        inner.GET["start"] = start.isoformat() if start else ""
-        inner.GET["end"] = end.isoformat() if end else ""
-        return disposal_views.disposal_register_csv(inner)
+        batches = disposals.disposal_register(request.user, start=start, end=end)
+        return weee_register_response(batches, start=start, end=end)

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
@@ -39,6 +38,7 @@ from .intake_forms import (
 )
 from .models import Category, Donation
 from .states import STATUS_TONE
+from .uploads import CappedUpload
 
 PAGE_SIZE = 50
 # Uploaded files wait this long between their preview and the confirmation.
@@ -286,24 +286,6 @@ def _preview_context(result: intake.ImportResult) -> dict:
             initial={"sha256": result.sha256, "file_name": result.file_name}
         ),
     }
-
-
-class CappedUpload(FileUploadHandler):
-    """Stops receiving an upload once it passes the import limit: an oversized file is neither
-    kept in memory nor written to a temporary file, and the parser never sees it."""
-
-    def __init__(self, request, limit: int):
-        super().__init__(request)
-        self.limit = limit
-
-    def receive_data_chunk(self, raw_data, start):
-        if start + len(raw_data) > self.limit:
-            self.request.upload_too_large = True
-            raise StopUpload(connection_reset=False)
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
 
 
 @login_required

@@ -15,6 +15,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 DELIMITER = ";"
 ENCODING = "utf-8-sig"  # writes the BOM; also strips it when reading back
@@ -70,3 +73,35 @@ def csv_response(filename: str, header: Iterable, rows: Iterable[Iterable]) -> H
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def weee_register_response(batches, *, start=None, end=None) -> HttpResponse:
+    """The WEEE register, one line per batch, as the file the web screen and the API send."""
+    header = (
+        _("Date of removal"),
+        _("Reference"),
+        _("Eco-organisation"),
+        _("Collector or site"),
+        _("Number of devices"),
+        _("Weight (kg)"),
+        _("Document reference"),
+        _("Handed over by"),
+    )
+    rows = (
+        (
+            batch.left_on,
+            batch.reference,
+            batch.eco_organisation,
+            batch.collector,
+            batch.device_count,
+            batch.weight_kg,
+            batch.document_reference,
+            batch.organisation.name if batch.organisation else "",
+        )
+        for batch in batches
+    )
+    period = "-".join(day.isoformat() for day in (start, end) if day)
+    stamp = period or timezone.localdate().isoformat()
+    # The file name is translated too ("registre-deee-…" in French), then made safe.
+    name = slugify(_("weee-register")) or "weee-register"
+    return csv_response(f"{name}-{stamp}.csv", header, rows)

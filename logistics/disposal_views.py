@@ -14,8 +14,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from inventory.codes import group_label_code
@@ -23,7 +21,7 @@ from inventory.errors import DomainError
 from inventory.selectors import user_scope
 
 from . import disposals
-from .csv_export import csv_response
+from .csv_export import weee_register_response
 from .forms_disposals import (
     ECO_ORGANISATIONS,
     CandidateFilterForm,
@@ -147,20 +145,6 @@ def disposal_detail(request, pk: int):
     return render(request, "logistics/disposal_detail.html", {"batch": batch})
 
 
-def register_rows(batches):
-    for batch in batches:
-        yield (
-            batch.left_on,
-            batch.reference,
-            batch.eco_organisation,
-            batch.collector,
-            batch.device_count,
-            batch.weight_kg,
-            batch.document_reference,
-            batch.organisation.name if batch.organisation else "",
-        )
-
-
 @login_required
 def disposal_register_csv(request):
     """The WEEE register, one line per batch, for the period asked (all by default)."""
@@ -170,22 +154,5 @@ def disposal_register_csv(request):
         # The list shows the same filters with their errors.
         return redirect(f"{reverse('logistics:disposal_list')}?{request.GET.urlencode()}")
     start, end = filters.period()
-    header = (
-        _("Date of removal"),
-        _("Reference"),
-        _("Eco-organisation"),
-        _("Collector or site"),
-        _("Number of devices"),
-        _("Weight (kg)"),
-        _("Document reference"),
-        _("Handed over by"),
-    )
-    period = "-".join(day.isoformat() for day in (start, end) if day)
-    stamp = period or timezone.localdate().isoformat()
-    # The file name is translated too ("registre-deee-…" in French), then made safe.
-    name = slugify(_("weee-register")) or "weee-register"
-    return csv_response(
-        f"{name}-{stamp}.csv",
-        header,
-        register_rows(disposals.disposal_register(request.user, start=start, end=end)),
-    )
+    batches = disposals.disposal_register(request.user, start=start, end=end)
+    return weee_register_response(batches, start=start, end=end)
