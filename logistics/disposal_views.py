@@ -3,12 +3,10 @@
 Each view turns a request into selector reads and at most one service call.
 """
 
-import time
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -22,6 +20,7 @@ from inventory.selectors import user_scope
 
 from . import disposals
 from .csv_export import weee_register_response
+from .form_replay import record_once
 from .forms_disposals import (
     ECO_ORGANISATIONS,
     CandidateFilterForm,
@@ -32,8 +31,6 @@ from .forms_picking import picking_context
 
 PAGE_SIZE = 50
 # How long a second submission of the same form waits for the first one to finish.
-REPLAY_WAIT_SECONDS = 5
-TOKEN_SECONDS = 3600
 
 
 def _disposal_reader(request):
@@ -68,19 +65,6 @@ def disposal_list(request):
     )
 
 
-def _replayed(key: str):
-    """The batch a first submission of this form recorded, waiting briefly for it."""
-    deadline = time.monotonic() + REPLAY_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        value = cache.get(key)
-        if value:
-            return value
-        if value is None:  # the first submission failed and released the form
-            return None
-        time.sleep(0.2)
-    return None
-
-
 @login_required
 def disposal_create(request):
     _disposal_reader(request)
@@ -90,21 +74,23 @@ def disposal_create(request):
     form = DisposalForm(data, initial={"token": uuid.uuid4().hex})
     filters = CandidateFilterForm(data or request.GET or None)
     if data is not None and "record" in data and form.is_valid():
-        key = f"disposal-form:{request.user.pk}:{form.cleaned_data['token']}"
-        if not cache.add(key, 0, TOKEN_SECONDS):
-            batch_pk = _replayed(key)
-            if batch_pk:
-                messages.info(request, _("This disposal was already recorded."))
-                return redirect("logistics:disposal_detail", pk=batch_pk)
         try:
-            batch = disposals.disposal_create(actor=request.user, **form.service_arguments())
+            batch, earlier = record_once(
+                user=request.user,
+                name="disposal",
+                token=form.cleaned_data["token"],
+                create=lambda: disposals.disposal_create(
+                    actor=request.user, **form.service_arguments()
+                ),
+            )
         except DomainError as err:
-            cache.delete(key)
             if err.status == 403:
                 raise PermissionDenied(err.message) from err
             form.add_domain_error(err)
         else:
-            cache.set(key, batch.pk, TOKEN_SECONDS)
+            if earlier:
+                messages.info(request, _("This disposal was already recorded."))
+                return redirect("logistics:disposal_detail", pk=earlier)
             messages.success(
                 request,
                 _("%(reference)s recorded: %(count)s devices left with %(eco)s.")

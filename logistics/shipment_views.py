@@ -3,12 +3,10 @@
 Each view turns a request into selector reads and at most one service call.
 """
 
-import time
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -23,13 +21,13 @@ from inventory.selectors import user_scope
 from inventory.states import STATUS_TONE, OrgKind, Status, actor_may
 
 from . import selectors, services
+from .form_replay import record_once
 from .forms import CandidateFilterForm, ShipmentForm, WorkshopChoiceForm
 from .forms_picking import picking_context
 from .models import Shipment
 
 PAGE_SIZE = 50
 # How long a second submission of the same form waits for the first one to finish.
-REPLAY_WAIT_SECONDS = 5
 REFUSALS_KEPT = 10
 QUEUE_HEADINGS = {
     Status.SENT_TO_WORKSHOP: gettext_lazy("Sent to the workshop, to receive"),
@@ -91,19 +89,6 @@ def shipment_list(request):
     )
 
 
-def _replayed(key: str):
-    """The shipment a first submission of this form recorded, waiting briefly for it."""
-    deadline = time.monotonic() + REPLAY_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        value = cache.get(key)
-        if value:
-            return value
-        if value is None:  # the first submission failed and released the form
-            return None
-        time.sleep(0.2)
-    return None
-
-
 @login_required
 def shipment_create(request):
     scope = _shipment_reader(request)
@@ -114,21 +99,23 @@ def shipment_create(request):
     form = ShipmentForm(data, initial={"token": uuid.uuid4().hex}, check=sending)
     filters = CandidateFilterForm(data or request.GET or None)
     if sending and form.is_valid():
-        key = f"shipment-form:{request.user.pk}:{form.cleaned_data['token']}"
-        if not cache.add(key, 0, 3600):
-            shipment_pk = _replayed(key)
-            if shipment_pk:
-                messages.info(request, _("This shipment was already recorded."))
-                return redirect("logistics:shipment_detail", pk=shipment_pk)
         try:
-            shipment = services.shipment_create(actor=request.user, **form.service_arguments())
+            shipment, earlier = record_once(
+                user=request.user,
+                name="shipment",
+                token=form.cleaned_data["token"],
+                create=lambda: services.shipment_create(
+                    actor=request.user, **form.service_arguments()
+                ),
+            )
         except DomainError as err:
-            cache.delete(key)
             if err.status == 403:
                 raise PermissionDenied(err.message) from err
             form.add_domain_error(err)
         else:
-            cache.set(key, shipment.pk, 3600)
+            if earlier:
+                messages.info(request, _("This shipment was already recorded."))
+                return redirect("logistics:shipment_detail", pk=earlier)
             messages.success(
                 request,
                 _("%(reference)s recorded: %(count)s devices on their way to %(workshop)s.")
