@@ -306,12 +306,13 @@ class ErasureBenchViewSet(ApiMixin, viewsets.ViewSet):
                 _("The bench record is for workshop and coordination staff."),
                 status=403,
             )
-        if not erasure.report:
+        report = bench.erasure_report_open(erasure)
+        if report is None:
             raise Http404
         name = erasure.report.name.rsplit("/", 1)[-1]
         content_type = XML if name.lower().endswith(".xml") else PDF
         return FileResponse(
-            erasure.report.open("rb"),
+            report,
             as_attachment=True,
             filename=name,
             content_type=content_type,

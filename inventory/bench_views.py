@@ -228,7 +228,8 @@ def erasure_report(request, pk: int, erasure_pk: int):
     """The tool report attached to an erasure, for those who may see the device."""
     device = _device(request, pk)
     erasure = get_object_or_404(ErasureRecord.objects.filter(medium__device=device), pk=erasure_pk)
-    if not erasure.report:
+    report = bench.erasure_report_open(erasure)
+    if report is None:
         raise Http404
     name = erasure.report.name.rsplit("/", 1)[-1]
-    return FileResponse(erasure.report.open("rb"), as_attachment=True, filename=name)
+    return FileResponse(report, as_attachment=True, filename=name)

@@ -641,3 +641,14 @@ def guards_prepare(devices: list[Device]) -> None:
     for device in devices:
         device._guard_cycle = cycles.get(device.pk)
         device._guard_items = items.get(device.category_id, [])
+
+
+def erasure_report_open(erasure: ErasureRecord):
+    """The stored tool report, open for reading; None when there is none or the file is gone
+    from the media storage (answered as missing, never as a server error)."""
+    if not erasure.report:
+        return None
+    try:
+        return erasure.report.open("rb")
+    except FileNotFoundError:
+        return None

@@ -211,3 +211,34 @@ def test_the_record_page_costs_the_same_queries_for_short_and_long_records(
             assert client.get(url(device)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_report_lost_from_storage_answers_404_not_500(
+    login, workshop_staff, at_workshop, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from inventory import reconditioning as bench
+
+    settings.MEDIA_ROOT = tmp_path
+    medium = bench.medium_add(
+        actor=workshop_staff, device_id=at_workshop.pk, kind="ssd", interface="nvme"
+    )
+    now = timezone.now()
+    erasure = bench.erasure_record(
+        actor=workshop_staff,
+        medium_id=medium.pk,
+        level="purge",
+        method="nvme_sanitize",
+        verification="full",
+        result="passed",
+        started_at=now - timedelta(minutes=5),
+        ended_at=now,
+        report=SimpleUploadedFile("r.pdf", b"%PDF-1.4 report", "application/pdf"),
+    )
+    client = login(workshop_staff)
+    web = f"/devices/{at_workshop.pk}/erasures/{erasure.pk}/report/"
+    assert client.get(web).status_code == 200
+    (tmp_path / erasure.report.name).unlink()
+    assert client.get(web).status_code == 404
+    assert client.get(f"/api/erasures/{erasure.pk}/report/").status_code == 404
