@@ -14,15 +14,14 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.models import Device
 from inventory.selectors import devices_visible_to, user_scope
-from inventory.services import SCAN_MESSAGES, _tracked_save, invalid
+from inventory.services import _tracked_save, invalid
 from inventory.states import OrgKind, Status
 
 from .models import DisposalBatch, DisposalItem
-from .services import DeviceProblem, _requested
+from .picking import DeviceProblem, device_problem, requested_lock, requested_split
 
 DISPOSING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 # A cage of phones can hold a few hundred; more in one batch is more likely a wrong selection.
@@ -90,10 +89,6 @@ def _check_fields(
         raise invalid(errors)
 
 
-def _problem(device: Device, code: str, message) -> DeviceProblem:
-    return DeviceProblem(group_label_code(device.label_code_id), code, str(message))
-
-
 def disposal_create(
     *,
     actor,
@@ -122,7 +117,7 @@ def disposal_create(
         weight=weight,
         document_reference=document_reference,
     )
-    ids, codes, problems = _requested(devices)
+    ids, codes, problems = requested_split(devices)
     if not ids and not codes and not problems:
         raise DomainError(
             "no_devices",
@@ -132,33 +127,17 @@ def disposal_create(
         )
     try:
         with transaction.atomic():
-            # The device rows are locked in primary-key order before any check (two batches
-            # sharing devices wait for each other instead of deadlocking): a concurrent
-            # disposal of the same device waits here, then finds it already in a batch.
-            visible = devices_visible_to(actor)
-            by_code = dict(
-                visible.filter(label_code_id__in=codes).values_list("label_code_id", "pk")
-            )
-            problems += [
-                DeviceProblem(
-                    group_label_code(code), "not_found", str(SCAN_MESSAGES["code_unknown"])
-                )
-                for code in codes
-                if code not in by_code
-            ]
-            wanted = set(ids) | set(by_code.values())
-            locked = list(visible.select_for_update().filter(pk__in=wanted).order_by("pk"))
+            # The device rows are locked before any check: a concurrent disposal of the same
+            # device waits here, then finds it already in a batch.
+            locked, missing = requested_lock(actor, ids, codes)
+            problems += missing
             found = {device.pk for device in locked}
-            problems += [
-                DeviceProblem(str(pk), "not_found", str(_("No such device.")))
-                for pk in sorted(set(ids) - found)
-            ]
             items = DisposalItem.objects.filter(device_id__in=found)
             gone = dict(items.values_list("device_id", "batch_id"))
             for device in locked:
                 if device.pk in gone:
                     problems.append(
-                        _problem(
+                        device_problem(
                             device,
                             "already_disposed",
                             _("it already left in %(reference)s.")
@@ -167,7 +146,7 @@ def disposal_create(
                     )
                 elif device.status != Status.RECYCLED:
                     problems.append(
-                        _problem(
+                        device_problem(
                             device,
                             "not_recycled",
                             _(

@@ -16,26 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from inventory.codes import InvalidCode, code_from_scan, group_label_code
 from inventory.errors import DomainError
 from inventory.models import Device, Organisation
-from inventory.selectors import devices_visible_to, user_scope
+from inventory.selectors import user_scope
 from inventory.services import SCAN_MESSAGES, _tracked_save, device_transition, invalid
 from inventory.states import MOVES, OrgKind, Status, actor_may
 
 from .models import Shipment, ShipmentItem
+from .picking import DeviceProblem, device_problem, requested_lock, requested_split
 
 SEND = MOVES["send_to_workshop"]
 RECEIVE = MOVES["receive_at_workshop"]
 # A shipment is a van or a few parcels; a larger batch is more likely a mistaken selection.
 MAX_DEVICES = 500
-
-
-@dataclass(frozen=True)
-class DeviceProblem:
-    """Why one requested device cannot travel: `device` is the label code as the user knows it
-    (grouped) or the text they typed when it names no device."""
-
-    device: str
-    code: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -51,31 +42,6 @@ def _refused(problems: list[DeviceProblem]) -> DomainError:
         _("Nothing was sent. %(problems)s") % {"problems": lines},
         problems=problems,
     )
-
-
-def _requested(devices: Iterable) -> tuple[list[int], list[str], list[DeviceProblem]]:
-    """Split the request into device ids and label codes, and the lines that are no code."""
-    ids: list[int] = []
-    codes: list[str] = []
-    problems: list[DeviceProblem] = []
-    for value in devices:
-        if isinstance(value, int | Device):
-            ids.append(value.pk if isinstance(value, Device) else value)
-            continue
-        text = str(value).strip()
-        if not text:
-            continue
-        try:
-            codes.append(code_from_scan(text, settings.SITE_URL))
-        except InvalidCode as exc:
-            problems.append(
-                DeviceProblem(
-                    text[:40],
-                    f"code_{exc.reason}",
-                    str(SCAN_MESSAGES.get(f"code_{exc.reason}", _("This code is not valid."))),
-                )
-            )
-    return ids, list(dict.fromkeys(codes)), problems
 
 
 def _check_workshop(workshop: Organisation | None) -> None:
@@ -105,37 +71,20 @@ def shipment_create(
     sent_on = sent_on or timezone.localdate()
     if expected_on is not None and expected_on < sent_on:
         raise invalid({"expected_on": [_("The expected arrival cannot be before the sending.")]})
-    ids, codes, problems = _requested(devices)
+    ids, codes, problems = requested_split(devices)
     if not ids and not codes and not problems:
         raise invalid({"devices": [_("Choose at least one device.")]})
     try:
         with transaction.atomic():
-            # Every device row is locked, in primary-key order (two batches sharing devices
-            # then wait for each other instead of deadlocking), before any check: a concurrent
-            # shipment of the same device waits here and then finds it already sent.
-            visible = devices_visible_to(actor)
-            by_code = dict(
-                visible.filter(label_code_id__in=codes).values_list("label_code_id", "pk")
-            )
-            for code in codes:
-                if code not in by_code:
-                    problems.append(
-                        DeviceProblem(
-                            group_label_code(code), "not_found", str(SCAN_MESSAGES["code_unknown"])
-                        )
-                    )
-            wanted = set(ids) | set(by_code.values())
-            locked = list(visible.select_for_update().filter(pk__in=wanted).order_by("pk"))
-            found = {device.pk for device in locked}
-            problems += [
-                DeviceProblem(str(pk), "not_found", str(_("No such device.")))
-                for pk in sorted(set(ids) - found)
-            ]
+            # Every device row is locked before any check: a concurrent shipment of the same
+            # device waits here and then finds it already sent.
+            locked, missing = requested_lock(actor, ids, codes)
+            problems += missing
             for device in locked:
                 if device.status not in SEND.sources:
                     problems.append(
-                        DeviceProblem(
-                            group_label_code(device.label_code_id),
+                        device_problem(
+                            device,
                             "not_sendable",
                             str(
                                 _(
@@ -174,13 +123,7 @@ def shipment_create(
                     )
                 except DomainError as exc:
                     # A rule of the lifecycle beyond the table (a guard): the device is named.
-                    raise _refused(
-                        [
-                            DeviceProblem(
-                                group_label_code(device.label_code_id), exc.code, str(exc.message)
-                            )
-                        ]
-                    ) from exc
+                    raise _refused([device_problem(device, exc.code, exc.message)]) from exc
     except IntegrityError as exc:
         # The one-open-shipment-per-device constraint decided a race the locks did not see.
         raise DomainError(
