@@ -22,7 +22,6 @@ from .models import (
 )
 
 RECORD_MODELS = (Reconditioning, LockCheck, StorageMedium, ErasureRecord, TestResult, Repair)
-PHONE_LIKE = {"smartphone", "feature_phone", "tablet"}
 # Which locks a bench checks, by category; the others are not applicable.
 LOCKS = {
     "laptop": ("firmware_password", "disk_encryption", "mdm"),
@@ -60,7 +59,7 @@ def _locks(actor, device: Device, blocked: str = "") -> None:
 
 
 def _erase(actor, device: Device, rng) -> None:
-    if device.category_id in PHONE_LIKE:
+    if bench.erased_by_factory_reset(device.category):
         bench.factory_reset_record(actor=actor, device_id=device.pk)
         return
     if not device.category.holds_data:
@@ -145,7 +144,7 @@ def record_blocked(actor, device: Device) -> None:
 
 def record_destroyed(actor, device: Device, rng) -> None:
     """A drive whose erasure failed, then destroyed: the device goes to recycling."""
-    if device.category_id in PHONE_LIKE or not device.category.holds_data:
+    if bench.erased_by_factory_reset(device.category) or not device.category.holds_data:
         return
     medium = bench.medium_add(
         actor=actor,

@@ -77,7 +77,7 @@ def record_reconditioning(*, actor, device, grade: str = "B") -> None:
         device_id=device.pk,
         outcomes={kind: "not_applicable" for kind in LockKind.values},
     )
-    if device.category.has_imei or device.category_id == "tablet":
+    if bench.erased_by_factory_reset(device.category):
         bench.factory_reset_record(actor=actor, device_id=device.pk)
     elif device.category.holds_data:
         media = list(device.media.filter(state="in_device"))
