@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
+from api.serializers import OrganisationRefSerializer, StrictCharField, StrictIntegerField
 from inventory.errors import DomainError
 from inventory.models import (
     Device,
@@ -32,8 +33,6 @@ from inventory.models import (
 )
 from inventory.reconditioning import RECORDABLE, BenchRecord
 from inventory.states import Status
-
-from .serializers import OrganisationRefSerializer, StrictCharField, StrictIntegerField
 
 # What bench_record says of a medium in the current cycle.
 ERASURE_STATUSES = [

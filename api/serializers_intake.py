@@ -5,17 +5,16 @@ rows) live in inventory.intake.
 
 from rest_framework import serializers
 
-from inventory import imports, intake
-from inventory.codes import group_label_code
-from inventory.models import Donation, Organisation, StorageType
-
-from .serializers import (
+from api.serializers import (
     OrganisationField,
     OrganisationRefSerializer,
     StrictCharField,
     StrictIntegerField,
     ValidationErrorSerializer,
 )
+from inventory import imports, intake
+from inventory.codes import group_label_code
+from inventory.models import Donation, Organisation, StorageType
 
 # Fields
 

@@ -11,20 +11,19 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from inventory.codes import group_label_code
-from inventory.models import Organisation
-from inventory.states import Status
-from logistics import disposals, services
-
-from .filters import ID_MAX
-from .serializers import (
+from api.filters import ID_MAX
+from api.serializers import (
     CategorySerializer,
     ErrorSerializer,
     OrganisationField,
     OrganisationRefSerializer,
     StrictCharField,
 )
-from .serializers_bench import MissingSerializer, StrictDecimalField
+from api.serializers_bench import MissingSerializer, StrictDecimalField
+from inventory.codes import group_label_code
+from inventory.models import Organisation
+from inventory.states import Status
+from logistics import disposals, services
 
 CODE_MAX_LENGTH = 300  # a label URL as a scanner types it, with room to spare
 

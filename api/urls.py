@@ -4,8 +4,8 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from . import views, views_bench, views_intake, views_logistics
-from .errors import endpoint_not_found
+from api import views, views_bench, views_intake, views_logistics
+from api.errors import endpoint_not_found
 
 app_name = "api"
 

@@ -23,20 +23,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from inventory import selectors, services
-from inventory.codes import InvalidCode, group_label_code, normalize_label_code
-from inventory.models import ScanResult
-from labels.documents import label_document
-from labels.formats import LabelFormat
-from labels.render import LabelItem, LayoutError, item_from_device
-
-from .errors import InvalidLabelCodes, ItemsNotFound
-from .filters import DeviceFilter, OrganisationFilter
-from .idempotency import HEADER as IDEMPOTENCY_HEADER
-from .idempotency import idempotent
-from .parsers import JSONParser
-from .renderers import LABEL_RENDERERS, PDF, ZPL, BinaryRepliesMixin, LabelNegotiation
-from .serializers import (
+from api.errors import InvalidLabelCodes, ItemsNotFound
+from api.filters import DeviceFilter, OrganisationFilter
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import idempotent
+from api.parsers import JSONParser
+from api.renderers import LABEL_RENDERERS, PDF, ZPL, BinaryRepliesMixin, LabelNegotiation
+from api.serializers import (
     BatchScanReplySerializer,
     BatchScanSerializer,
     DeviceCreateSerializer,
@@ -55,6 +48,12 @@ from .serializers import (
     TransitionSerializer,
     ValidationErrorSerializer,
 )
+from inventory import selectors, services
+from inventory.codes import InvalidCode, group_label_code, normalize_label_code
+from inventory.models import ScanResult
+from labels.documents import label_document
+from labels.formats import LabelFormat
+from labels.render import LabelItem, LayoutError, item_from_device
 
 _ERROR_DESCRIPTIONS = {
     400: "Input not valid: code `invalid` with `fields`, or `parse_error` for malformed JSON.",

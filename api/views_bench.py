@@ -15,16 +15,11 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from inventory import reconditioning as bench
-from inventory import selectors
-from inventory.errors import DomainError
-from inventory.models import Device, ErasureRecord
-
-from .idempotency import HEADER as IDEMPOTENCY_HEADER
-from .idempotency import idempotent
-from .parsers import JSONParser
-from .renderers import PDF, PDFRenderer
-from .serializers_bench import (
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import idempotent
+from api.parsers import JSONParser
+from api.renderers import PDF, PDFRenderer
+from api.serializers_bench import (
     AssessmentSerializer,
     BenchRecordSerializer,
     BenchReply,
@@ -38,7 +33,11 @@ from .serializers_bench import (
     RepairSerializer,
     TestResultsSerializer,
 )
-from .views import DEVICE_ID, JSON, ApiMixin, errors
+from api.views import DEVICE_ID, JSON, ApiMixin, errors
+from inventory import reconditioning as bench
+from inventory import selectors
+from inventory.errors import DomainError
+from inventory.models import Device, ErasureRecord
 
 XML = "application/xml"
 MULTIPART = "multipart/form-data"

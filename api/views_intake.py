@@ -23,17 +23,11 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from inventory import documents, intake, selectors
-from inventory.errors import DomainError
-from inventory.models import Donation
-from inventory.states import OrgKind
-from inventory.uploads import CappedUpload
-
-from .errors import error_body
-from .filters import ID_MAX, IntegerFilter, TypedFilterSet
-from .idempotency import idempotent
-from .serializers import DeviceSerializer, ErrorSerializer
-from .serializers_intake import (
+from api.errors import error_body
+from api.filters import ID_MAX, IntegerFilter, TypedFilterSet
+from api.idempotency import idempotent
+from api.serializers import DeviceSerializer, ErrorSerializer
+from api.serializers_intake import (
     DonationSerializer,
     DonationWriteSerializer,
     DonorCreateSerializer,
@@ -44,8 +38,13 @@ from .serializers_intake import (
     ImportUploadSerializer,
     RowErrorSerializer,
 )
-from .views import ApiMixin, errors
-from .views_bench import IDEMPOTENCY_KEY, MULTIPART
+from api.views import ApiMixin, errors
+from api.views_bench import IDEMPOTENCY_KEY, MULTIPART
+from inventory import documents, intake, selectors
+from inventory.errors import DomainError
+from inventory.models import Donation
+from inventory.states import OrgKind
+from inventory.uploads import CappedUpload
 
 DONATION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 IF_MATCH = OpenApiParameter(

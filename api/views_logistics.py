@@ -21,16 +21,10 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
-from inventory.errors import DomainError
-from inventory.selectors import user_scope
-from inventory.states import OrgKind
-from logistics import disposals, selectors, services
-from logistics.csv_export import weee_register_response
-
-from .errors import error_body
-from .idempotency import idempotent
-from .renderers import LabelNegotiation
-from .serializers_logistics import (
+from api.errors import error_body
+from api.idempotency import idempotent
+from api.renderers import LabelNegotiation
+from api.serializers_logistics import (
     DeviceProblemSerializer,
     DevicesRefusedSerializer,
     DisposalCreateSerializer,
@@ -44,8 +38,13 @@ from .serializers_logistics import (
     ShipmentSerializer,
     WorkshopQueueSerializer,
 )
-from .views import JSON, NO_FORMAT_OVERRIDE, ApiMixin, errors
-from .views_bench import IDEMPOTENCY_KEY
+from api.views import JSON, NO_FORMAT_OVERRIDE, ApiMixin, errors
+from api.views_bench import IDEMPOTENCY_KEY
+from inventory.errors import DomainError
+from inventory.selectors import user_scope
+from inventory.states import OrgKind
+from logistics import disposals, selectors, services
+from logistics.csv_export import weee_register_response
 
 CSV = "text/csv"
 OBJECT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)

@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .codes import group_label_code
-from .models import (
+from inventory.codes import group_label_code
+from inventory.models import (
     Category,
     Commune,
     Device,

@@ -7,4 +7,4 @@ class InventoryConfig(AppConfig):
     verbose_name = _("Inventory")
 
     def ready(self) -> None:
-        from . import guards, signals  # noqa: F401  (register guards and receivers)
+        from inventory import guards, signals  # noqa: F401  (register guards and receivers)

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import (
+from inventory.models import (
     ErasureLevel,
     ErasureMethod,
     ErasureResult,

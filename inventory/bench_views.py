@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import reconditioning as bench
-from . import selectors
-from .bench_forms import (
+from inventory import reconditioning as bench
+from inventory import selectors
+from inventory.bench_forms import (
     AssessmentForm,
     ChecklistForm,
     ErasureForm,
@@ -24,10 +24,10 @@ from .bench_forms import (
     MediumForm,
     RepairForm,
 )
-from .codes import group_label_code
-from .errors import DomainError
-from .models import ErasureRecord, MediumState
-from .states import STATUS_TONE, Status
+from inventory.codes import group_label_code
+from inventory.errors import DomainError
+from inventory.models import ErasureRecord, MediumState
+from inventory.states import STATUS_TONE, Status
 
 
 def _device(request, pk: int):

@@ -30,8 +30,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from .codes import group_label_code
-from .documents import (
+from inventory.codes import group_label_code
+from inventory.documents import (
     PENDING_DESTRUCTION,
     PENDING_NO_MEDIUM,
     PENDING_NOT_ERASED,
@@ -41,7 +41,7 @@ from .documents import (
     ErasedRow,
     PendingRow,
 )
-from .models import (
+from inventory.models import (
     ErasureLevel,
     ErasureMethod,
     ErasureResult,
@@ -49,7 +49,7 @@ from .models import (
     MediumKind,
     Verification,
 )
-from .states import Status
+from inventory.states import Status
 
 # Layout (mm, points for type) -----------------------------------------------------------------
 

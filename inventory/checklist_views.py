@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import reconditioning, selectors
-from .errors import DomainError
-from .models import Category, TestItem
-from .states import OrgKind
+from inventory import reconditioning, selectors
+from inventory.errors import DomainError
+from inventory.models import Category, TestItem
+from inventory.states import OrgKind
 
 
 class ChecklistItemForm(forms.Form):

@@ -1,6 +1,6 @@
 """Template context: the user's organisation and kind, for menus and home pages."""
 
-from .selectors import user_scope
+from inventory.selectors import user_scope
 
 
 def membership(request):

@@ -22,9 +22,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import demo_bench
-from .codes import luhn_check_digit
-from .models import (
+from inventory import demo_bench
+from inventory.codes import luhn_check_digit
+from inventory.models import (
     Category,
     Commune,
     Device,
@@ -34,8 +34,8 @@ from .models import (
     Organisation,
     Role,
 )
-from .services import device_register, device_transition, membership_set, organisation_save
-from .states import OrgKind, Status
+from inventory.services import device_register, device_transition, membership_set, organisation_save
+from inventory.states import OrgKind, Status
 
 SEED = 92
 DEFAULT_DEVICES = 300

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from . import reconditioning as bench
-from .models import (
+from inventory import reconditioning as bench
+from inventory.models import (
     Device,
     ErasureRecord,
     LockCheck,

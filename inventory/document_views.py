@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import documents, selectors
-from .certificates import outcome_lines, privacy_note
-from .errors import DomainError
-from .states import OrgKind
+from inventory import documents, selectors
+from inventory.certificates import outcome_lines, privacy_note
+from inventory.errors import DomainError
+from inventory.states import OrgKind
 
 
 def _donation(request, pk: int):

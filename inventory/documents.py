@@ -20,9 +20,9 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .codes import ALPHABET, check_symbol
-from .errors import DomainError
-from .models import (
+from inventory.codes import ALPHABET, check_symbol
+from inventory.errors import DomainError
+from inventory.models import (
     Device,
     Donation,
     ErasureCertificate,
@@ -32,8 +32,8 @@ from .models import (
     Reconditioning,
     StorageMedium,
 )
-from .selectors import user_scope
-from .states import IN_STOCK, WITH_STRUCTURES, OrgKind, Status
+from inventory.selectors import user_scope
+from inventory.states import IN_STOCK, WITH_STRUCTURES, OrgKind, Status
 
 # Access ---------------------------------------------------------------------------------------
 
@@ -305,7 +305,7 @@ def verify_url() -> str:
 
 
 def _render(certificate: ErasureCertificate, content: CertificateContent) -> bytes:
-    from .certificates import render_certificate
+    from inventory.certificates import render_certificate
 
     return render_certificate(
         content,
@@ -501,6 +501,6 @@ def donor_summary(donation: Donation) -> DonorSummary:
 
 
 def summary_pdf(summary: DonorSummary, *, issued_at: datetime) -> bytes:
-    from .certificates import render_summary
+    from inventory.certificates import render_summary
 
     return render_summary(summary, issued_at=issued_at, network_name=settings.NETWORK_NAME)

@@ -13,10 +13,10 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Organisation, StorageType
-from .selectors import organisations_of_kind
-from .services import DEVICE_SPEC_FIELDS
-from .states import EXITS, MOVES, OrgKind, Status
+from inventory.models import Category, Organisation, StorageType
+from inventory.selectors import organisations_of_kind
+from inventory.services import DEVICE_SPEC_FIELDS
+from inventory.states import EXITS, MOVES, OrgKind, Status
 
 LOGIN_WINDOW_SECONDS = 15 * 60
 LOGIN_LOCK_SECONDS = 15 * 60

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from .errors import DomainError
-from .models import (
+from inventory.errors import DomainError
+from inventory.models import (
     Device,
     ErasureResult,
     Grade,
@@ -24,7 +24,7 @@ from .models import (
     TestItem,
     TestOutcome,
 )
-from .states import Move, Status
+from inventory.states import Move, Status
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
 
-from .codes import is_valid_imei, normalize_imei
-from .services import normalize_manufacturer, normalize_serial
+from inventory.codes import is_valid_imei, normalize_imei
+from inventory.services import normalize_manufacturer, normalize_serial
 
 DEFAULT_MAX_ROWS = 5000
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024

@@ -20,13 +20,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
-from . import imports
-from .codes import generate_label_code, group_label_code
-from .errors import DomainError
-from .models import Category, Device, DeviceImport, Donation, LabelCode, Organisation
-from .selectors import user_scope
-from .services import _tracked_save, device_register, invalid, organisation_save
-from .states import OrgKind, Status
+from inventory import imports
+from inventory.codes import generate_label_code, group_label_code
+from inventory.errors import DomainError
+from inventory.models import Category, Device, DeviceImport, Donation, LabelCode, Organisation
+from inventory.selectors import user_scope
+from inventory.services import _tracked_save, device_register, invalid, organisation_save
+from inventory.states import OrgKind, Status
 
 # IN lists stay well under SQLite's and PostgreSQL's bound-parameter limits.
 CHUNK = 500

@@ -5,11 +5,11 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .forms import DeviceRegistrationForm
-from .intake import DONATION_FIELDS
-from .models import Organisation
-from .selectors import organisations_of_kind
-from .states import OrgKind
+from inventory.forms import DeviceRegistrationForm
+from inventory.intake import DONATION_FIELDS
+from inventory.models import Organisation
+from inventory.selectors import organisations_of_kind
+from inventory.states import OrgKind
 
 ACCEPTED_TYPES = ",".join(
     (

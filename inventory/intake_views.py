@@ -25,10 +25,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from . import imports, intake, selectors
-from .codes import group_label_code
-from .errors import DomainError
-from .intake_forms import (
+from inventory import imports, intake, selectors
+from inventory.codes import group_label_code
+from inventory.errors import DomainError
+from inventory.intake_forms import (
     DonationDeviceForm,
     DonationFilterForm,
     DonationForm,
@@ -36,9 +36,9 @@ from .intake_forms import (
     ImportConfirmForm,
     ImportUploadForm,
 )
-from .models import Category, Donation
-from .states import STATUS_TONE
-from .uploads import CappedUpload
+from inventory.models import Category, Donation
+from inventory.states import STATUS_TONE
+from inventory.uploads import CappedUpload
 
 PAGE_SIZE = 50
 # Uploaded files wait this long between their preview and the confirmation.

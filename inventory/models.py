@@ -9,8 +9,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .codes import is_valid_rna, is_valid_siret
-from .states import OrgKind, Status
+from inventory.codes import is_valid_rna, is_valid_siret
+from inventory.states import OrgKind, Status
 
 
 class HistoryNote(models.Model):

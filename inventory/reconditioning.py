@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from .errors import DomainError
-from .guards import GuardContext, guard_problems
-from .models import (
+from inventory.errors import DomainError
+from inventory.guards import GuardContext, guard_problems
+from inventory.models import (
     DESTRUCTION_METHODS,
     Device,
     ErasureLevel,
@@ -41,9 +41,9 @@ from .models import (
     TestResult,
     Verification,
 )
-from .selectors import devices_visible_to, user_scope
-from .services import _tracked_save, device_transition, invalid
-from .states import MOVES, OrgKind, Status
+from inventory.selectors import devices_visible_to, user_scope
+from inventory.services import _tracked_save, device_transition, invalid
+from inventory.states import MOVES, OrgKind, Status
 
 BENCH_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 # Records are written while the device is with the coordinator at intake or at a workshop.

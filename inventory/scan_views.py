@@ -13,15 +13,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from . import selectors, services
-from .codes import InvalidCode, code_from_scan, group_label_code
-from .errors import DomainError
-from .forms import TransitionForm
-from .models import LabelCode, Organisation, ScanResult
-from .reconditioning import BENCH_KINDS, RECORDABLE, missing_before_ready
-from .states import EXITS, MOVES, STATUS_TONE, Custody, OrgKind, actor_may
-from .timeline import device_timeline
-from .views import _may_register, _move_choices
+from inventory import selectors, services
+from inventory.codes import InvalidCode, code_from_scan, group_label_code
+from inventory.errors import DomainError
+from inventory.forms import TransitionForm
+from inventory.models import LabelCode, Organisation, ScanResult
+from inventory.reconditioning import BENCH_KINDS, RECORDABLE, missing_before_ready
+from inventory.states import EXITS, MOVES, STATUS_TONE, Custody, OrgKind, actor_may
+from inventory.timeline import device_timeline
+from inventory.views import _may_register, _move_choices
 
 RECENT_EVENTS = 3
 

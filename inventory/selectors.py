@@ -6,9 +6,17 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
-from .codes import InvalidCode, code_from_scan, normalize_imei, normalize_label_code
-from .models import Device, LabelCode, Membership, Organisation, Role, ScanEvent, ScanResult
-from .states import MOVES, Move, OrgKind, Status, actor_may
+from inventory.codes import InvalidCode, code_from_scan, normalize_imei, normalize_label_code
+from inventory.models import (
+    Device,
+    LabelCode,
+    Membership,
+    Organisation,
+    Role,
+    ScanEvent,
+    ScanResult,
+)
+from inventory.states import MOVES, Move, OrgKind, Status, actor_may
 
 
 @dataclass(frozen=True)

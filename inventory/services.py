@@ -13,16 +13,16 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .codes import (
+from inventory.codes import (
     InvalidCode,
     generate_label_code,
     is_valid_imei,
     normalize_imei,
     normalize_label_code,
 )
-from .errors import DomainError
-from .guards import GuardContext, check_guards
-from .models import (
+from inventory.errors import DomainError
+from inventory.guards import GuardContext, check_guards
+from inventory.models import (
     Category,
     Device,
     LabelCode,
@@ -33,9 +33,9 @@ from .models import (
     ScanEvent,
     ScanResult,
 )
-from .selectors import devices_visible_to, scan_lookup, user_scope
-from .signals import device_moved
-from .states import EXITS, MOVES, Custody, OrgKind, Status, actor_may
+from inventory.selectors import devices_visible_to, scan_lookup, user_scope
+from inventory.signals import device_moved
+from inventory.states import EXITS, MOVES, Custody, OrgKind, Status, actor_may
 
 REGISTERING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 CUSTODIAN_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE})

@@ -11,8 +11,8 @@ from datetime import datetime
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .codes import group_label_code
-from .models import (
+from inventory.codes import group_label_code
+from inventory.models import (
     Category,
     Device,
     ErasureRecord,
@@ -25,7 +25,7 @@ from .models import (
     TestItem,
     TestResult,
 )
-from .states import MOVES, Status
+from inventory.states import MOVES, Status
 
 # Reasons written by services other than lifecycle moves.
 REASON_LABELS = {

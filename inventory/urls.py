@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import bench_views, checklist_views, scan_views, urls_documents, urls_intake, views
+from inventory import bench_views, checklist_views, scan_views, urls_documents, urls_intake, views
 
 app_name = "inventory"
 urlpatterns = [

@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from . import scan_views, views
+from inventory import scan_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),

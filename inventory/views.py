@@ -15,17 +15,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import reconditioning, selectors, services
-from .codes import group_label_code
-from .errors import DomainError
-from .forms import (
+from inventory import reconditioning, selectors, services
+from inventory.codes import group_label_code
+from inventory.errors import DomainError
+from inventory.forms import (
     DeviceFilterForm,
     DeviceRegistrationForm,
     ThrottledAuthenticationForm,
     TransitionForm,
 )
-from .models import Organisation
-from .states import (
+from inventory.models import Organisation
+from inventory.states import (
     AT_WORKSHOPS,
     EXITS,
     IN_STOCK,
@@ -36,7 +36,7 @@ from .states import (
     OrgKind,
     Status,
 )
-from .timeline import device_timeline
+from inventory.timeline import device_timeline
 
 PAGE_SIZE = 50
 PREVIEW_SIZE = 5

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from .formats import LabelFormat
-from .render import render_pdf
-from .zpl import render_zpl
+from labels.formats import LabelFormat
+from labels.render import render_pdf
+from labels.zpl import render_zpl
 
 PDF = "application/pdf"
 ZPL = "text/plain"

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .formats import all_formats, get_format
+from labels.formats import all_formats, get_format
 
 
 def format_choices():

@@ -20,9 +20,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from inventory.codes import group_label_code, normalize_label_code
-
-from .formats import MM_PER_INCH, Box, LabelFormat, get_format
-from .qr import QUIET_ZONE_MODULES, QrMatrix, dark_runs, qr_matrix, qr_payload
+from labels.formats import MM_PER_INCH, Box, LabelFormat, get_format
+from labels.qr import QUIET_ZONE_MODULES, QrMatrix, dark_runs, qr_matrix, qr_payload
 
 PT_PER_MM = 72 / MM_PER_INCH
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from labels import views
 
 app_name = "labels"
 urlpatterns = [

@@ -10,10 +10,9 @@ from inventory import selectors, services
 from inventory.errors import DomainError
 from inventory.forms import DeviceFilterForm
 from inventory.views import _may_register
-
-from .documents import label_document
-from .forms import LabelStockForm, PreprintForm
-from .render import LabelItem, LayoutError, item_from_device
+from labels.documents import label_document
+from labels.forms import LabelStockForm, PreprintForm
+from labels.render import LabelItem, LayoutError, item_from_device
 
 MAX_LABELS = 500
 

@@ -9,8 +9,8 @@ model name can never start a command (~ commands act even inside a field).
 
 from collections.abc import Iterable
 
-from .formats import MM_PER_INCH, LabelFormat, get_format
-from .render import ELLIPSIS, LabelLayout, as_label_item, layout_label
+from labels.formats import MM_PER_INCH, LabelFormat, get_format
+from labels.render import ELLIPSIS, LabelLayout, as_label_item, layout_label
 
 # ^FH's escape character: each of these is written as _XX, its hexadecimal byte.
 _ESCAPE = "_"

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Shipment, ShipmentItem
+from logistics.models import Shipment, ShipmentItem
 
 
 class ReadOnlyMixin:

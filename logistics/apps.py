@@ -5,4 +5,4 @@ class LogisticsConfig(AppConfig):
     name = "logistics"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (a device received closes its shipment item)
+        from logistics import receivers  # noqa: F401  (a device received closes its shipment item)

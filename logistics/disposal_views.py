@@ -17,17 +17,16 @@ from django.utils.translation import gettext as _
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.selectors import user_scope
-
-from . import disposals
-from .csv_export import weee_register_response
-from .form_replay import record_once
-from .forms_disposals import (
+from logistics import disposals
+from logistics.csv_export import weee_register_response
+from logistics.form_replay import record_once
+from logistics.forms_disposals import (
     ECO_ORGANISATIONS,
     CandidateFilterForm,
     DisposalForm,
     RegisterFilterForm,
 )
-from .forms_picking import picking_context
+from logistics.forms_picking import picking_context
 
 PAGE_SIZE = 50
 # How long a second submission of the same form waits for the first one to finish.

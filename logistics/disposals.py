@@ -19,9 +19,8 @@ from inventory.models import Device
 from inventory.selectors import devices_visible_to, user_scope
 from inventory.services import _tracked_save, invalid
 from inventory.states import OrgKind, Status
-
-from .models import DisposalBatch, DisposalItem
-from .picking import DeviceProblem, device_problem, requested_lock, requested_split
+from logistics.models import DisposalBatch, DisposalItem
+from logistics.picking import DeviceProblem, device_problem, requested_lock, requested_split
 
 DISPOSING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 # A cage of phones can hold a few hundred; more in one batch is more likely a wrong selection.

@@ -8,8 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory.models import Category, Organisation
 from inventory.selectors import organisations_of_kind
 from inventory.states import OrgKind
-
-from .forms_picking import DevicePickingForm, codes_field
+from logistics.forms_picking import DevicePickingForm, codes_field
 
 CODES_MAX_LINES = 500
 

@@ -15,8 +15,7 @@ from inventory.models import Device, Organisation
 from inventory.reconditioning import guards_prepare
 from inventory.selectors import devices_visible_to, user_scope
 from inventory.states import INTAKE, MOVES, OrgKind, Status
-
-from .models import Shipment, ShipmentItem
+from logistics.models import Shipment, ShipmentItem
 
 # The steps of a workshop's queue, in the order of the work, with the move that enters each.
 QUEUE_STEPS = (

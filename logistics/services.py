@@ -19,9 +19,8 @@ from inventory.models import Device, Organisation
 from inventory.selectors import user_scope
 from inventory.services import SCAN_MESSAGES, _tracked_save, device_transition, invalid
 from inventory.states import MOVES, OrgKind, Status, actor_may
-
-from .models import Shipment, ShipmentItem
-from .picking import DeviceProblem, device_problem, requested_lock, requested_split
+from logistics.models import Shipment, ShipmentItem
+from logistics.picking import DeviceProblem, device_problem, requested_lock, requested_split
 
 SEND = MOVES["send_to_workshop"]
 RECEIVE = MOVES["receive_at_workshop"]

@@ -19,12 +19,11 @@ from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.selectors import user_scope
 from inventory.states import STATUS_TONE, OrgKind, Status, actor_may
-
-from . import selectors, services
-from .form_replay import record_once
-from .forms import CandidateFilterForm, ShipmentForm, WorkshopChoiceForm
-from .forms_picking import picking_context
-from .models import Shipment
+from logistics import selectors, services
+from logistics.form_replay import record_once
+from logistics.forms import CandidateFilterForm, ShipmentForm, WorkshopChoiceForm
+from logistics.forms_picking import picking_context
+from logistics.models import Shipment
 
 PAGE_SIZE = 50
 # How long a second submission of the same form waits for the first one to finish.

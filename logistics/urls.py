@@ -1,6 +1,6 @@
 """Web screens of logistics: shipments to workshops, WEEE disposals."""
 
-from . import urls_disposals, urls_shipments
+from logistics import urls_disposals, urls_shipments
 
 app_name = "logistics"
 urlpatterns = urls_shipments.urlpatterns + urls_disposals.urlpatterns

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import disposal_views as views
+from logistics import disposal_views as views
 
 urlpatterns: list = [
     path("weee/", views.disposal_list, name="disposal_list"),

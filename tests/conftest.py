@@ -5,8 +5,7 @@ from django.test import Client
 
 from inventory.models import Role
 from inventory.states import OrgKind
-
-from .builders import make_device, make_organisation, make_user
+from tests.builders import make_device, make_organisation, make_user
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from inventory.services import device_transition
-
-from ..builders import make_device
+from tests.builders import make_device
 
 
 @pytest.fixture

@@ -28,8 +28,7 @@ from inventory.models import TestItem as ChecklistItem
 from inventory.models import TestResult as ChecklistResult
 from inventory.services import device_transition
 from inventory.states import Status
-
-from ..builders import make_device, make_user, record_reconditioning, reload, valid_imei, walk
+from tests.builders import make_device, make_user, record_reconditioning, reload, valid_imei, walk
 
 BENCH_MODELS = (Reconditioning, LockCheck, StorageMedium, ErasureRecord, ChecklistResult, Repair)
 PDF_REPORT = b"%PDF-1.4 Blancco Drive Eraser report, S/N S3Z9NB0K\n%%EOF"

@@ -5,8 +5,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from inventory.models import Device, IdempotencyRecord
-
-from ..inventory.test_concurrency import run_at_once
+from tests.inventory.test_concurrency import run_at_once
 
 URL = "/api/devices/"
 BODY = {"category": "laptop", "manufacturer": "Dell", "serial_number": "7XK2L3J"}

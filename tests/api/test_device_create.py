@@ -7,8 +7,7 @@ import pytest
 
 from inventory.models import Device, IdempotencyRecord, LabelCode
 from inventory.states import Status
-
-from ..builders import make_device, valid_imei
+from tests.builders import make_device, valid_imei
 
 URL = "/api/devices/"
 

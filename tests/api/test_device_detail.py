@@ -6,8 +6,7 @@ import pytest
 from inventory.codes import check_symbol, group_label_code
 from inventory.models import LabelCode
 from inventory.states import Status
-
-from ..builders import make_device
+from tests.builders import make_device
 
 
 def detail_url(device) -> str:

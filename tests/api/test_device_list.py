@@ -6,8 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory.services import device_transition
 from inventory.states import Status
-
-from ..builders import make_device, valid_imei
+from tests.builders import make_device, valid_imei
 
 URL = "/api/devices/"
 

@@ -3,8 +3,7 @@
 import pytest
 
 from inventory.states import Status
-
-from ..builders import reload
+from tests.builders import reload
 
 
 def transition_url(device) -> str:

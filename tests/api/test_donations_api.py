@@ -23,9 +23,8 @@ from inventory.models import (
     Role,
 )
 from inventory.states import OrgKind
-
-from ..builders import make_organisation, make_user
-from ..inventory.test_concurrency import run_at_once
+from tests.builders import make_organisation, make_user
+from tests.inventory.test_concurrency import run_at_once
 
 TODAY = date(2026, 3, 2)
 HEADER = ("Catégorie", "Marque", "Modèle", "N° de série", "Couleur")

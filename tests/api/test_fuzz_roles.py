@@ -31,8 +31,7 @@ from inventory.services import device_transition
 from logistics.disposals import disposal_create
 from logistics.models import DisposalBatch, Shipment
 from logistics.services import shipment_create
-
-from ..builders import make_device, reload
+from tests.builders import make_device, reload
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,7 @@ from inventory.intake import donation_create
 from inventory.services import device_transition
 from logistics.disposals import disposal_create
 from logistics.services import shipment_create
-
-from ..builders import make_device
+from tests.builders import make_device
 
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")  # installed with schemathesis

@@ -14,9 +14,8 @@ from inventory.models import LabelCode
 from inventory.services import label_codes_preprint
 from labels.formats import get_format
 from labels.render import item_from_device, layout_pages, render_pdf
-
-from ..builders import make_device
-from ..labels.decoding import decode_labels, page_texts
+from tests.builders import make_device
+from tests.labels.decoding import decode_labels, page_texts
 
 SITE = "https://reemploi.example.org"
 NETWORK = "Réseau test"

@@ -23,8 +23,7 @@ from labels.qr import qr_payload
 from logistics.disposals import disposal_create
 from logistics.models import DisposalBatch, DisposalItem, Shipment, ShipmentItem
 from logistics.services import shipment_create, shipment_receive
-
-from ..builders import make_device, make_user, record_reconditioning, reload
+from tests.builders import make_device, make_user, record_reconditioning, reload
 
 LEFT_ON = date(2025, 3, 14)
 

@@ -1,8 +1,7 @@
 """GET /api/organisations/: who may see which organisations, and never their contacts."""
 
 from inventory.states import OrgKind
-
-from ..builders import make_organisation
+from tests.builders import make_organisation
 
 URL = "/api/organisations/"
 

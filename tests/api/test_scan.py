@@ -10,8 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from inventory.codes import check_symbol, group_label_code
 from inventory.models import ScanEvent, ScanResult
 from inventory.services import device_transition, label_codes_preprint
-
-from ..builders import make_device, reload
+from tests.builders import make_device, reload
 
 URL = "/api/scan/"
 SITE = "https://reemploi.example.org"

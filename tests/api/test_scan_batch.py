@@ -13,8 +13,7 @@ from inventory.models import Device, ScanEvent, ScanResult
 from inventory.selectors import batch_scans
 from inventory.services import device_transition, label_codes_preprint
 from inventory.states import Status
-
-from ..builders import make_device, reload
+from tests.builders import make_device, reload
 
 URL = "/api/scan/batch/"
 UNUSED_CODE = "7QK2M9XH" + check_symbol("7QK2M9XH")
@@ -294,8 +293,7 @@ def test_a_batch_refused_as_a_whole_records_nothing_so_the_corrected_upload_appl
     api, coordinator, workshop_org
 ):
     from inventory.models import ScanEvent
-
-    from ..builders import make_device
+    from tests.builders import make_device
 
     device = make_device(actor=coordinator)
     scans = [{"client_id": "c-1", "raw": device.label_code_id}]

@@ -10,9 +10,8 @@ from rest_framework.test import APIClient
 from inventory.models import Device, ScanEvent
 from inventory.services import device_transition
 from inventory.states import Status
-
-from ..builders import make_device
-from ..inventory.test_concurrency import run_at_once
+from tests.builders import make_device
+from tests.inventory.test_concurrency import run_at_once
 
 URL = "/api/scan/batch/"
 UPLOADS = 3

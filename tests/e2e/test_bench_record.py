@@ -5,11 +5,10 @@ from inventory.models import LockCheck, Reconditioning
 from inventory.models import TestItem as ChecklistItem
 from inventory.services import device_transition
 from inventory.states import Status
-
-from ..builders import make_device, reload
+from tests.builders import make_device, reload
 
 # The browser fixture and the module's marks (live server, real transactions) are shared.
-from .test_scan_page import SHOTS, browser_page, pytestmark, sign_in  # noqa: F401
+from tests.e2e.test_scan_page import SHOTS, browser_page, pytestmark, sign_in  # noqa: F401
 
 
 def test_from_the_scan_card_to_ready_in_a_few_taps(

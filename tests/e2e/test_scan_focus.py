@@ -3,8 +3,7 @@
 import pytest
 
 from inventory.models import ScanEvent, ScanResult
-
-from .test_scan_page import browser_page, sign_in, workshop_device  # noqa: F401 (fixtures)
+from tests.e2e.test_scan_page import browser_page, sign_in, workshop_device  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

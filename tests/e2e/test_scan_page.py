@@ -12,8 +12,7 @@ from django.test import Client
 from inventory.models import ScanEvent, ScanResult
 from inventory.services import device_transition
 from inventory.states import Status
-
-from ..builders import make_device, reload
+from tests.builders import make_device, reload
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")

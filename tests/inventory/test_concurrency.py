@@ -13,8 +13,7 @@ from inventory.errors import DomainError
 from inventory.models import Category, Device
 from inventory.services import device_register, device_transition
 from inventory.states import OrgKind, Status
-
-from ..builders import make_device, make_organisation, reload, walk
+from tests.builders import make_device, make_organisation, reload, walk
 
 THREADS = 20
 

@@ -20,8 +20,7 @@ from inventory.errors import DomainError
 from inventory.models import Commune, Donation, ErasureCertificate
 from inventory.services import device_transition
 from inventory.states import OrgKind
-
-from ..builders import make_device, make_organisation, valid_imei, walk
+from tests.builders import make_device, make_organisation, valid_imei, walk
 
 
 @pytest.fixture(autouse=True)
@@ -266,7 +265,7 @@ def test_verification_codes_are_random_checked_and_forgiving_to_type():
 
 
 def test_only_the_coordination_issues(workshop_staff, donor_org, donation, certified):
-    from ..builders import make_user
+    from tests.builders import make_user
 
     for user in (workshop_staff, make_user(organisation=donor_org)):
         with pytest.raises(DomainError) as excinfo:

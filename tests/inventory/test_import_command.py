@@ -8,8 +8,7 @@ from django.core.management import CommandError, call_command
 
 from inventory.models import Device, DeviceImport, Donation, LabelCode, Organisation
 from inventory.states import OrgKind
-
-from ..builders import make_user
+from tests.builders import make_user
 
 
 @pytest.fixture

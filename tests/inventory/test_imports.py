@@ -15,8 +15,7 @@ from inventory.imports import (
     parse_spreadsheet,
     sniff_delimiter,
 )
-
-from ..builders import valid_imei
+from tests.builders import valid_imei
 
 CATEGORIES = [
     CategoryRef("laptop", "Ordinateur portable", "Laptop", False),

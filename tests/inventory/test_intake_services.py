@@ -24,9 +24,8 @@ from inventory.models import (
     Role,
 )
 from inventory.states import OrgKind, Status
-
-from ..builders import make_device, make_user, valid_imei
-from .test_concurrency import run_at_once
+from tests.builders import make_device, make_user, valid_imei
+from tests.inventory.test_concurrency import run_at_once
 
 TODAY = date(2026, 3, 2)
 

@@ -21,8 +21,7 @@ from inventory.models import (
 )
 from inventory.services import device_transition
 from inventory.states import MOVES, Status
-
-from ..builders import make_device, make_user, record_reconditioning, reload, walk
+from tests.builders import make_device, make_user, record_reconditioning, reload, walk
 
 
 def at_bench(coordinator, workshop_org, **fields):
@@ -216,7 +215,7 @@ def test_a_report_is_stored_with_its_sha256_and_must_be_what_it_claims(
 def test_a_phone_is_erased_by_an_encrypted_factory_reset_in_one_step(
     coordinator, workshop_org, workshop_staff
 ):
-    from ..builders import valid_imei
+    from tests.builders import valid_imei
 
     phone = at_bench(
         coordinator,
@@ -339,7 +338,7 @@ def test_reconditioned_in_france_follows_where_the_steps_happened(workshop_staff
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_ten_benches_recording_at_once_share_one_cycle(coordinator, workshop_org, workshop_staff):
-    from .test_concurrency import run_at_once
+    from tests.inventory.test_concurrency import run_at_once
 
     laptop = at_bench(coordinator, workshop_org)
     kinds = LockKind.values

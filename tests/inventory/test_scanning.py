@@ -14,8 +14,7 @@ from inventory.services import (
     scan_apply,
 )
 from inventory.states import Status
-
-from ..builders import make_device, reload
+from tests.builders import make_device, reload
 
 SITE = "https://reemploi.example.org"
 CODE = "7QK2M9XH" + check_symbol("7QK2M9XH")

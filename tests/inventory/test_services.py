@@ -7,8 +7,7 @@ from inventory.errors import DomainError
 from inventory.models import Category, Device, LabelCode, Membership, Organisation, Role
 from inventory.services import device_register, device_transition, membership_set
 from inventory.states import OrgKind, Status
-
-from ..builders import (
+from tests.builders import (
     make_device,
     make_organisation,
     make_user,

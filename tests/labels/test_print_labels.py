@@ -7,8 +7,7 @@ from django.utils import translation
 
 from inventory.codes import check_symbol, group_label_code
 from tests.builders import make_device
-
-from .decoding import page_texts
+from tests.labels.decoding import page_texts
 
 
 @pytest.fixture(autouse=True)

@@ -17,10 +17,9 @@ from django.utils.translation import gettext
 from inventory.codes import group_label_code
 from inventory.models import Role
 from logistics.models import DisposalBatch, DisposalItem
-
-from ..builders import make_device, make_user
-from ..inventory.test_concurrency import run_at_once
-from .test_disposals import dispose, recycled
+from tests.builders import make_device, make_user
+from tests.inventory.test_concurrency import run_at_once
+from tests.logistics.test_disposals import dispose, recycled
 
 pytestmark = pytest.mark.django_db
 

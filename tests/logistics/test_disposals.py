@@ -21,9 +21,8 @@ from logistics.disposals import (
     disposals_visible_to,
 )
 from logistics.models import DisposalBatch, DisposalItem
-
-from ..builders import make_device, make_user, reload
-from ..inventory.test_concurrency import run_at_once
+from tests.builders import make_device, make_user, reload
+from tests.inventory.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 

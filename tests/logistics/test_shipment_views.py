@@ -18,9 +18,8 @@ from inventory.services import device_transition
 from inventory.states import Status
 from logistics.models import Shipment, ShipmentItem
 from logistics.services import shipment_create, shipment_receive
-
-from ..builders import make_device, make_user, reload, walk
-from ..inventory.test_concurrency import run_at_once
+from tests.builders import make_device, make_user, reload, walk
+from tests.inventory.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 

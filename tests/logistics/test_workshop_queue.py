@@ -20,8 +20,7 @@ from logistics.selectors import (
     workshop_turnaround,
 )
 from logistics.services import shipment_create, shipment_receive
-
-from ..builders import make_device, make_user, walk
+from tests.builders import make_device, make_user, walk
 
 QUEUE = reverse("logistics:workshop_queue")
 History = Device.history.model
@@ -87,7 +86,7 @@ def queue_devices(db, coordinator, workshop_org, workshop_staff, other_workshop_
         device_id=partial.pk,
         outcomes={kind: "not_applicable" for kind in LockKind.values},
     )
-    from ..builders import record_reconditioning
+    from tests.builders import record_reconditioning
 
     record_reconditioning(actor=workshop_staff, device=complete)
     # Neither in the queue: one made ready, one at another workshop.

@@ -4,8 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from inventory.services import device_transition
-
-from ..builders import make_device, walk
+from tests.builders import make_device, walk
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,7 @@ from django.urls import reverse
 from inventory.models import Category, Organisation
 from inventory.services import device_transition
 from inventory.states import Status
-
-from ..builders import reload
+from tests.builders import reload
 
 
 @pytest.mark.parametrize(

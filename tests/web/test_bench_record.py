@@ -18,8 +18,7 @@ from inventory.models import (
 from inventory.models import TestItem as ChecklistItem
 from inventory.services import device_transition
 from inventory.states import Status
-
-from ..builders import make_device, make_user, record_reconditioning, reload, valid_imei, walk
+from tests.builders import make_device, make_user, record_reconditioning, reload, valid_imei, walk
 
 
 def url(device, section: str = "") -> str:

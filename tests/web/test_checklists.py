@@ -6,8 +6,7 @@ from inventory import reconditioning as bench
 from inventory.errors import DomainError
 from inventory.models import Role
 from inventory.models import TestItem as ChecklistItem
-
-from ..builders import make_user
+from tests.builders import make_user
 
 URL = "/checklists/laptop/"
 

@@ -7,8 +7,7 @@ from django.urls import reverse
 
 from inventory.codes import group_label_code
 from inventory.states import Status
-
-from ..builders import make_device, valid_imei
+from tests.builders import make_device, valid_imei
 
 LIST = reverse("inventory:device_list")
 

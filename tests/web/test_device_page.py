@@ -13,8 +13,7 @@ from inventory.models import TestResult as ChecklistResult
 from inventory.services import device_transition
 from inventory.states import MOVES, Status
 from inventory.timeline import BENCH_TITLES, device_timeline
-
-from ..builders import make_device, make_user, reload, valid_imei, walk
+from tests.builders import make_device, make_user, reload, valid_imei, walk
 
 
 def page(device) -> str:

@@ -10,9 +10,8 @@ from django.urls import reverse
 from inventory import documents
 from inventory.models import Commune, ErasureCertificate
 from inventory.states import OrgKind
-
-from ..builders import make_device, make_organisation, make_user
-from ..inventory.test_documents import (
+from tests.builders import make_device, make_organisation, make_user
+from tests.inventory.test_documents import (
     certified_devices,
     erase,
     hand_over,

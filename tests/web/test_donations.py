@@ -14,8 +14,7 @@ from inventory import intake
 from inventory.intake import devices_import, donation_create, donation_version
 from inventory.models import Device, DeviceImport, Donation, LabelCode, Organisation
 from inventory.states import OrgKind
-
-from ..builders import make_device, make_organisation
+from tests.builders import make_device, make_organisation
 
 LIST = reverse("inventory:donation_list")
 NEW = reverse("inventory:donation_create")
@@ -83,7 +82,7 @@ def test_other_organisations_get_403_on_lists_and_404_on_a_donation(
 
 
 def test_a_donors_people_do_not_reach_the_intake_screens(login, donation, donor_org):
-    from ..builders import make_user
+    from tests.builders import make_user
 
     client = login(make_user(organisation=donor_org))
     assert client.get(LIST).status_code == 403
@@ -214,8 +213,7 @@ def test_an_edit_saves_and_a_stale_edit_is_refused(login, coordinator, donation)
 
 def test_a_read_only_coordinator_reads_but_does_not_write(login, coordinator_org, donation):
     from inventory.models import Role
-
-    from ..builders import make_user
+    from tests.builders import make_user
 
     client = login(make_user(organisation=coordinator_org, role=Role.READER))
     page = client.get(url("donation_detail", donation))

@@ -4,8 +4,7 @@ from django.urls import reverse
 
 from inventory.models import Role
 from inventory.states import Status
-
-from ..builders import make_device, make_user
+from tests.builders import make_device, make_user
 
 
 def test_coordinator_sees_registered_devices_to_dispatch(login, coordinator):

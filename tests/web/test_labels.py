@@ -4,8 +4,7 @@ import pypdfium2 as pdfium
 
 from inventory.codes import group_label_code
 from inventory.models import LabelCode
-
-from ..builders import make_device
+from tests.builders import make_device
 
 
 def pdf_text(body: bytes) -> str:

@@ -12,8 +12,7 @@ from inventory.forms import (
     LOGIN_MAX_FAILURES_PER_USERNAME,
     ThrottledAuthenticationForm,
 )
-
-from ..builders import make_user
+from tests.builders import make_user
 
 PASSWORD = "a-long-test-password"
 

@@ -6,8 +6,7 @@ from django.urls import reverse
 
 from inventory.codes import group_label_code
 from inventory.models import Device, LabelCode, Role
-
-from ..builders import make_device, make_user, valid_imei
+from tests.builders import make_device, make_user, valid_imei
 
 REGISTER = reverse("inventory:device_register")
 

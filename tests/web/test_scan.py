@@ -9,8 +9,7 @@ from inventory.codes import check_symbol, group_label_code
 from inventory.models import ScanEvent, ScanResult
 from inventory.services import device_transition, label_codes_preprint
 from inventory.states import Status
-
-from ..builders import make_device, reload, walk
+from tests.builders import make_device, reload, walk
 
 SCAN = "/scan/"
 
