@@ -1,0 +1,170 @@
+"""Devices, their categories and the label codes they carry."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from inventory.models.organisations import Organisation
+from inventory.states import OrgKind, Status
+
+
+class HistoryNote(models.Model):
+    """Extra column on historical rows: the free note a user typed with a move."""
+
+    history_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Category(models.Model):
+    """Reference data: the kinds of device the channel handles."""
+
+    code = models.SlugField(_("code"), max_length=30, primary_key=True)
+    name_fr = models.CharField(_("name (French)"), max_length=80)
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    has_imei = models.BooleanField(_("has an IMEI"), default=False)
+    # Whether a device of this kind holds users' data: then it needs a storage medium with a
+    # passed erasure (or a destruction) before it is ready.
+    holds_data = models.BooleanField(_("holds users' data"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "fr").startswith("en") else self.name_fr
+
+
+class LabelCode(models.Model):
+    """Every label code ever issued; a row is never deleted, so a code is never reused."""
+
+    code = models.CharField(_("label code"), max_length=9, primary_key=True)
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    # Pre-printed codes are issued in runs before any device exists; a run is one print job.
+    preprint_run = models.PositiveIntegerField(_("pre-printed run"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+
+    class Meta:
+        verbose_name = _("label code")
+        verbose_name_plural = _("label codes")
+        indexes = [models.Index(fields=["preprint_run"], name="labelcode_run_idx")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class StorageType(models.TextChoices):
+    HDD = "hdd", _("Hard disk (HDD)")
+    SSD = "ssd", _("SSD")
+    EMMC = "emmc", _("eMMC / flash")
+    NONE = "none", _("None")
+
+
+class Device(models.Model):
+    label_code = models.OneToOneField(
+        LabelCode,
+        on_delete=models.PROTECT,
+        db_column="label_code",
+        related_name="device",
+        verbose_name=_("label code"),
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="devices", verbose_name=_("category")
+    )
+    manufacturer = models.CharField(_("manufacturer"), max_length=80)
+    model_name = models.CharField(_("model"), max_length=120, blank=True)
+    serial_number = models.CharField(_("serial number"), max_length=80, blank=True)
+    imei1 = models.CharField(_("IMEI 1"), max_length=15, blank=True)
+    imei2 = models.CharField(_("IMEI 2"), max_length=15, blank=True)
+    asset_tag = models.CharField(_("donor's asset tag"), max_length=80, blank=True)
+    cpu = models.CharField(_("processor"), max_length=120, blank=True)
+    ram_gb = models.PositiveSmallIntegerField(_("RAM (GB)"), null=True, blank=True)
+    storage_gb = models.PositiveIntegerField(_("storage (GB)"), null=True, blank=True)
+    storage_type = models.CharField(
+        _("storage type"), max_length=10, choices=StorageType.choices, blank=True
+    )
+    screen_inches = models.DecimalField(
+        _("screen (inches)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    operating_system = models.CharField(_("operating system"), max_length=120, blank=True)
+    donor = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="donated_devices",
+        limit_choices_to={"kind": OrgKind.DONOR},
+        verbose_name=_("donor"),
+    )
+    custodian = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="devices_in_custody",
+        verbose_name=_("custody"),
+    )
+    donation = models.ForeignKey(
+        "Donation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="devices",
+        verbose_name=_("donation"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[HistoryNote])
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="device_status_valid"
+            ),
+            # Uniqueness is the database's job: an application-level check races (Snipe-IT #14476).
+            models.UniqueConstraint(
+                Lower("manufacturer"),
+                "serial_number",
+                condition=~Q(serial_number=""),
+                name="device_serial_unique_per_manufacturer",
+            ),
+            models.UniqueConstraint(
+                fields=["imei1"], condition=~Q(imei1=""), name="device_imei1_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["imei2"], condition=~Q(imei2=""), name="device_imei2_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status"], name="device_status_idx"),
+            models.Index(fields=["custodian", "status"], name="device_custody_status_idx"),
+            models.Index(fields=["serial_number"], name="device_serial_idx"),
+            models.Index(fields=["imei1"], name="device_imei1_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label_code_id} {self.manufacturer} {self.model_name}".strip()
