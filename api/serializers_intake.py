@@ -12,8 +12,9 @@ from api.serializers import (
     StrictIntegerField,
     ValidationErrorSerializer,
 )
-from inventory import imports, intake
 from inventory.codes import group_label_code
+from inventory.intake import services as intake
+from inventory.intake import spreadsheets as imports
 from inventory.models import Donation, Organisation, StorageType
 
 # Fields

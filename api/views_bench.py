@@ -34,10 +34,10 @@ from api.serializers_bench import (
     TestResultsSerializer,
 )
 from api.views import DEVICE_ID, JSON, ApiMixin, errors
-from inventory import reconditioning as bench
 from inventory import selectors
 from inventory.errors import DomainError
 from inventory.models import Device, ErasureRecord
+from inventory.reconditioning import services as bench
 
 XML = "application/xml"
 MULTIPART = "multipart/form-data"

@@ -40,11 +40,13 @@ from api.serializers_intake import (
 )
 from api.views import ApiMixin, errors
 from api.views_bench import IDEMPOTENCY_KEY, MULTIPART
-from inventory import documents, intake, selectors
+from inventory import selectors
+from inventory.documents import services as documents
 from inventory.errors import DomainError
+from inventory.intake import services as intake
 from inventory.models import Donation
 from inventory.states import OrgKind
-from inventory.uploads import CappedUpload
+from inventory.web.uploads import CappedUpload
 
 DONATION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 IF_MATCH = OpenApiParameter(

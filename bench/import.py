@@ -75,7 +75,7 @@ def run(args, database: str) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from inventory.intake import devices_import, donation_create, donor_create
+    from inventory.intake.services import devices_import, donation_create, donor_create
     from inventory.models import Device, Organisation, Role
     from inventory.services import membership_set, organisation_save
     from inventory.states import OrgKind

@@ -113,7 +113,7 @@ def run(args, database: str) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from inventory.demo import DeviceGenerator
+    from inventory.demo.seed import DeviceGenerator
     from inventory.models import Category, Device, Organisation, Role
     from inventory.selectors import device_by_code
     from inventory.services import (

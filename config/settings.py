@@ -91,7 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "inventory.context_processors.membership",
+                "inventory.web.context_processors.membership",
             ],
         },
     },

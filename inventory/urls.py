@@ -2,7 +2,12 @@
 
 from django.urls import path
 
-from inventory import bench_views, checklist_views, scan_views, urls_documents, urls_intake, views
+from inventory import views
+from inventory.documents import urls as urls_documents
+from inventory.intake import urls as urls_intake
+from inventory.reconditioning import checklist_views
+from inventory.reconditioning import views as bench_views
+from inventory.scanning import views as scan_views
 
 app_name = "inventory"
 urlpatterns = [

@@ -3,7 +3,8 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from inventory import scan_views, views
+from inventory import views
+from inventory.scanning import views as scan_views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from inventory import reconditioning, selectors, services
+from inventory import selectors, services
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.forms import (
@@ -25,6 +25,7 @@ from inventory.forms import (
     TransitionForm,
 )
 from inventory.models import Organisation
+from inventory.reconditioning import services as reconditioning
 from inventory.states import (
     AT_WORKSHOPS,
     EXITS,

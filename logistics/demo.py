@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.demo import WORKSHOP_NAME
+from inventory.demo.seed import WORKSHOP_NAME
 from inventory.models import Device, Organisation
 from inventory.states import OrgKind, Status
 from logistics.disposals import disposal_create

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from inventory.guards import GuardContext, guard_problems
 from inventory.models import Device, Organisation
-from inventory.reconditioning import guards_prepare
+from inventory.reconditioning.services import guards_prepare
 from inventory.selectors import devices_visible_to, user_scope
 from inventory.states import INTAKE, MOVES, OrgKind, Status
 from logistics.models import Shipment, ShipmentItem

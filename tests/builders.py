@@ -69,8 +69,8 @@ def record_reconditioning(*, actor, device, grade: str = "B") -> None:
 
     from django.utils import timezone
 
-    from inventory import reconditioning as bench
     from inventory.models import LockKind, TestItem
+    from inventory.reconditioning import services as bench
 
     bench.lock_checks_record(
         actor=actor,

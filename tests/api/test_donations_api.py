@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from inventory import intake
-from inventory.intake import devices_import, donation_create, donation_version
+from inventory.intake import services as intake
+from inventory.intake.services import devices_import, donation_create, donation_version
 from inventory.models import (
     Device,
     DeviceImport,

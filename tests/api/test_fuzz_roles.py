@@ -14,9 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from inventory import reconditioning
 from inventory.codes import group_label_code
-from inventory.intake import donation_create
+from inventory.intake.services import donation_create
 from inventory.models import (
     Device,
     ErasureRecord,
@@ -27,6 +26,7 @@ from inventory.models import (
     StorageMedium,
 )
 from inventory.models import TestResult as ChecklistResult
+from inventory.reconditioning import services as reconditioning
 from inventory.services import device_transition
 from logistics.disposals import disposal_create
 from logistics.models import DisposalBatch, Shipment

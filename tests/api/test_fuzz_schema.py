@@ -14,7 +14,7 @@ from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 
 from config.wsgi import application
-from inventory.intake import donation_create
+from inventory.intake.services import donation_create
 from inventory.services import device_transition
 from logistics.disposals import disposal_create
 from logistics.services import shipment_create

@@ -14,9 +14,9 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from inventory import reconditioning as bench
 from inventory.codes import group_label_code
 from inventory.models import Device, IdempotencyRecord, LockKind, Role
+from inventory.reconditioning import services as bench
 from inventory.services import device_transition
 from inventory.states import Status
 from labels.qr import qr_payload

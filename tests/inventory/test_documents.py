@@ -12,12 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from inventory import documents
-from inventory import reconditioning as bench
-from inventory.certificates import render_certificate, render_summary
 from inventory.codes import group_label_code
+from inventory.documents import services as documents
+from inventory.documents.pdf import render_certificate, render_summary
 from inventory.errors import DomainError
 from inventory.models import Commune, Donation, ErasureCertificate
+from inventory.reconditioning import services as bench
 from inventory.services import device_transition
 from inventory.states import OrgKind
 from tests.builders import make_device, make_organisation, valid_imei, walk

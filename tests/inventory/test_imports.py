@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
-from inventory import imports
-from inventory.imports import (
+from inventory.intake import spreadsheets as imports
+from inventory.intake.spreadsheets import (
     CategoryRef,
     csv_rows,
     decode_text,

@@ -4,9 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from inventory import intake
 from inventory.errors import DomainError
-from inventory.intake import (
+from inventory.intake import services as intake
+from inventory.intake.services import (
     devices_import,
     donation_create,
     donation_device_register,

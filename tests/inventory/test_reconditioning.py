@@ -6,7 +6,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from inventory import reconditioning as bench
 from inventory.errors import DomainError
 from inventory.guards import GuardContext, guard_problems
 from inventory.models import (
@@ -19,6 +18,7 @@ from inventory.models import (
 from inventory.models import (
     TestItem as ChecklistItem,
 )
+from inventory.reconditioning import services as bench
 from inventory.services import device_transition
 from inventory.states import MOVES, Status
 from tests.builders import make_device, make_user, record_reconditioning, reload, walk

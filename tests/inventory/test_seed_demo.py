@@ -12,8 +12,8 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from inventory import demo
 from inventory.codes import is_valid_imei, is_valid_rna, is_valid_siret
+from inventory.demo import seed as demo
 from inventory.models import Device, LabelCode, Membership, Organisation, Role
 from inventory.services import REGISTERING_KINDS
 from inventory.states import MOVES, OrgKind, Status

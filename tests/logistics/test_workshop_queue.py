@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory import reconditioning as bench
 from inventory.models import Device, LockKind, Role
+from inventory.reconditioning import services as bench
 from inventory.services import device_transition
 from inventory.states import Status
 from logistics.selectors import (
@@ -265,7 +265,7 @@ def test_the_queue_page_query_count_does_not_grow_with_the_devices(
 def test_what_devices_in_reconditioning_miss_costs_the_same_queries_for_one_or_many(
     login, coordinator, workshop_org, workshop_staff
 ):
-    from inventory import reconditioning as bench
+    from inventory.reconditioning import services as bench
 
     client = login(workshop_staff)
 

@@ -217,7 +217,7 @@ def test_a_report_lost_from_storage_answers_404_not_500(
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from inventory import reconditioning as bench
+    from inventory.reconditioning import services as bench
 
     settings.MEDIA_ROOT = tmp_path
     medium = bench.medium_add(

@@ -2,10 +2,10 @@
 
 import pytest
 
-from inventory import reconditioning as bench
 from inventory.errors import DomainError
 from inventory.models import Role
 from inventory.models import TestItem as ChecklistItem
+from inventory.reconditioning import services as bench
 from tests.builders import make_user
 
 URL = "/checklists/laptop/"

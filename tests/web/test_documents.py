@@ -7,7 +7,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from inventory import documents
+from inventory.documents import services as documents
 from inventory.models import Commune, ErasureCertificate
 from inventory.states import OrgKind
 from tests.builders import make_device, make_organisation, make_user

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from inventory import intake
 from inventory.errors import DomainError
+from inventory.intake import services as intake
 
 
 class DryRunDone(Exception):

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
-from inventory.demo import (
+from inventory.demo.seed import (
     ACCOUNTS,
     ADMIN,
     DEFAULT_DEVICES,

@@ -10,9 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from inventory import reconditioning, selectors
+from inventory import selectors
 from inventory.errors import DomainError
 from inventory.models import Category, TestItem
+from inventory.reconditioning import services as reconditioning
 from inventory.states import OrgKind
 
 

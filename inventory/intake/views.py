@@ -25,10 +25,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from inventory import imports, intake, selectors
+from inventory import selectors
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
-from inventory.intake_forms import (
+from inventory.intake import services as intake
+from inventory.intake import spreadsheets as imports
+from inventory.intake.forms import (
     DonationDeviceForm,
     DonationFilterForm,
     DonationForm,
@@ -38,7 +40,7 @@ from inventory.intake_forms import (
 )
 from inventory.models import Category, Donation
 from inventory.states import STATUS_TONE
-from inventory.uploads import CappedUpload
+from inventory.web.uploads import CappedUpload
 
 PAGE_SIZE = 50
 # Uploaded files wait this long between their preview and the confirmation.

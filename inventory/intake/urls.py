@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from inventory import intake_views
+from inventory.intake import views as intake_views
 
 urlpatterns: list = [
     path("donations/", intake_views.donation_list, name="donation_list"),

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from inventory import reconditioning as bench
 from inventory.models import (
     Device,
     ErasureRecord,
@@ -20,6 +19,7 @@ from inventory.models import (
     TestItem,
     TestResult,
 )
+from inventory.reconditioning import services as bench
 
 RECORD_MODELS = (Reconditioning, LockCheck, StorageMedium, ErasureRecord, TestResult, Repair)
 # Which locks a bench checks, by category; the others are not applicable.

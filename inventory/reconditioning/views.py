@@ -14,9 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from inventory import reconditioning as bench
 from inventory import selectors
-from inventory.bench_forms import (
+from inventory.codes import group_label_code
+from inventory.errors import DomainError
+from inventory.models import ErasureRecord, MediumState
+from inventory.reconditioning import services as bench
+from inventory.reconditioning.forms import (
     AssessmentForm,
     ChecklistForm,
     ErasureForm,
@@ -24,9 +27,6 @@ from inventory.bench_forms import (
     MediumForm,
     RepairForm,
 )
-from inventory.codes import group_label_code
-from inventory.errors import DomainError
-from inventory.models import ErasureRecord, MediumState
 from inventory.states import STATUS_TONE, Status
 
 

@@ -18,7 +18,7 @@ from inventory.codes import InvalidCode, code_from_scan, group_label_code
 from inventory.errors import DomainError
 from inventory.forms import TransitionForm
 from inventory.models import LabelCode, Organisation, ScanResult
-from inventory.reconditioning import BENCH_KINDS, RECORDABLE, missing_before_ready
+from inventory.reconditioning.services import BENCH_KINDS, RECORDABLE, missing_before_ready
 from inventory.states import EXITS, MOVES, STATUS_TONE, Custody, OrgKind, actor_may
 from inventory.timeline import device_timeline
 from inventory.views import _may_register, _move_choices

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from inventory import document_views
+from inventory.documents import views as document_views
 
 urlpatterns: list = [
     # The donor's portal: a donor's people find their donations' documents here.

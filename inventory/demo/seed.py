@@ -22,8 +22,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inventory import demo_bench
 from inventory.codes import luhn_check_digit
+from inventory.demo import bench as demo_bench
 from inventory.models import (
     Category,
     Commune,

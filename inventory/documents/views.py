@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from inventory import documents, selectors
-from inventory.certificates import outcome_lines, privacy_note
+from inventory import selectors
+from inventory.documents import services as documents
+from inventory.documents.pdf import outcome_lines, privacy_note
 from inventory.errors import DomainError
 from inventory.states import OrgKind
 

@@ -305,7 +305,7 @@ def verify_url() -> str:
 
 
 def _render(certificate: ErasureCertificate, content: CertificateContent) -> bytes:
-    from inventory.certificates import render_certificate
+    from inventory.documents.pdf import render_certificate
 
     return render_certificate(
         content,
@@ -501,6 +501,6 @@ def donor_summary(donation: Donation) -> DonorSummary:
 
 
 def summary_pdf(summary: DonorSummary, *, issued_at: datetime) -> bytes:
-    from inventory.certificates import render_summary
+    from inventory.documents.pdf import render_summary
 
     return render_summary(summary, issued_at=issued_at, network_name=settings.NETWORK_NAME)

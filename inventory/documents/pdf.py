@@ -31,7 +31,7 @@ from reportlab.platypus import (
 )
 
 from inventory.codes import group_label_code
-from inventory.documents import (
+from inventory.documents.services import (
     PENDING_DESTRUCTION,
     PENDING_NO_MEDIUM,
     PENDING_NOT_ERASED,

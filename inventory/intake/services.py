@@ -20,9 +20,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
-from inventory import imports
 from inventory.codes import generate_label_code, group_label_code
 from inventory.errors import DomainError
+from inventory.intake import spreadsheets as imports
 from inventory.models import Category, Device, DeviceImport, Donation, LabelCode, Organisation
 from inventory.selectors import user_scope
 from inventory.services import _tracked_save, device_register, invalid, organisation_save
