@@ -4,8 +4,11 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from api import views, views_bench, views_intake, views_logistics
 from api.errors import endpoint_not_found
+from api.views import devices as views
+from api.views import intake as views_intake
+from api.views import reconditioning as views_bench
+from api.views import shipments as views_logistics
 
 app_name = "api"
 

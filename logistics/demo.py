@@ -15,9 +15,9 @@ from django.utils import timezone
 from inventory.demo.seed import WORKSHOP_NAME
 from inventory.models import Device, Organisation
 from inventory.states import OrgKind, Status
-from logistics.disposals import disposal_create
+from logistics.disposals.services import disposal_create
 from logistics.models import DisposalBatch, Shipment
-from logistics.services import shipment_create, shipment_receive
+from logistics.shipments.services import shipment_create, shipment_receive
 
 SHIPPED = 6  # registered devices sent in the demo shipment
 RECEIVED = 2  # of which the workshop has scanned this many

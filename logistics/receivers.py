@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from inventory.models import Device
 from inventory.signals import device_moved
-from logistics.services import RECEIVE, shipment_receipt_record
+from logistics.shipments.services import RECEIVE, shipment_receipt_record
 
 
 @receiver(device_moved, sender=Device, dispatch_uid="logistics.shipment_receipt")

@@ -409,7 +409,7 @@ def test_a_multipart_erasure_reads_its_numbers_from_text(bench, at_workshop, rep
 def test_an_upload_above_the_limit_answers_413_before_it_is_read(
     bench, at_workshop, reports, monkeypatch
 ):
-    monkeypatch.setattr("api.views_bench.UPLOAD_MAX_BYTES", 4096)
+    monkeypatch.setattr("api.views.reconditioning.UPLOAD_MAX_BYTES", 4096)
     medium = add_medium(bench, at_workshop)
     big = SimpleUploadedFile("big.pdf", b"%PDF-1.4 " + b"0" * 8192, "application/pdf")
     response = bench.post(erasure_url(medium["id"]), erasure_body() | {"report": big})

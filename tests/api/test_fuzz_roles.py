@@ -28,9 +28,9 @@ from inventory.models import (
 from inventory.models import TestResult as ChecklistResult
 from inventory.reconditioning import services as reconditioning
 from inventory.services import device_transition
-from logistics.disposals import disposal_create
+from logistics.disposals.services import disposal_create
 from logistics.models import DisposalBatch, Shipment
-from logistics.services import shipment_create
+from logistics.shipments.services import shipment_create
 from tests.builders import make_device, reload
 
 

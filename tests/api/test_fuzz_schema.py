@@ -16,8 +16,8 @@ from rest_framework.authtoken.models import Token
 from config.wsgi import application
 from inventory.intake.services import donation_create
 from inventory.services import device_transition
-from logistics.disposals import disposal_create
-from logistics.services import shipment_create
+from logistics.disposals.services import disposal_create
+from logistics.shipments.services import shipment_create
 from tests.builders import make_device
 
 schemathesis = pytest.importorskip("schemathesis")

@@ -20,9 +20,9 @@ from inventory.reconditioning import services as bench
 from inventory.services import device_transition
 from inventory.states import Status
 from labels.qr import qr_payload
-from logistics.disposals import disposal_create
+from logistics.disposals.services import disposal_create
 from logistics.models import DisposalBatch, DisposalItem, Shipment, ShipmentItem
-from logistics.services import shipment_create, shipment_receive
+from logistics.shipments.services import shipment_create, shipment_receive
 from tests.builders import make_device, make_user, record_reconditioning, reload
 
 LEFT_ON = date(2025, 3, 14)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from logistics.csv_export import (
+from logistics.disposals.export import (
     DELIMITER,
     ENCODING,
     cell,

@@ -11,8 +11,8 @@ from inventory.errors import DomainError
 from inventory.models import Device, Role
 from inventory.services import device_transition
 from inventory.states import Status
-from logistics import disposals
-from logistics.disposals import (
+from logistics.disposals import services as disposals
+from logistics.disposals.services import (
     devices_awaiting_disposal,
     disposal_create,
     disposal_detail,

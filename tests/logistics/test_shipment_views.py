@@ -17,7 +17,7 @@ from inventory.models import Role
 from inventory.services import device_transition
 from inventory.states import Status
 from logistics.models import Shipment, ShipmentItem
-from logistics.services import shipment_create, shipment_receive
+from logistics.shipments.services import shipment_create, shipment_receive
 from tests.builders import make_device, make_user, reload, walk
 from tests.inventory.test_concurrency import run_at_once
 

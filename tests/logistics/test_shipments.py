@@ -8,7 +8,7 @@ from inventory.models import Device, Role
 from inventory.services import device_transition, scan_apply
 from inventory.states import OrgKind, Status
 from logistics.models import Shipment, ShipmentItem
-from logistics.services import shipment_create, shipment_receive
+from logistics.shipments.services import shipment_create, shipment_receive
 from tests.builders import make_device, make_organisation, make_user, reload, walk
 from tests.inventory.test_concurrency import run_at_once
 
@@ -107,10 +107,10 @@ def test_one_device_not_at_intake_refuses_the_whole_shipment(coordinator, worksh
 def test_a_refusal_midway_through_the_moves_leaves_no_row_behind(
     monkeypatch, coordinator, workshop_org, devices
 ):
-    import logistics.services
+    import logistics.shipments.services
 
     calls = []
-    real = logistics.services.device_transition
+    real = logistics.shipments.services.device_transition
 
     def refuse_the_second(**kwargs):
         calls.append(kwargs["device_id"])
@@ -118,7 +118,7 @@ def test_a_refusal_midway_through_the_moves_leaves_no_row_behind(
             raise DomainError("some_guard", "Refused by a guard.")
         return real(**kwargs)
 
-    monkeypatch.setattr(logistics.services, "device_transition", refuse_the_second)
+    monkeypatch.setattr(logistics.shipments.services, "device_transition", refuse_the_second)
     with pytest.raises(DomainError) as refused:
         shipment_create(actor=coordinator, workshop=workshop_org, devices=[d.pk for d in devices])
     assert calls == sorted(d.pk for d in devices)[:2]  # primary-key order

@@ -12,14 +12,14 @@ from inventory.models import Device, LockKind, Role
 from inventory.reconditioning import services as bench
 from inventory.services import device_transition
 from inventory.states import Status
-from logistics.selectors import (
+from logistics.shipments.selectors import (
     pair_receipts,
     percentile,
     turnaround_of,
     workshop_queue,
     workshop_turnaround,
 )
-from logistics.services import shipment_create, shipment_receive
+from logistics.shipments.services import shipment_create, shipment_receive
 from tests.builders import make_device, make_user, walk
 
 QUEUE = reverse("logistics:workshop_queue")

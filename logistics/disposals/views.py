@@ -17,16 +17,16 @@ from django.utils.translation import gettext as _
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.selectors import user_scope
-from logistics import disposals
-from logistics.csv_export import weee_register_response
-from logistics.form_replay import record_once
-from logistics.forms_disposals import (
+from logistics.disposals import services as disposals
+from logistics.disposals.export import weee_register_response
+from logistics.disposals.forms import (
     ECO_ORGANISATIONS,
     CandidateFilterForm,
     DisposalForm,
     RegisterFilterForm,
 )
-from logistics.forms_picking import picking_context
+from logistics.web.form_replay import record_once
+from logistics.web.picking import picking_context
 
 PAGE_SIZE = 50
 # How long a second submission of the same form waits for the first one to finish.

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Category
-from logistics.forms_picking import DevicePickingForm, codes_field
+from logistics.web.picking import DevicePickingForm, codes_field
 
 CODES_MAX_LINES = 1000
 # The two approved éco-organismes for household and professional IT equipment; suggestions

@@ -29,7 +29,7 @@ from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
 from api.parsers import JSONParser
 from api.renderers import LABEL_RENDERERS, PDF, ZPL, BinaryRepliesMixin, LabelNegotiation
-from api.serializers import (
+from api.serializers.devices import (
     BatchScanReplySerializer,
     BatchScanSerializer,
     DeviceCreateSerializer,

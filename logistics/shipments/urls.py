@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from logistics import shipment_views as views
+from logistics.shipments import views
 
 urlpatterns: list = [
     path("shipments/", views.shipment_list, name="shipment_list"),

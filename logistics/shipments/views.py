@@ -19,11 +19,11 @@ from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.selectors import user_scope
 from inventory.states import STATUS_TONE, OrgKind, Status, actor_may
-from logistics import selectors, services
-from logistics.form_replay import record_once
-from logistics.forms import CandidateFilterForm, ShipmentForm, WorkshopChoiceForm
-from logistics.forms_picking import picking_context
 from logistics.models import Shipment
+from logistics.shipments import selectors, services
+from logistics.shipments.forms import CandidateFilterForm, ShipmentForm, WorkshopChoiceForm
+from logistics.web.form_replay import record_once
+from logistics.web.picking import picking_context
 
 PAGE_SIZE = 50
 # How long a second submission of the same form waits for the first one to finish.

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory.models import Category, Organisation
 from inventory.selectors import organisations_of_kind
 from inventory.states import OrgKind
-from logistics.forms_picking import DevicePickingForm, codes_field
+from logistics.web.picking import DevicePickingForm, codes_field
 
 CODES_MAX_LINES = 500
 

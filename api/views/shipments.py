@@ -24,7 +24,7 @@ from rest_framework.views import APIView, set_rollback
 from api.errors import error_body
 from api.idempotency import idempotent
 from api.renderers import LabelNegotiation
-from api.serializers_logistics import (
+from api.serializers.shipments import (
     DeviceProblemSerializer,
     DevicesRefusedSerializer,
     DisposalCreateSerializer,
@@ -38,13 +38,14 @@ from api.serializers_logistics import (
     ShipmentSerializer,
     WorkshopQueueSerializer,
 )
-from api.views import JSON, NO_FORMAT_OVERRIDE, ApiMixin, errors
-from api.views_bench import IDEMPOTENCY_KEY
+from api.views.devices import JSON, NO_FORMAT_OVERRIDE, ApiMixin, errors
+from api.views.reconditioning import IDEMPOTENCY_KEY
 from inventory.errors import DomainError
 from inventory.selectors import user_scope
 from inventory.states import OrgKind
-from logistics import disposals, selectors, services
-from logistics.csv_export import weee_register_response
+from logistics.disposals import services as disposals
+from logistics.disposals.export import weee_register_response
+from logistics.shipments import selectors, services
 
 CSV = "text/csv"
 OBJECT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from logistics import disposal_views as views
+from logistics.disposals import views
 
 urlpatterns: list = [
     path("weee/", views.disposal_list, name="disposal_list"),

@@ -12,18 +12,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.filters import ID_MAX
-from api.serializers import (
+from api.serializers.devices import (
     CategorySerializer,
     ErrorSerializer,
     OrganisationField,
     OrganisationRefSerializer,
     StrictCharField,
 )
-from api.serializers_bench import MissingSerializer, StrictDecimalField
+from api.serializers.reconditioning import MissingSerializer, StrictDecimalField
 from inventory.codes import group_label_code
 from inventory.models import Organisation
 from inventory.states import Status
-from logistics import disposals, services
+from logistics.disposals import services as disposals
+from logistics.shipments import services
 
 CODE_MAX_LENGTH = 300  # a label URL as a scanner types it, with room to spare
 

@@ -26,8 +26,8 @@ from rest_framework.views import set_rollback
 from api.errors import error_body
 from api.filters import ID_MAX, IntegerFilter, TypedFilterSet
 from api.idempotency import idempotent
-from api.serializers import DeviceSerializer, ErrorSerializer
-from api.serializers_intake import (
+from api.serializers.devices import DeviceSerializer, ErrorSerializer
+from api.serializers.intake import (
     DonationSerializer,
     DonationWriteSerializer,
     DonorCreateSerializer,
@@ -38,8 +38,8 @@ from api.serializers_intake import (
     ImportUploadSerializer,
     RowErrorSerializer,
 )
-from api.views import ApiMixin, errors
-from api.views_bench import IDEMPOTENCY_KEY, MULTIPART
+from api.views.devices import ApiMixin, errors
+from api.views.reconditioning import IDEMPOTENCY_KEY, MULTIPART
 from inventory import selectors
 from inventory.documents import services as documents
 from inventory.errors import DomainError

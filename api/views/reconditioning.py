@@ -19,7 +19,7 @@ from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
 from api.parsers import JSONParser
 from api.renderers import PDF, PDFRenderer
-from api.serializers_bench import (
+from api.serializers.reconditioning import (
     AssessmentSerializer,
     BenchRecordSerializer,
     BenchReply,
@@ -33,7 +33,7 @@ from api.serializers_bench import (
     RepairSerializer,
     TestResultsSerializer,
 )
-from api.views import DEVICE_ID, JSON, ApiMixin, errors
+from api.views.devices import DEVICE_ID, JSON, ApiMixin, errors
 from inventory import selectors
 from inventory.errors import DomainError
 from inventory.models import Device, ErasureRecord
