@@ -81,7 +81,7 @@ def donation_list(request):
     page = Paginator(donations, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "inventory/intake/donation_list.html",
+        "intake/donation_list.html",
         {
             "form": form,
             "page": page,
@@ -106,7 +106,7 @@ def donor_create(request):
         else:
             messages.success(request, _("Donor “%(name)s” recorded.") % {"name": donor.name})
             return redirect(f"{reverse('inventory:donation_create')}?donor={donor.pk}")
-    return render(request, "inventory/intake/donor_form.html", {"form": form})
+    return render(request, "intake/donor_form.html", {"form": form})
 
 
 @login_required
@@ -126,7 +126,7 @@ def donation_create(request):
                 request, _("Donation %(reference)s recorded.") % {"reference": donation.reference}
             )
             return redirect("inventory:donation_detail", pk=donation.pk)
-    return render(request, "inventory/intake/donation_form.html", {"form": form, "donation": None})
+    return render(request, "intake/donation_form.html", {"form": form, "donation": None})
 
 
 @login_required
@@ -156,7 +156,7 @@ def donation_edit(request, pk: int):
             return redirect("inventory:donation_detail", pk=donation.pk)
     return render(
         request,
-        "inventory/intake/donation_form.html",
+        "intake/donation_form.html",
         {"form": form, "donation": donation},
         status=status,
     )
@@ -181,7 +181,7 @@ def donation_detail(request, pk: int):
         device.tone = STATUS_TONE.get(device.status, "neutral")
     return render(
         request,
-        "inventory/intake/donation_detail.html",
+        "intake/donation_detail.html",
         {
             "donation": donation,
             "page": page,
@@ -220,7 +220,7 @@ def donation_device_register(request, pk: int):
             return redirect("inventory:donation_detail", pk=donation.pk)
     return render(
         request,
-        "inventory/intake/donation_device_form.html",
+        "intake/donation_device_form.html",
         {"form": form, "donation": donation},
     )
 
@@ -308,7 +308,7 @@ def _donation_import(request, pk: int):
     context = {"donation": donation, "max_rows": intake.import_max_rows()}
     max_bytes = intake.import_max_bytes()
     context["max_megabytes"] = f"{max_bytes / 1024 / 1024:g}"
-    template = "inventory/intake/donation_import.html"
+    template = "intake/donation_import.html"
 
     if request.method == "POST" and "confirm" in request.POST:
         confirm = ImportConfirmForm(request.POST)

@@ -41,7 +41,7 @@ def checklist_index(request):
     )
     return render(
         request,
-        "inventory/checklists/index.html",
+        "reconditioning/checklists/index.html",
         {"categories": categories, "may_edit": scope.can_write},
     )
 
@@ -99,7 +99,7 @@ def checklist_category(request, code: str):
     status = 400 if request.method == "POST" else 200
     return render(
         request,
-        "inventory/checklists/category.html",
+        "reconditioning/checklists/category.html",
         {"category": category, "items": items, "add_form": add_form, "may_edit": scope.can_write},
         status=status,
     )

@@ -74,7 +74,7 @@ def _render(request, device, forms: dict | None = None, status: int = 200):
         ),
         "repair_form": forms.get("repair") or RepairForm(),
     }
-    return render(request, "inventory/reconditioning/record.html", context, status=status)
+    return render(request, "reconditioning/record.html", context, status=status)
 
 
 @login_required

@@ -40,7 +40,7 @@ def device_by_label(request, code: str):
     except InvalidCode as exc:
         message = services.SCAN_MESSAGES.get(f"code_{exc.reason}", _("This code is not valid."))
         return render(
-            request, "inventory/label_invalid.html", {"message": message, "raw": code}, status=400
+            request, "scanning/label_invalid.html", {"message": message, "raw": code}, status=400
         )
     if request.user.is_authenticated:
         outcome = services.device_scan(actor=request.user, raw=normalized)
@@ -51,7 +51,7 @@ def device_by_label(request, code: str):
         # A valid code that was never issued: say so plainly, with the 404 status it deserves.
         return render(
             request,
-            "inventory/label_invalid.html",
+            "scanning/label_invalid.html",
             {
                 "message": services.SCAN_MESSAGES["code_unknown"],
                 "code": group_label_code(normalized),
@@ -64,7 +64,7 @@ def device_by_label(request, code: str):
     )
     return render(
         request,
-        "inventory/public_device.html",
+        "scanning/public_device.html",
         {
             "code": group_label_code(normalized),
             "assigned": assigned,
@@ -121,7 +121,7 @@ def scan(request):
                 context |= _card(request, outcome.device, raw=outcome.device.label_code_id)
     # Read after the scan, so that the list includes it.
     context["recent"] = _with_move_labels(selectors.recent_scans(request.user, limit=5))
-    return render(request, "inventory/scan.html", context)
+    return render(request, "scanning/scan.html", context)
 
 
 def _apply_from_card(request, raw: str) -> dict:
@@ -191,7 +191,7 @@ def batch_start(request):
         (kind, OrgKind(kind).label, list(selectors.organisations_of_kind(kind)))
         for kind in sorted(kinds)
     ]
-    return render(request, "inventory/scan_batch_start.html", {"moves": moves, "targets": targets})
+    return render(request, "scanning/batch_start.html", {"moves": moves, "targets": targets})
 
 
 @login_required
@@ -220,7 +220,7 @@ def scan_batch(request, batch: str):
     events, summary = selectors.batch_scans(request.user, batch)
     return render(
         request,
-        "inventory/scan_batch.html",
+        "scanning/batch.html",
         {
             "move": move,
             "target": target,

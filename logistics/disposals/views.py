@@ -53,7 +53,7 @@ def disposal_list(request):
     page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "logistics/disposal_list.html",
+        "disposals/list.html",
         {
             "filters": filters,
             "page": page,
@@ -104,7 +104,7 @@ def disposal_create(request):
     page_number = (data or request.GET).get("page")
     return render(
         request,
-        "logistics/disposal_form.html",
+        "disposals/form.html",
         {
             "form": form,
             "filters": filters,
@@ -127,7 +127,7 @@ def disposal_detail(request, pk: int):
         device.linkable = scope.sees_all or (
             scope.organisation is not None and device.custodian_id == scope.organisation.pk
         )
-    return render(request, "logistics/disposal_detail.html", {"batch": batch})
+    return render(request, "disposals/detail.html", {"batch": batch})
 
 
 @login_required

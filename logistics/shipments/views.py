@@ -78,7 +78,7 @@ def shipment_list(request):
     page = Paginator(shipments, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "logistics/shipment_list.html",
+        "shipments/list.html",
         {
             "page": page,
             "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
@@ -129,7 +129,7 @@ def shipment_create(request):
     page_number = (data or request.GET).get("page")
     return render(
         request,
-        "logistics/shipment_form.html",
+        "shipments/form.html",
         {
             "form": form,
             "filters": filters,
@@ -153,7 +153,7 @@ def shipment_detail(request, pk: int):
     scope = _shipment_reader(request)
     shipment = _visible_shipment(request, pk)
     return render(
-        request, "logistics/shipment_detail.html", _detail_context(request, scope, shipment)
+        request, "shipments/detail.html", _detail_context(request, scope, shipment)
     )
 
 
@@ -163,7 +163,7 @@ def shipment_delivery_note(request, pk: int):
     shipment = _visible_shipment(request, pk)
     return render(
         request,
-        "logistics/shipment_delivery_note.html",
+        "shipments/delivery_note.html",
         _detail_context(request, scope, shipment),
     )
 
@@ -223,7 +223,7 @@ def shipment_receive(request, pk: int):
         "received": sorted(received, key=lambda item: item.received_at, reverse=True),
         "waiting": [item for item in context["items"] if item.received_at is None],
     }
-    return render(request, "logistics/shipment_receive.html", context)
+    return render(request, "shipments/receive.html", context)
 
 
 def _queue_workshop(request, scope):
@@ -259,7 +259,7 @@ def workshop_queue(request):
                     device.shipment = Shipment(pk=device.open_shipment_id)
     return render(
         request,
-        "logistics/workshop_queue.html",
+        "shipments/workshop_queue.html",
         {
             "queue": queue,
             "choice": choice,
