@@ -4,19 +4,18 @@ Every write takes the acting user, runs in one transaction and leaves history ro
 that user; `device_transition` is the one door through which a device's status changes.
 """
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from inventory import identity
 from inventory.codes import (
     InvalidCode,
     generate_label_code,
-    is_valid_imei,
     normalize_imei,
     normalize_label_code,
 )
@@ -59,14 +58,6 @@ def _tracked_save(instance, *, actor, reason: str, note: str = "", **save_kwargs
     instance.save(**save_kwargs)
 
 
-def normalize_serial(raw: str) -> str:
-    return re.sub(r"\s+", " ", (raw or "").strip()).upper()
-
-
-def normalize_manufacturer(raw: str) -> str:
-    return re.sub(r"\s+", " ", (raw or "").strip())
-
-
 def label_code_issue() -> LabelCode:
     """A fresh code, unique in the database; a collision (1 in 2^40 per pair) draws again."""
     for _attempt in range(10):
@@ -90,41 +81,6 @@ DEVICE_SPEC_FIELDS = (
     "operating_system",
     "notes",
 )
-
-
-def _validate_device_identity(
-    *, category: Category | None, manufacturer: str, serial: str, imei1: str, imei2: str
-) -> dict[str, list]:
-    errors: dict[str, list] = {}
-    if category is None:
-        errors["category"] = [_("Choose a category.")]
-    if not manufacturer:
-        errors["manufacturer"] = [_("Give the manufacturer.")]
-    for field, value in (("imei1", imei1), ("imei2", imei2)):
-        if value and not is_valid_imei(value):
-            errors[field] = [_("An IMEI has 15 digits and a valid check digit.")]
-    if imei2 and not imei1:
-        errors["imei2"] = [_("Give IMEI 1 before IMEI 2.")]
-    if imei1 and imei1 == imei2:
-        errors["imei2"] = [_("IMEI 2 must differ from IMEI 1.")]
-    if (imei1 or imei2) and category is not None and not category.has_imei:
-        errors["imei1"] = [_("This category of device has no IMEI.")]
-    return errors
-
-
-def _duplicate_errors(*, manufacturer: str, serial: str, imei1: str, imei2: str) -> dict:
-    errors: dict[str, list] = {}
-    if (
-        serial
-        and Device.objects.filter(manufacturer__iexact=manufacturer, serial_number=serial).exists()
-    ):
-        errors["serial_number"] = [
-            _("A device of this manufacturer already has this serial number.")
-        ]
-    for field, value in (("imei1", imei1), ("imei2", imei2)):
-        if value and Device.objects.filter(Q(imei1=value) | Q(imei2=value)).exists():
-            errors[field] = [_("A device with this IMEI is already registered.")]
-    return errors
 
 
 def _label_code_bind(raw: str) -> LabelCode:
@@ -188,12 +144,19 @@ def device_register(
     unknown = set(specs) - set(DEVICE_SPEC_FIELDS)
     if unknown:
         raise TypeError(f"unknown device fields: {sorted(unknown)}")
-    manufacturer = normalize_manufacturer(manufacturer)
-    serial = normalize_serial(serial_number)
+    manufacturer = identity.normalize_manufacturer(manufacturer)
+    serial = identity.normalize_serial(serial_number)
     imei1, imei2 = normalize_imei(imei1), normalize_imei(imei2)
-    errors = _validate_device_identity(
-        category=category, manufacturer=manufacturer, serial=serial, imei1=imei1, imei2=imei2
-    )
+    errors: dict[str, list] = {}
+    if category is None:
+        errors["category"] = [_("Choose a category.")]
+    for problem in identity.identity_problems(
+        manufacturer=manufacturer,
+        imei1=imei1,
+        imei2=imei2,
+        has_imei=category.has_imei if category is not None else None,
+    ):
+        errors[problem.field] = [problem.message]
     if donation is not None:
         if donor is not None and donor.pk != donation.donor_id:
             errors["donor"] = [_("The donor must be the donation's donor.")]
@@ -219,9 +182,19 @@ def device_register(
 
     try:
         with transaction.atomic():
-            errors = _duplicate_errors(
-                manufacturer=manufacturer, serial=serial, imei1=imei1, imei2=imei2
+            values = {
+                "manufacturer": manufacturer,
+                "serial_number": serial,
+                "imei1": imei1,
+                "imei2": imei2,
+            }
+            holders = identity.registered_holders(
+                serials=[identity.serial_key(manufacturer, serial)], imeis=[imei1, imei2]
             )
+            errors = {
+                problem.field: [problem.message]
+                for problem in identity.duplicate_problems(values, holders, name_holder=False)
+            }
             if errors:
                 raise DomainError(
                     "duplicate", _("This device is already registered."), fields=errors

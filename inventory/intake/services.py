@@ -6,21 +6,20 @@ is refused by the unique digest in the database, not by a check that could race.
 """
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
-from inventory.codes import generate_label_code, group_label_code
+from inventory import identity
+from inventory.codes import generate_label_code
 from inventory.errors import DomainError
 from inventory.intake import spreadsheets as imports
 from inventory.models import Category, Device, DeviceImport, Donation, LabelCode, Organisation
@@ -244,64 +243,21 @@ def category_refs() -> list[imports.CategoryRef]:
     ]
 
 
-def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def database_duplicates(
     rows: list[imports.ParsedRow], column_of: dict[str, str]
 ) -> list[imports.RowError]:
     """Rows naming a device already registered: a few IN queries, never one per row."""
-    errors: list[imports.RowError] = []
-    wanted_serials = sorted({row["serial_number"] for row in rows if row["serial_number"]})
-    taken_serials: dict[tuple[str, str], str] = {}
-    for chunk in _chunks(wanted_serials):
-        found = (
-            Device.objects.filter(serial_number__in=chunk)
-            .annotate(folded=Lower("manufacturer"))
-            .values_list("folded", "serial_number", "label_code_id")
-        )
-        for manufacturer, serial, code in found:
-            taken_serials[(manufacturer.lower(), serial)] = code
-    wanted_imeis = sorted({row[name] for row in rows for name in ("imei1", "imei2") if row[name]})
-    taken_imeis: dict[str, str] = {}
-    for chunk in _chunks(wanted_imeis):
-        found = Device.objects.filter(Q(imei1__in=chunk) | Q(imei2__in=chunk)).values_list(
-            "imei1", "imei2", "label_code_id"
-        )
-        for imei1, imei2, code in found:
-            for imei in (imei1, imei2):
-                if imei:
-                    taken_imeis[imei] = code
-    for row in rows:
-        code = taken_serials.get((str(row["manufacturer"]).lower(), row["serial_number"]))
-        if row["serial_number"] and code:
-            errors.append(
-                imports.RowError(
-                    row.row,
-                    column_of.get("serial_number", ""),
-                    "already_registered",
-                    _(
-                        "A device of this manufacturer with this serial number is already "
-                        "registered (label %(code)s)."
-                    )
-                    % {"code": group_label_code(code)},
-                )
-            )
-        for name in ("imei1", "imei2"):
-            code = taken_imeis.get(row[name]) if row[name] else None
-            if code:
-                errors.append(
-                    imports.RowError(
-                        row.row,
-                        column_of.get(name, ""),
-                        "already_registered",
-                        _("A device with this IMEI is already registered (label %(code)s).")
-                        % {"code": group_label_code(code)},
-                    )
-                )
-    return errors
+    holders = identity.registered_holders(
+        serials=[
+            identity.serial_key(str(row["manufacturer"]), row["serial_number"]) for row in rows
+        ],
+        imeis=[row[name] for row in rows for name in identity.IMEI_FIELDS],
+    )
+    return [
+        imports.RowError(row.row, column_of.get(problem.field, ""), problem.code, problem.message)
+        for row in rows
+        for problem in identity.duplicate_problems(row, holders, name_holder=True)
+    ]
 
 
 def _already_imported(sha256: str) -> DomainError | None:

@@ -17,7 +17,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.utils.translation import gettext_lazy as _
 
 from inventory.codes import is_valid_imei, normalize_imei
-from inventory.services import normalize_manufacturer, normalize_serial
+from inventory.identity import (
+    IMEI_FIELDS,
+    identity_problems,
+    normalize_manufacturer,
+    normalize_serial,
+    serial_key,
+)
 
 DEFAULT_MAX_ROWS = 5000
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -481,17 +487,21 @@ class _RowChecker:
                     _("Unknown category “%(value)s”.") % {"value": category_text[:80]},
                 )
         values["category"] = category.code if category else ""
-        if not values["manufacturer"]:
-            error("manufacturer", "manufacturer_missing", _("Give the manufacturer."))
-
-        imeis = {}
-        for name in ("imei1", "imei2"):
+        imeis = {name: normalize_imei(_clean(raw.get(name, ""))) for name in IMEI_FIELDS}
+        problems = identity_problems(
+            manufacturer=values["manufacturer"],
+            imei1=imeis["imei1"],
+            imei2=imeis["imei2"],
+            has_imei=category.has_imei if category is not None else None,
+        )
+        for problem in problems:
+            if problem.field == "manufacturer":
+                error(problem.field, problem.code, problem.message)
+        shortened = set()
+        for name in IMEI_FIELDS:
             text = _clean(raw.get(name, ""))
-            imei = normalize_imei(text)
-            imeis[name] = imei
-            if not imei:
-                continue
-            if _SPREADSHEET_EXPONENT.match(text):
+            if imeis[name] and _SPREADSHEET_EXPONENT.match(text):
+                shortened.add(name)
                 error(
                     name,
                     "imei_shortened",
@@ -501,14 +511,13 @@ class _RowChecker:
                     )
                     % {"value": text[:30]},
                 )
-            elif not is_valid_imei(imei):
-                error(name, "imei_invalid", _("An IMEI has 15 digits and a valid check digit."))
-            elif category is not None and not category.has_imei:
-                error(name, "imei_not_allowed", _("This category of device has no IMEI."))
-        if imeis["imei2"] and not imeis["imei1"]:
-            error("imei2", "imei2_without_imei1", _("Give IMEI 1 before IMEI 2."))
-        if imeis["imei1"] and imeis["imei1"] == imeis["imei2"]:
-            error("imei2", "imei2_same", _("IMEI 2 must differ from IMEI 1."))
+        for problem in problems:
+            if problem.field == "manufacturer" or (
+                # A shortened number is reported as such, not also as an invalid IMEI.
+                problem.field in shortened and problem.code in ("imei_invalid", "imei_not_allowed")
+            ):
+                continue
+            error(problem.field, problem.code, problem.message)
         values |= imeis
 
         for name in ("ram_gb", "storage_gb"):
@@ -546,7 +555,7 @@ class _RowChecker:
     def _duplicates(self, number: int, values: dict, error) -> None:
         serial = values["serial_number"]
         if serial and values["manufacturer"]:
-            key = (str(values["manufacturer"]).lower(), serial)
+            key = serial_key(str(values["manufacturer"]), serial)
             first = self.serials.setdefault(key, number)
             if first != number:
                 error(
@@ -554,7 +563,7 @@ class _RowChecker:
                     "duplicate_in_file",
                     _("Same manufacturer and serial number as row %(row)s.") % {"row": first},
                 )
-        for name in ("imei1", "imei2"):
+        for name in IMEI_FIELDS:
             imei = values[name]
             if imei and is_valid_imei(imei):
                 first = self.imeis.setdefault(imei, number)
