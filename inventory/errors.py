@@ -18,3 +18,8 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+def invalid(fields: dict[str, list]) -> DomainError:
+    """Field errors of a form or a request body, answered as one 400 `invalid`."""
+    return DomainError("invalid", _("Some fields are not valid."), status=400, fields=fields)

@@ -19,8 +19,9 @@ from inventory.codes import (
     normalize_imei,
     normalize_label_code,
 )
-from inventory.errors import DomainError
+from inventory.errors import DomainError, invalid
 from inventory.guards import GuardContext, check_guards
+from inventory.history import tracked_save
 from inventory.models import (
     Category,
     Device,
@@ -45,17 +46,6 @@ class TransitionResult:
     device: Device
     changed: bool
     action: str
-
-
-def invalid(fields: dict[str, list]) -> DomainError:
-    return DomainError("invalid", _("Some fields are not valid."), status=400, fields=fields)
-
-
-def _tracked_save(instance, *, actor, reason: str, note: str = "", **save_kwargs) -> None:
-    instance._history_user = actor
-    instance._change_reason = reason
-    instance._history_note = note
-    instance.save(**save_kwargs)
 
 
 def label_code_issue() -> LabelCode:
@@ -212,7 +202,7 @@ def device_register(
                 status=Status.REGISTERED,
                 **specs,
             )
-            _tracked_save(device, actor=actor, reason="register")
+            tracked_save(device, actor=actor, reason="register")
     except IntegrityError as exc:
         # Two registrations of the same serial raced past the check: the constraint decided.
         raise DomainError(
@@ -318,12 +308,12 @@ def device_transition(
             cycle = Reconditioning.objects.filter(device=device, completed_at__isnull=True).first()
         if cycle is not None and move.target == Status.READY and cycle.os_installed:
             device.operating_system = cycle.os_installed
-        _tracked_save(device, actor=actor, reason=action, note=note.strip()[:1000])
+        tracked_save(device, actor=actor, reason=action, note=note.strip()[:1000])
         if cycle is not None:
             # The pass through the workshop ends here; a loan coming back opens a new one.
             cycle.completed_at = timezone.now()
             cycle.outcome = action
-            _tracked_save(cycle, actor=actor, reason=action)
+            tracked_save(cycle, actor=actor, reason=action)
         device_moved.send(sender=Device, device=device, action=action, actor=actor)
     return TransitionResult(device, changed=True, action=action)
 
@@ -332,7 +322,7 @@ def organisation_save(*, actor, organisation: Organisation) -> Organisation:
     """Create or update an organisation after its single-row checks."""
     organisation.full_clean()
     with transaction.atomic():
-        _tracked_save(organisation, actor=actor, reason="save")
+        tracked_save(organisation, actor=actor, reason="save")
     return organisation
 
 
@@ -349,7 +339,7 @@ def membership_set(*, actor, user, organisation: Organisation, role: str = Role.
         membership.organisation = organisation
         membership.role = role
         membership.full_clean(exclude=["user"])
-        _tracked_save(membership, actor=actor, reason="membership")
+        tracked_save(membership, actor=actor, reason="membership")
     return membership
 
 

@@ -20,11 +20,12 @@ from simple_history.utils import bulk_create_with_history
 
 from inventory import identity
 from inventory.codes import generate_label_code
-from inventory.errors import DomainError
+from inventory.errors import DomainError, invalid
+from inventory.history import tracked_save
 from inventory.intake import spreadsheets as imports
 from inventory.models import Category, Device, DeviceImport, Donation, LabelCode, Organisation
 from inventory.selectors import user_scope
-from inventory.services import _tracked_save, device_register, invalid, organisation_save
+from inventory.services import device_register, organisation_save
 from inventory.states import OrgKind, Status
 
 # IN lists stay well under SQLite's and PostgreSQL's bound-parameter limits.
@@ -167,7 +168,7 @@ def donation_create(*, actor, donor: Organisation, received_on: date, **details)
     _donation_assign(donation, {"donor": donor, "received_on": received_on, **details})
     _donation_check(donation)
     with transaction.atomic():
-        _tracked_save(donation, actor=actor, reason="create")
+        tracked_save(donation, actor=actor, reason="create")
     return donation
 
 
@@ -191,7 +192,7 @@ def donation_update(*, actor, donation_id: int, version: str | None = None, **ch
         _donation_assign(donation, changes)
         _donation_check(donation)
         if donation_version(donation) != before:
-            _tracked_save(donation, actor=actor, reason="update")
+            tracked_save(donation, actor=actor, reason="update")
     return donation
 
 

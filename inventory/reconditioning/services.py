@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from inventory.errors import DomainError
+from inventory.errors import DomainError, invalid
 from inventory.guards import GuardContext, guard_problems
+from inventory.history import tracked_save
 from inventory.models import (
     DESTRUCTION_METHODS,
     Device,
@@ -42,7 +43,7 @@ from inventory.models import (
     Verification,
 )
 from inventory.selectors import devices_visible_to, user_scope
-from inventory.services import _tracked_save, device_transition, invalid
+from inventory.services import device_transition
 from inventory.states import MOVES, OrgKind, Status
 
 BENCH_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
@@ -92,10 +93,10 @@ def _open_cycle(actor, device: Device) -> Reconditioning:
         scope = user_scope(actor)
         workshop = scope.organisation if scope.kind == OrgKind.WORKSHOP else None
         cycle = Reconditioning(device=device, workshop=workshop)
-        _tracked_save(cycle, actor=actor, reason="open")
+        tracked_save(cycle, actor=actor, reason="open")
     elif cycle.workshop_id is None and user_scope(actor).kind == OrgKind.WORKSHOP:
         cycle.workshop = user_scope(actor).organisation
-        _tracked_save(cycle, actor=actor, reason="workshop")
+        tracked_save(cycle, actor=actor, reason="workshop")
     if device.status == Status.AT_WORKSHOP:
         device_transition(actor=actor, device_id=device.pk, action="start_reconditioning")
     return cycle
@@ -138,7 +139,7 @@ def lock_checks_record(*, actor, device_id: int, outcomes: dict[str, str], note:
             check.organisation = _organisation(actor)
             check.checked_at = now
             check.note = note.strip()[:300]
-            _tracked_save(check, actor=actor, reason="lock_check")
+            tracked_save(check, actor=actor, reason="lock_check")
             changed.append(check)
     return changed
 
@@ -184,7 +185,7 @@ def medium_add(
             hidden_areas=hidden_areas,
             added_by=actor,
         )
-        _tracked_save(medium, actor=actor, reason="medium_add")
+        tracked_save(medium, actor=actor, reason="medium_add")
     return medium
 
 
@@ -317,10 +318,10 @@ def erasure_record(
         if report:
             # Saved under its hash: the name cannot collide or be guessed from the device.
             record.report.save(f"{digest}{_suffix}", report, save=False)
-        _tracked_save(record, actor=actor, reason="erasure")
+        tracked_save(record, actor=actor, reason="erasure")
         if level == ErasureLevel.DESTRUCT and result == ErasureResult.PASSED:
             medium.state = MediumState.DESTROYED
-            _tracked_save(medium, actor=actor, reason="destroyed")
+            tracked_save(medium, actor=actor, reason="destroyed")
     return record
 
 
@@ -402,7 +403,7 @@ def test_results_record(
             result.tested_by = actor
             result.organisation = _organisation(actor)
             result.tested_at = now
-            _tracked_save(result, actor=actor, reason="test")
+            tracked_save(result, actor=actor, reason="test")
             changed.append(result)
     return changed
 
@@ -440,7 +441,7 @@ def repair_record(
             organisation=_organisation(actor),
             performed_at=timezone.now(),
         )
-        _tracked_save(repair, actor=actor, reason="repair")
+        tracked_save(repair, actor=actor, reason="repair")
     return repair
 
 
@@ -474,7 +475,7 @@ def assessment_record(
         if os_installed is not _UNSET:
             cycle.os_installed = (os_installed or "").strip()[:120]
         if (cycle.grade, cycle.battery_health, cycle.os_installed) != before:
-            _tracked_save(cycle, actor=actor, reason="assessment")
+            tracked_save(cycle, actor=actor, reason="assessment")
     return cycle
 
 
@@ -617,7 +618,7 @@ def checklist_item_save(
             item.sort_order,
             item.is_active,
         ):
-            _tracked_save(item, actor=actor, reason="checklist")
+            tracked_save(item, actor=actor, reason="checklist")
     return item
 
 

@@ -14,10 +14,10 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inventory.errors import DomainError
+from inventory.errors import DomainError, invalid
+from inventory.history import tracked_save
 from inventory.models import Device
 from inventory.selectors import devices_visible_to, user_scope
-from inventory.services import _tracked_save, invalid
 from inventory.states import OrgKind, Status
 from logistics.models import DisposalBatch, DisposalItem
 from logistics.picking import DeviceProblem, device_problem, requested_lock, requested_split
@@ -171,9 +171,9 @@ def disposal_create(
                 created_by=actor,
                 notes=(notes or "").strip(),
             )
-            _tracked_save(batch, actor=actor, reason=REASON)
+            tracked_save(batch, actor=actor, reason=REASON)
             for device in locked:
-                _tracked_save(DisposalItem(batch=batch, device=device), actor=actor, reason=REASON)
+                tracked_save(DisposalItem(batch=batch, device=device), actor=actor, reason=REASON)
     except IntegrityError as exc:
         # The one-to-one on the device decided a race the locks did not see (a write that
         # took no lock): the other batch has the device, this one records nothing.

@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.codes import InvalidCode, code_from_scan, group_label_code
-from inventory.errors import DomainError
+from inventory.errors import DomainError, invalid
+from inventory.history import tracked_save
 from inventory.models import Device, Organisation
 from inventory.selectors import user_scope
-from inventory.services import SCAN_MESSAGES, _tracked_save, device_transition, invalid
+from inventory.services import SCAN_MESSAGES, device_transition
 from inventory.states import MOVES, OrgKind, Status, actor_may
 from logistics.models import Shipment, ShipmentItem
 from logistics.picking import DeviceProblem, device_problem, requested_lock, requested_split
@@ -109,9 +110,9 @@ def shipment_create(
                 carrier=carrier.strip()[:120],
                 notes=notes.strip(),
             )
-            _tracked_save(shipment, actor=actor, reason="shipment_create")
+            tracked_save(shipment, actor=actor, reason="shipment_create")
             for device in locked:
-                _tracked_save(
+                tracked_save(
                     ShipmentItem(shipment=shipment, device=device),
                     actor=actor,
                     reason="shipment_create",
@@ -135,7 +136,7 @@ def shipment_create(
 def _item_mark_received(item: ShipmentItem, *, actor) -> None:
     item.received_at = timezone.now()
     item.received_by = actor
-    _tracked_save(item, actor=actor, reason=RECEIVE.action)
+    tracked_save(item, actor=actor, reason=RECEIVE.action)
 
 
 def shipment_receipt_record(*, actor, device: Device) -> ShipmentItem | None:

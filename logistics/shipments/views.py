@@ -152,9 +152,7 @@ def _detail_context(request, scope, shipment) -> dict:
 def shipment_detail(request, pk: int):
     scope = _shipment_reader(request)
     shipment = _visible_shipment(request, pk)
-    return render(
-        request, "shipments/detail.html", _detail_context(request, scope, shipment)
-    )
+    return render(request, "shipments/detail.html", _detail_context(request, scope, shipment))
 
 
 @login_required

@@ -208,7 +208,7 @@ def test_the_one_to_one_turns_a_race_the_locks_missed_into_a_conflict(coordinato
     """A writer that took no lock (an admin, a script) inserts the item between the check
     and the write: the database refuses the second item and nothing of this batch remains."""
     device = recycled(actor=coordinator)
-    real_save = disposals._tracked_save
+    real_save = disposals.tracked_save
 
     def save_after_a_sneaky_writer(instance, **kwargs):
         if isinstance(instance, DisposalItem):
@@ -222,7 +222,7 @@ def test_the_one_to_one_turns_a_race_the_locks_missed_into_a_conflict(coordinato
             DisposalItem.objects.create(batch=other, device=instance.device)
         real_save(instance, **kwargs)
 
-    monkeypatch.setattr(disposals, "_tracked_save", save_after_a_sneaky_writer)
+    monkeypatch.setattr(disposals, "tracked_save", save_after_a_sneaky_writer)
     with pytest.raises(DomainError) as refused:
         dispose(actor=coordinator, devices=[device.pk])
     assert (refused.value.code, refused.value.status) == ("already_disposed", 409)
