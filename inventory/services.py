@@ -35,7 +35,7 @@ from inventory.models import (
 )
 from inventory.selectors import devices_visible_to, scan_lookup, user_scope
 from inventory.signals import device_moved
-from inventory.states import EXITS, MOVES, Custody, OrgKind, Status, actor_may
+from inventory.states import EXITS, MOVES, Custody, OrgKind, Status, actor_may, needs_target
 
 REGISTERING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 CUSTODIAN_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE})
@@ -220,7 +220,7 @@ def _resolve_custody(move, device: Device, scope, target: Organisation | None):
     if move.custody == Custody.DONOR:
         return device.donor
     if move.custody == Custody.ACTOR_OR_TARGET and target is None:
-        if scope.organisation is not None and move.target_kind in (None, scope.kind):
+        if not needs_target(move, scope.kind):
             return scope.organisation
         if move.target_kind is not None and device.custodian.kind == move.target_kind:
             return None  # already with an organisation of the right kind: it stays there

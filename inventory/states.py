@@ -200,3 +200,20 @@ def can_transition(status: Status | str, action: str) -> bool:
 def actor_may(kind: OrgKind | str | None, action: str) -> bool:
     move = MOVES.get(action)
     return move is not None and kind in move.actors
+
+
+def needs_target(move: Move, actor_kind: OrgKind | str | None) -> bool:
+    """Whether the move must name the organisation that receives the device.
+
+    Always for a move to a named organisation; for a move into the actor's own custody, only
+    when the actor has no organisation or is not of the kind the device goes to (a coordinator
+    confirming a workshop's receipt names the workshop). The device page, the scan pages and
+    the lifecycle service all ask this one function.
+    """
+    if move.custody == Custody.TARGET:
+        return True
+    if move.custody == Custody.ACTOR_OR_TARGET:
+        return actor_kind is None or (
+            move.target_kind is not None and move.target_kind != actor_kind
+        )
+    return False

@@ -33,9 +33,9 @@ from inventory.states import (
     INTAKE,
     MOVES,
     STATUS_TONE,
-    Custody,
     OrgKind,
     Status,
+    needs_target,
 )
 from inventory.timeline import device_timeline
 
@@ -173,16 +173,6 @@ def _visible_device(request, pk: int):
     )
 
 
-def _needs_target(move, scope) -> bool:
-    if move.custody == Custody.TARGET:
-        return True
-    if move.custody == Custody.ACTOR_OR_TARGET:
-        return scope.organisation is None or (
-            move.target_kind is not None and move.target_kind != scope.kind
-        )
-    return False
-
-
 def _move_choices(request, device):
     """The moves this user may make now, each with the organisations it may send to."""
     scope = selectors.user_scope(request.user)
@@ -191,7 +181,7 @@ def _move_choices(request, device):
     for move in selectors.moves_for(request.user, device):
         targets = None
         kind = None
-        if _needs_target(move, scope):
+        if needs_target(move, scope.kind):
             kind = move.target_kind or OrgKind.WORKSHOP
             if kind not in candidates:
                 candidates[kind] = list(selectors.organisations_of_kind(kind))

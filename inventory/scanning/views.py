@@ -19,7 +19,7 @@ from inventory.errors import DomainError
 from inventory.forms import TransitionForm
 from inventory.models import LabelCode, Organisation, ScanResult
 from inventory.reconditioning.services import BENCH_KINDS, RECORDABLE, missing_before_ready
-from inventory.states import EXITS, MOVES, STATUS_TONE, Custody, OrgKind, actor_may
+from inventory.states import EXITS, MOVES, STATUS_TONE, OrgKind, actor_may, needs_target
 from inventory.timeline import device_timeline
 from inventory.views import _may_register, _move_choices
 
@@ -179,13 +179,7 @@ def batch_start(request):
     # A destination for the moves that send devices somewhere; optional for a receipt that a
     # coordinator confirms on a workshop's behalf (devices already there stay there).
     kinds = {
-        move.target_kind
-        for move in moves
-        if move.target_kind
-        and (
-            move.custody == Custody.TARGET
-            or (move.custody == Custody.ACTOR_OR_TARGET and move.target_kind != scope.kind)
-        )
+        move.target_kind for move in moves if move.target_kind and needs_target(move, scope.kind)
     }
     targets = [
         (kind, OrgKind(kind).label, list(selectors.organisations_of_kind(kind)))

@@ -10,6 +10,7 @@ from inventory.states import (
     actor_may,
     can_transition,
     moves_from,
+    needs_target,
 )
 
 
@@ -87,3 +88,13 @@ def test_roles_per_move():
     assert not actor_may(OrgKind.DONOR, "recycle")
     assert all(actor_may(OrgKind.COORDINATOR, action) for action in MOVES)
     assert not actor_may(None, "reserve")
+
+
+def test_needs_target_is_one_rule_for_the_screens_and_the_service():
+    send = MOVES["send_to_workshop"]  # custody goes to a named workshop
+    receive = MOVES["receive_at_workshop"]  # into the acting workshop, or a named one
+    assert needs_target(send, OrgKind.WORKSHOP) and needs_target(send, OrgKind.COORDINATOR)
+    assert not needs_target(receive, OrgKind.WORKSHOP)
+    assert needs_target(receive, OrgKind.COORDINATOR)
+    assert needs_target(receive, None)
+    assert not needs_target(MOVES["mark_ready"], OrgKind.WORKSHOP)
