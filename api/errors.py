@@ -18,7 +18,7 @@ from rest_framework.views import set_rollback
 
 from inventory.codes import InvalidCode
 from inventory.errors import DomainError
-from inventory.services import SCAN_MESSAGES
+from inventory.scanning.messages import SCAN_MESSAGES
 
 INVALID_DETAIL = _("Some fields are not valid.")
 

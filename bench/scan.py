@@ -1,7 +1,8 @@
 """Scan figures: queries and time per scan at 10,000 and 100,000 devices.
 
 A scan is what the bench does all day: resolve the scanned URL to a device the user may see
-and record the scan (services.device_scan), or the same plus one move (services.scan_apply).
+and record the scan (scanning.services.device_scan), or the same plus one move
+(scanning.services.scan_apply).
 The devices are inserted in bulk (no history) because only the scan path is measured here;
 bench/lifecycle.py measures registration through the service.
 
@@ -41,7 +42,7 @@ def run(args, database: str) -> None:
 
     from inventory.codes import generate_label_code
     from inventory.models import Category, Device, LabelCode, Membership, Organisation, Role
-    from inventory.services import device_scan, scan_apply
+    from inventory.scanning.services import device_scan, scan_apply
     from inventory.states import OrgKind, Status
 
     call_command("migrate", verbosity=0)

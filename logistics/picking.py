@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.codes import InvalidCode, code_from_scan, group_label_code
 from inventory.models import Device
+from inventory.scanning.messages import SCAN_MESSAGES
 from inventory.selectors import devices_visible_to
-from inventory.services import SCAN_MESSAGES
 
 
 @dataclass(frozen=True)

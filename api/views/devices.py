@@ -51,6 +51,7 @@ from api.serializers.devices import (
 from inventory import selectors, services
 from inventory.codes import InvalidCode, group_label_code, normalize_label_code
 from inventory.models import ScanResult
+from inventory.scanning import services as scan_services
 from labels.documents import label_document
 from labels.formats import LabelFormat
 from labels.render import LabelItem, LayoutError, item_from_device
@@ -325,7 +326,7 @@ class ScanViewSet(ApiMixin, viewsets.ViewSet):
         data = ScanSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         scan = data.validated_data
-        outcome = services.device_scan(
+        outcome = scan_services.device_scan(
             actor=request.user,
             raw=scan["raw"],
             client_id=scan.get("client_id", ""),
@@ -361,7 +362,7 @@ class ScanViewSet(ApiMixin, viewsets.ViewSet):
         )
         results = []
         for scan in upload["scans"]:
-            outcome = services.scan_apply(
+            outcome = scan_services.scan_apply(
                 actor=request.user,
                 raw=scan["raw"],
                 action=upload["action"],

@@ -19,6 +19,9 @@ from inventory.errors import DomainError
 from inventory.forms import TransitionForm
 from inventory.models import LabelCode, Organisation, ScanResult
 from inventory.reconditioning.services import BENCH_KINDS, RECORDABLE, missing_before_ready
+from inventory.scanning import selectors as scan_selectors
+from inventory.scanning import services as scan_services
+from inventory.scanning.messages import SCAN_MESSAGES
 from inventory.states import EXITS, MOVES, STATUS_TONE, OrgKind, actor_may, needs_target
 from inventory.timeline import device_timeline
 from inventory.views import _may_register, _move_choices
@@ -38,12 +41,12 @@ def device_by_label(request, code: str):
     try:
         normalized = code_from_scan(code, settings.SITE_URL)
     except InvalidCode as exc:
-        message = services.SCAN_MESSAGES.get(f"code_{exc.reason}", _("This code is not valid."))
+        message = SCAN_MESSAGES.get(f"code_{exc.reason}", _("This code is not valid."))
         return render(
             request, "scanning/label_invalid.html", {"message": message, "raw": code}, status=400
         )
     if request.user.is_authenticated:
-        outcome = services.device_scan(actor=request.user, raw=normalized)
+        outcome = scan_services.device_scan(actor=request.user, raw=normalized)
         if outcome.device is not None:
             return redirect("inventory:device_detail", pk=outcome.device.pk)
     label = LabelCode.objects.filter(code=normalized).first()
@@ -53,7 +56,7 @@ def device_by_label(request, code: str):
             request,
             "scanning/label_invalid.html",
             {
-                "message": services.SCAN_MESSAGES["code_unknown"],
+                "message": SCAN_MESSAGES["code_unknown"],
                 "code": group_label_code(normalized),
             },
             status=404,
@@ -115,24 +118,24 @@ def scan(request):
         if request.POST.get("action"):
             context |= _apply_from_card(request, raw)
         else:
-            outcome = services.device_scan(actor=request.user, raw=raw)
+            outcome = scan_services.device_scan(actor=request.user, raw=raw)
             context["outcome"] = outcome
             if outcome.device is not None:
                 context |= _card(request, outcome.device, raw=outcome.device.label_code_id)
     # Read after the scan, so that the list includes it.
-    context["recent"] = _with_move_labels(selectors.recent_scans(request.user, limit=5))
+    context["recent"] = _with_move_labels(scan_selectors.recent_scans(request.user, limit=5))
     return render(request, "scanning/scan.html", context)
 
 
 def _apply_from_card(request, raw: str) -> dict:
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        lookup = selectors.scan_lookup(request.user, raw)
+        lookup = scan_selectors.scan_lookup(request.user, raw)
         context = {"form_errors": form.non_field_errors() or [_("Choose the move again.")]}
         if lookup.device is not None:
             context |= _card(request, lookup.device, raw=lookup.code)
         return context
-    outcome = services.scan_apply(
+    outcome = scan_services.scan_apply(
         actor=request.user,
         raw=raw,
         action=form.cleaned_data["action"],
@@ -140,7 +143,7 @@ def _apply_from_card(request, raw: str) -> dict:
         note=form.cleaned_data["note"],
     )
     context = {"outcome": outcome}
-    device = selectors.scan_lookup(request.user, raw).device
+    device = scan_selectors.scan_lookup(request.user, raw).device
     if device is not None:
         context |= _card(request, device, raw=device.label_code_id)
     return context
@@ -203,7 +206,7 @@ def scan_batch(request, batch: str):
     )
     outcome = None
     if request.method == "POST":
-        outcome = services.scan_apply(
+        outcome = scan_services.scan_apply(
             actor=request.user,
             raw=request.POST.get("raw", "")[:300],
             action=action,
@@ -211,7 +214,7 @@ def scan_batch(request, batch: str):
             batch=batch,
             client_id=request.POST.get("client_id", "")[:64],
         )
-    events, summary = selectors.batch_scans(request.user, batch)
+    events, summary = scan_selectors.batch_scans(request.user, batch)
     return render(
         request,
         "scanning/batch.html",

@@ -17,8 +17,9 @@ from inventory.codes import InvalidCode, code_from_scan, group_label_code
 from inventory.errors import DomainError, invalid
 from inventory.history import tracked_save
 from inventory.models import Device, Organisation
+from inventory.scanning.messages import SCAN_MESSAGES
 from inventory.selectors import user_scope
-from inventory.services import SCAN_MESSAGES, device_transition
+from inventory.services import device_transition
 from inventory.states import MOVES, OrgKind, Status, actor_may
 from logistics.models import Shipment, ShipmentItem
 from logistics.picking import DeviceProblem, device_problem, requested_lock, requested_split

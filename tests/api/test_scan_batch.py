@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory.codes import check_symbol
 from inventory.models import Device, ScanEvent, ScanResult
-from inventory.selectors import batch_scans
+from inventory.scanning.selectors import batch_scans
 from inventory.services import device_transition, label_codes_preprint
 from inventory.states import Status
 from tests.builders import make_device, reload

@@ -6,13 +6,9 @@ from django.test import override_settings
 from inventory.codes import InvalidCode, check_symbol, code_from_scan, group_label_code
 from inventory.errors import DomainError
 from inventory.models import Device, LabelCode, ScanEvent, ScanResult
-from inventory.selectors import scan_lookup
-from inventory.services import (
-    device_scan,
-    device_transition,
-    label_codes_preprint,
-    scan_apply,
-)
+from inventory.scanning.selectors import scan_lookup
+from inventory.scanning.services import device_scan, scan_apply
+from inventory.services import device_transition, label_codes_preprint
 from inventory.states import Status
 from tests.builders import make_device, reload
 

@@ -5,7 +5,8 @@ import pytest
 from inventory.codes import check_symbol, group_label_code
 from inventory.errors import DomainError
 from inventory.models import Device, Role
-from inventory.services import device_transition, scan_apply
+from inventory.scanning.services import scan_apply
+from inventory.services import device_transition
 from inventory.states import OrgKind, Status
 from logistics.models import Shipment, ShipmentItem
 from logistics.shipments.services import shipment_create, shipment_receive

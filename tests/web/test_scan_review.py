@@ -1,7 +1,7 @@
 """Review findings on the scan screens, kept as regressions."""
 
 from inventory.codes import check_symbol, group_label_code
-from inventory.services import SCAN_MESSAGES
+from inventory.scanning.messages import SCAN_MESSAGES
 from inventory.states import MOVES
 
 

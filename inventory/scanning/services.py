@@ -1,0 +1,174 @@
+"""Scans: resolve scanned text to a device, record every scan (refused ones too) and apply a
+move through the lifecycle door; a client id seen before replays its record."""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from inventory.errors import DomainError
+from inventory.models import (
+    Device,
+    Organisation,
+    ScanEvent,
+    ScanResult,
+)
+from inventory.scanning.messages import SCAN_MESSAGES
+from inventory.scanning.selectors import scan_lookup
+from inventory.selectors import user_scope
+from inventory.services import device_transition
+from inventory.states import MOVES
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    event: ScanEvent
+    device: Device | None
+    replayed: bool = False
+
+    @property
+    def result(self) -> str:
+        return self.event.result
+
+    @property
+    def error_code(self) -> str:
+        return self.event.error_code
+
+    @property
+    def message(self) -> str:
+        return self.event.detail
+
+
+def _scan_replay(actor, client_id: str) -> ScanOutcome | None:
+    if not client_id:
+        return None
+    event = ScanEvent.objects.select_related("device").filter(user=actor, client_id=client_id)
+    event = event.first()
+    return ScanOutcome(event, event.device, replayed=True) if event else None
+
+
+def _scan_save(actor, **fields) -> ScanOutcome:
+    """Record a scan in its own transaction; a client id seen before replays its record."""
+    try:
+        with transaction.atomic():
+            event = ScanEvent.objects.create(
+                user=actor, organisation=user_scope(actor).organisation, **fields
+            )
+    except IntegrityError:
+        replay = _scan_replay(actor, fields.get("client_id", ""))
+        if replay is None:
+            raise
+        return replay
+    return ScanOutcome(event, fields.get("device"))
+
+
+def device_scan(
+    *, actor, raw: str, client_id: str = "", client_time=None, batch: str = ""
+) -> ScanOutcome:
+    """Resolve scanned text to a device this user may see, and record the scan."""
+    replay = _scan_replay(actor, client_id)
+    if replay is not None:
+        return replay
+    lookup = scan_lookup(actor, raw)
+    return _scan_save(
+        actor,
+        raw=(raw or "")[:300],
+        device=lookup.device,
+        result=lookup.result,
+        error_code=lookup.error_code,
+        detail=str(SCAN_MESSAGES.get(lookup.error_code, "")),
+        client_id=client_id,
+        client_time=client_time,
+        batch=batch,
+    )
+
+
+def scan_apply(
+    *,
+    actor,
+    raw: str,
+    action: str,
+    target: Organisation | None = None,
+    note: str = "",
+    client_id: str = "",
+    client_time=None,
+    batch: str = "",
+) -> ScanOutcome:
+    """Scan a device and apply one move to it; refusals are recorded with their code.
+
+    A client id already recorded for this user replays that record: uploading the same batch
+    again applies nothing twice.
+    """
+    replay = _scan_replay(actor, client_id)
+    if replay is not None:
+        return replay
+    raw = (raw or "")[:300]
+    record = {
+        "raw": raw,
+        "action": action,
+        "client_id": client_id,
+        "client_time": client_time,
+        "batch": batch,
+    }
+    lookup = scan_lookup(actor, raw)
+    if lookup.device is None and batch and lookup.result == ScanResult.UNKNOWN:
+        # The move of this very batch may have taken the device out of the user's sight
+        # (returned to its donor, sent elsewhere): a second scan of it is "already done".
+        earlier = (
+            ScanEvent.objects.filter(
+                user=actor, batch=batch, action=action, result=ScanResult.APPLIED
+            )
+            .filter(device__label_code_id=lookup.code)
+            .first()
+        )
+        if earlier is not None:
+            return _scan_save(
+                actor,
+                device=earlier.device,
+                result=ScanResult.ALREADY_DONE,
+                detail=str(_("Already done.")),
+                **record,
+            )
+    if lookup.device is None:
+        return _scan_save(
+            actor,
+            result=lookup.result,
+            error_code=lookup.error_code,
+            detail=str(SCAN_MESSAGES.get(lookup.error_code, "")),
+            **record,
+        )
+    try:
+        with transaction.atomic():
+            # The event row first: a concurrent upload of the same client id waits on its
+            # unique key here, then replays instead of moving the device a second time.
+            event = ScanEvent.objects.create(
+                user=actor,
+                organisation=user_scope(actor).organisation,
+                device=lookup.device,
+                result=ScanResult.APPLIED,
+                **record,
+            )
+            outcome = device_transition(
+                actor=actor, device_id=lookup.device.pk, action=action, target=target, note=note
+            )
+            if outcome.changed:
+                event.detail = str(_("Done: %(move)s.") % {"move": MOVES[action].label})
+            else:
+                event.result = ScanResult.ALREADY_DONE
+                event.detail = str(_("Already done."))
+            event.save(update_fields=["result", "detail"])
+            return ScanOutcome(event, outcome.device)
+    except DomainError as exc:
+        return _scan_save(
+            actor,
+            device=lookup.device,
+            result=ScanResult.REFUSED,
+            error_code=exc.code,
+            detail=str(exc.message)[:300],
+            **record,
+        )
+    except IntegrityError:
+        replay = _scan_replay(actor, client_id)
+        if replay is None:
+            raise
+        return replay
