@@ -7,4 +7,9 @@ class InventoryConfig(AppConfig):
     verbose_name = _("Inventory")
 
     def ready(self) -> None:
-        from inventory import guards, signals  # noqa: F401  (register guards and receivers)
+        # Guards are registered here, explicitly; signals registers its receivers on import.
+        from inventory import guards, signals  # noqa: F401
+        from inventory.reconditioning import ready
+
+        guards.register_lifecycle_guards()
+        ready.register()

@@ -25,6 +25,7 @@ from inventory.forms import (
     TransitionForm,
 )
 from inventory.models import Organisation
+from inventory.reconditioning import ready
 from inventory.reconditioning import services as reconditioning
 from inventory.states import (
     AT_WORKSHOPS,
@@ -219,7 +220,7 @@ def device_detail(request, pk: int):
             "reconditioning": record,
             "tests_done": sum(1 for _item, result in record.checklist if result is not None),
             "may_bench": True,
-            "missing": reconditioning.missing_before_ready(request.user, device),
+            "missing": ready.missing_before_ready(request.user, device),
         }
     return render(request, "inventory/device_detail.html", context)
 

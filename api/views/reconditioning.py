@@ -37,6 +37,7 @@ from api.views.devices import DEVICE_ID, JSON, ApiMixin, errors
 from inventory import selectors
 from inventory.errors import DomainError
 from inventory.models import Device, ErasureRecord
+from inventory.reconditioning import ready
 from inventory.reconditioning import services as bench
 
 XML = "application/xml"
@@ -81,7 +82,7 @@ def _record_reply(request, device: Device) -> Response:
     reply = BenchReply(
         device=device,
         record=bench.bench_record(device),
-        missing=bench.missing_before_ready(request.user, device),
+        missing=ready.missing_before_ready(request.user, device),
     )
     return Response(BenchRecordSerializer(reply, context={"request": request}).data)
 

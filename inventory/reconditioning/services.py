@@ -11,13 +11,12 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import F, prefetch_related_objects
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from inventory.errors import DomainError, invalid
-from inventory.guards import GuardContext, guard_problems
 from inventory.history import tracked_save
 from inventory.models import (
     DESTRUCTION_METHODS,
@@ -44,7 +43,7 @@ from inventory.models import (
 )
 from inventory.selectors import devices_visible_to, user_scope
 from inventory.services import device_transition
-from inventory.states import MOVES, OrgKind, Status
+from inventory.states import OrgKind, Status
 
 BENCH_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 # Records are written while the device is with the coordinator at intake or at a workshop.
@@ -548,14 +547,6 @@ def bench_record(device: Device) -> BenchRecord:
     )
 
 
-def missing_before_ready(user, device: Device) -> list[DomainError]:
-    """What still keeps the device from "ready", as the guards of that move say it."""
-    if device.status not in (Status.AT_WORKSHOP, Status.IN_RECONDITIONING):
-        return []
-    context = GuardContext(device=device, move=MOVES["mark_ready"], actor=user, target=None)
-    return guard_problems(context)
-
-
 def checklist_item_save(
     *,
     actor,
@@ -620,28 +611,6 @@ def checklist_item_save(
         ):
             tracked_save(item, actor=actor, reason="checklist")
     return item
-
-
-def guards_prepare(devices: list[Device]) -> None:
-    """Read what the "ready" guards need for a list of devices in six queries in all,
-    whatever its length (a workshop's queue), instead of a few per device."""
-    if not devices:
-        return
-    cycles = {
-        cycle.device_id: cycle
-        for cycle in Reconditioning.objects.filter(
-            device_id__in=[device.pk for device in devices], completed_at__isnull=True
-        ).prefetch_related("lock_checks", "test_results", "erasures")
-    }
-    items: dict[str, list[TestItem]] = {}
-    for item in TestItem.objects.filter(
-        category_id__in={device.category_id for device in devices}, is_active=True
-    ):
-        items.setdefault(item.category_id, []).append(item)
-    prefetch_related_objects(devices, "media")
-    for device in devices:
-        device._guard_cycle = cycles.get(device.pk)
-        device._guard_items = items.get(device.category_id, [])
 
 
 def erasure_report_open(erasure: ErasureRecord):

@@ -18,6 +18,7 @@ from inventory import selectors
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.models import ErasureRecord, MediumState
+from inventory.reconditioning import ready
 from inventory.reconditioning import services as bench
 from inventory.reconditioning.forms import (
     AssessmentForm,
@@ -53,7 +54,7 @@ def _render(request, device, forms: dict | None = None, status: int = 200):
         "record": record,
         "recordable": device.status in bench.RECORDABLE,
         "may_write": selectors.user_scope(request.user).can_write,
-        "missing": bench.missing_before_ready(request.user, device),
+        "missing": ready.missing_before_ready(request.user, device),
         "may_mark_ready": device.status == Status.IN_RECONDITIONING,
         "is_phone_like": bench.erased_by_factory_reset(device.category),
         "lock_form": forms.get("locks")

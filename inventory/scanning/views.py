@@ -18,7 +18,8 @@ from inventory.codes import InvalidCode, code_from_scan, group_label_code
 from inventory.errors import DomainError
 from inventory.forms import TransitionForm
 from inventory.models import LabelCode, Organisation, ScanResult
-from inventory.reconditioning.services import BENCH_KINDS, RECORDABLE, missing_before_ready
+from inventory.reconditioning.ready import missing_before_ready
+from inventory.reconditioning.services import BENCH_KINDS, RECORDABLE
 from inventory.scanning import selectors as scan_selectors
 from inventory.scanning import services as scan_services
 from inventory.scanning.messages import SCAN_MESSAGES

@@ -10,11 +10,10 @@ from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subque
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from inventory.guards import GuardContext, guard_problems
 from inventory.models import Device, Organisation
-from inventory.reconditioning.services import guards_prepare
+from inventory.reconditioning import ready
 from inventory.selectors import devices_visible_to, user_scope
-from inventory.states import INTAKE, MOVES, OrgKind, Status
+from inventory.states import INTAKE, OrgKind, Status
 from logistics.models import Shipment, ShipmentItem
 
 # The steps of a workshop's queue, in the order of the work, with the move that enters each.
@@ -202,7 +201,7 @@ def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> W
     Counts and oldest ages: one query; devices: one query per step (at most `page` each);
     turnaround: two queries. For devices in reconditioning, the "ready" guards themselves say
     what is missing (exactly what the lifecycle service will ask for), on records read for
-    the whole page at once (inventory.reconditioning.guards_prepare).
+    the whole page at once (inventory.reconditioning.ready).
     """
     devices = Device.objects.filter(
         custodian=workshop, status__in=[status for status, _action in QUEUE_STEPS]
@@ -229,11 +228,6 @@ def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> W
                 )
             step.devices = list(rows.order_by("since", "id")[:page])
         steps.append(step)
-    ready = MOVES["mark_ready"]
     [reconditioning] = [step for step in steps if step.status == Status.IN_RECONDITIONING]
-    guards_prepare(reconditioning.devices)
-    for device in reconditioning.devices:
-        device.missing = guard_problems(
-            GuardContext(device=device, move=ready, actor=user, target=None)
-        )
+    ready.missing_for_each(user, reconditioning.devices)
     return WorkshopQueue(workshop, steps, workshop_turnaround(workshop))

@@ -246,13 +246,13 @@ def test_guards_registered_by_later_work_block_the_move(coordinator, device, wor
     def erasure_missing(context):
         return DomainError("erasure_missing", "no erasure")
 
-    guards.guard("send_to_workshop")(erasure_missing)
+    guards.register("send_to_workshop", erasure_missing)
     try:
         with pytest.raises(DomainError) as excinfo:
             move(coordinator, device, "send_to_workshop", target=workshop_org)
         assert excinfo.value.code == "erasure_missing"
     finally:
-        guards._REGISTRY["send_to_workshop"].remove(erasure_missing)
+        guards.unregister("send_to_workshop", erasure_missing)
     assert move(coordinator, device, "send_to_workshop", target=workshop_org).changed
 
 

@@ -1,0 +1,201 @@
+"""The "ready" rule in one place: what a device must have before it leaves the workshop as
+reconditioned, as guards of the lifecycle door, and what the scan card, the bench page, the
+device page and the workshop's queue say is still missing (the same guards, never a copy).
+
+"Reconditionné" (décret 2022-190): every function tested and all previous data erased before
+the device changes hands. Each guard names one missing piece with its own code; they guard the
+end of a reconditioning, not a reservation released back to stock. They are registered from
+InventoryConfig.ready() (`register`), and tests/inventory/test_guards.py checks the registry.
+"""
+
+from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext_lazy as _
+
+from inventory import guards
+from inventory.errors import DomainError
+from inventory.guards import GuardContext, guard_problems
+from inventory.models import (
+    Device,
+    ErasureResult,
+    Grade,
+    LockKind,
+    LockOutcome,
+    MediumState,
+    Reconditioning,
+    TestItem,
+    TestOutcome,
+)
+from inventory.states import MOVES, Status
+
+
+def phone_has_imei(context: GuardContext) -> DomainError | None:
+    # A phone leaves without its IMEI only if nobody could check it against the stolen list.
+    if context.device.category.has_imei and not context.device.imei1:
+        return DomainError(
+            "imei_missing", _("A phone or cellular tablet needs its IMEI before it is ready.")
+        )
+    return None
+
+
+def _open_cycle(context: GuardContext):
+    # Memoised on the device object: the guards of one move read the same cycle once. A list
+    # of devices can be prepared in a few queries (guards_prepare); the guards
+    # then read the records with .all(), which uses what was prefetched.
+    device = context.device
+    if not hasattr(device, "_guard_cycle"):
+        device._guard_cycle = Reconditioning.objects.filter(
+            device=device, completed_at__isnull=True
+        ).first()
+    return device._guard_cycle
+
+
+def _checklist(context: GuardContext) -> list[TestItem]:
+    device = context.device
+    if not hasattr(device, "_guard_items"):
+        device._guard_items = list(
+            TestItem.objects.filter(category_id=device.category_id, is_active=True)
+        )
+    return device._guard_items
+
+
+def no_lock_blocked(context: GuardContext) -> DomainError | None:
+    cycle = _open_cycle(context)
+    if cycle is None:
+        return None
+    blocked = [
+        LockKind(check.kind).label
+        for check in cycle.lock_checks.all()
+        if check.outcome == LockOutcome.BLOCKED
+    ]
+    if blocked:
+        return DomainError(
+            "lock_blocked",
+            _(
+                "A lock is blocked (%(locks)s): the device can only go back to the donor, "
+                "to parts or to recycling."
+            )
+            % {"locks": ", ".join(str(label) for label in blocked)},
+        )
+    return None
+
+
+def checklist_complete(context: GuardContext) -> DomainError | None:
+    cycle = _open_cycle(context)
+    items = _checklist(context)
+    outcomes = (
+        {result.item_id: result.outcome for result in cycle.test_results.all()}
+        if cycle is not None
+        else {}
+    )
+    failed = [item.label for item in items if outcomes.get(item.pk) == TestOutcome.FAILED]
+    if failed:
+        return DomainError(
+            "tests_failed",
+            _("Failed tests: %(items)s. Repair and test again, or send the device to an exit.")
+            % {"items": ", ".join(failed)},
+        )
+    missing = [item.label for item in items if item.pk not in outcomes]
+    if missing:
+        return DomainError(
+            "tests_incomplete",
+            _("Tests still to do: %(items)s.") % {"items": ", ".join(missing)},
+        )
+    return None
+
+
+def data_erased(context: GuardContext) -> DomainError | None:
+    device = context.device
+    cycle = _open_cycle(context)
+    media = list(device.media.all())
+    if not media:
+        if device.category.holds_data:
+            return DomainError(
+                "media_missing",
+                _("No storage medium is recorded: add the device's storage and its erasure."),
+            )
+        return None
+    results: dict[int, set] = {}
+    if cycle is not None:
+        for erasure in cycle.erasures.all():
+            results.setdefault(erasure.medium_id, set()).add(erasure.result)
+    for medium in media:
+        if medium.state != MediumState.IN_DEVICE:
+            continue
+        seen = results.get(medium.pk, set())
+        if seen & {ErasureResult.FAILED, ErasureResult.UNVERIFIABLE}:
+            return DomainError(
+                "destruction_required",
+                _(
+                    "The erasure of %(medium)s failed or could not be verified: record its "
+                    "destruction."
+                )
+                % {"medium": medium},
+            )
+        if ErasureResult.PASSED not in seen:
+            return DomainError(
+                "erasure_missing",
+                _("%(medium)s has no passed erasure in this reconditioning.") % {"medium": medium},
+            )
+    return None
+
+
+def grade_set(context: GuardContext) -> DomainError | None:
+    cycle = _open_cycle(context)
+    if cycle is None or not cycle.grade:
+        return DomainError("grade_missing", _("Give the device its cosmetic grade."))
+    if cycle.grade == Grade.D:
+        return DomainError(
+            "grade_not_reusable",
+            _("Grade D means not reusable: send the device to parts or recycling."),
+        )
+    return None
+
+
+def missing_before_ready(user, device: Device) -> list[DomainError]:
+    """What still keeps the device from "ready", as the guards of that move say it."""
+    if device.status not in (Status.AT_WORKSHOP, Status.IN_RECONDITIONING):
+        return []
+    context = GuardContext(device=device, move=MOVES["mark_ready"], actor=user, target=None)
+    return guard_problems(context)
+
+
+def guards_prepare(devices: list[Device]) -> None:
+    """Read what the "ready" guards need for a list of devices in six queries in all,
+    whatever its length (a workshop's queue), instead of a few per device."""
+    if not devices:
+        return
+    cycles = {
+        cycle.device_id: cycle
+        for cycle in Reconditioning.objects.filter(
+            device_id__in=[device.pk for device in devices], completed_at__isnull=True
+        ).prefetch_related("lock_checks", "test_results", "erasures")
+    }
+    items: dict[str, list[TestItem]] = {}
+    for item in TestItem.objects.filter(
+        category_id__in={device.category_id for device in devices}, is_active=True
+    ):
+        items.setdefault(item.category_id, []).append(item)
+    prefetch_related_objects(devices, "media")
+    for device in devices:
+        device._guard_cycle = cycles.get(device.pk)
+        device._guard_items = items.get(device.category_id, [])
+
+
+def missing_for_each(user, devices: list[Device]) -> None:
+    """`missing_before_ready` for a whole list (a workshop's queue), set on each device as
+    `missing`, on records read in a fixed number of queries."""
+    guards_prepare(devices)
+    for device in devices:
+        device.missing = missing_before_ready(user, device)
+
+
+# The guards of the "ready" move, by action or target status.
+READY_GUARDS = {
+    "mark_ready": (no_lock_blocked, checklist_complete, data_erased, grade_set),
+    Status.READY: (phone_has_imei,),
+}
+
+
+def register() -> None:
+    for key, functions in READY_GUARDS.items():
+        guards.register(key, *functions)
