@@ -91,14 +91,14 @@ def _label_code_bind(raw: str) -> LabelCode:
 
 
 def label_codes_preprint(*, actor, count: int) -> list[LabelCode]:
-    """Issue `count` fresh codes for sheets printed ahead; scanning one binds it later."""
+    """Issue `count` fresh codes for sheets printed ahead; scanning one binds it later.
+    How many one request may issue is a rule of label stock: the screens and the API come
+    through labels.services.preprint_issue, which checks it."""
     scope = user_scope(actor)
     if not scope.can_write or scope.kind not in REGISTERING_KINDS:
         raise DomainError(
             "action_forbidden", _("Your role does not allow printing labels."), status=403
         )
-    if not 1 <= count <= 5000:
-        raise invalid({"count": [_("Between 1 and 5,000 codes at a time.")]})
     with transaction.atomic():
         run = (LabelCode.objects.aggregate(run=Max("preprint_run"))["run"] or 0) + 1
         codes = []

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from labels import stock
 from labels.formats import LabelFormat
 from labels.render import render_pdf
 from labels.zpl import render_zpl
@@ -19,10 +20,11 @@ class LabelDocument:
     extension: str
 
 
-def label_document(items, fmt: LabelFormat, *, start: int = 1, output: str = "pdf"):
+def label_document(items, fmt: LabelFormat, *, start: int = stock.START_MIN, output: str = "pdf"):
     """The labels as PDF, or ZPL text for a Zebra format; `start` is the 1-based first free
     position on the first sheet. Raises render.LayoutError when the stock cannot carry them."""
     options = {"site_url": settings.SITE_URL, "network_name": settings.NETWORK_NAME}
     if output == "zpl":
         return LabelDocument(render_zpl(items, fmt, **options), ZPL, "zpl")
-    return LabelDocument(render_pdf(items, fmt, start_position=start - 1, **options), PDF, "pdf")
+    body = render_pdf(items, fmt, start_position=start - stock.START_MIN, **options)
+    return LabelDocument(body, PDF, "pdf")

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from labels import stock
 from labels.formats import all_formats, get_format
 
 
@@ -31,8 +32,8 @@ class LabelStockForm(forms.Form):
     label_format = forms.ChoiceField(label=_("Label stock"), choices=format_choices)
     start = forms.IntegerField(
         label=_("First free position on the sheet"),
-        min_value=1,
-        initial=1,
+        min_value=stock.START_MIN,
+        initial=stock.START_MIN,
         help_text=_("1 is the top-left label, counted across then down: use up a half-used sheet."),
     )
     output = forms.ChoiceField(
@@ -49,11 +50,11 @@ class LabelStockForm(forms.Form):
             return data
         fmt = get_format(name)
         data["fmt"] = fmt
-        start = data.get("start") or 1
-        if start > fmt.per_page:
+        start = data.get("start") or stock.START_MIN
+        if not stock.start_allowed(fmt, start):
             self.add_error(
                 "start",
-                _("This stock has %(count)s positions per page.") % {"count": fmt.per_page},
+                _("This stock has %(count)s positions per page.") % {"count": stock.start_max(fmt)},
             )
         if data.get("output") == "zpl" and not fmt.supports_zpl:
             self.add_error("output", _("ZPL is for Zebra label stock only."))
@@ -64,12 +65,10 @@ class PreprintForm(LabelStockForm):
     quantity = forms.IntegerField(
         label=_("How many"),
         min_value=1,
-        max_value=20,
+        max_value=stock.MAX_PREPRINT_SHEETS,
         initial=1,
         help_text=_("Sheets for A4 stock; labels ×50 for printer rolls (at most 20)."),
     )
 
     def count(self) -> int:
-        fmt = self.cleaned_data["fmt"]
-        quantity = self.cleaned_data["quantity"]
-        return quantity * fmt.per_page if fmt.is_sheet else quantity * 50
+        return stock.codes_for_quantity(self.cleaned_data["fmt"], self.cleaned_data["quantity"])

@@ -22,6 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 from inventory.codes import group_label_code, normalize_label_code
 from labels.formats import MM_PER_INCH, Box, LabelFormat, get_format
 from labels.qr import QUIET_ZONE_MODULES, QrMatrix, dark_runs, qr_matrix, qr_payload
+from labels.stock import START_MIN, start_allowed, start_max
 
 PT_PER_MM = 72 / MM_PER_INCH
 
@@ -421,10 +422,10 @@ def layout_pages(
     labels = [as_label_item(item) for item in items]
     if not labels:
         raise ValueError("no labels to render")
-    if not 0 <= start_position < fmt.per_page:
-        raise ValueError(
-            f"{fmt.name}: the first free position must be between 0 and {fmt.per_page - 1}"
-        )
+    # start_position counts from 0 where the stock's positions count from START_MIN.
+    if not start_allowed(fmt, start_position + START_MIN):
+        last = start_max(fmt) - START_MIN
+        raise ValueError(f"{fmt.name}: the first free position must be between 0 and {last}")
     pages: list[list[LabelLayout]] = []
     for index, item in enumerate(labels):
         page, position = divmod(start_position + index, fmt.per_page)

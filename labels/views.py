@@ -6,15 +6,15 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from inventory import selectors, services
+from inventory import selectors
 from inventory.errors import DomainError
 from inventory.forms import DeviceFilterForm
 from inventory.views import _may_register
 from labels.documents import label_document
 from labels.forms import LabelStockForm, PreprintForm
 from labels.render import LabelItem, LayoutError, item_from_device
-
-MAX_LABELS = 500
+from labels.services import preprint_issue
+from labels.stock import MAX_LABELS
 
 
 def label_response(items, form, filename: str) -> HttpResponse:
@@ -53,7 +53,8 @@ def print_labels(request):
             return label_response([item_from_device(d) for d in devices], form, name)
         except LayoutError as exc:
             form.add_error("label_format", str(exc))
-    return render(request, "labels/print.html", {"form": form, "devices": devices})
+    context = {"form": form, "devices": devices, "max_labels": MAX_LABELS}
+    return render(request, "labels/print.html", context)
 
 
 @login_required
@@ -63,7 +64,7 @@ def preprint(request):
     form = PreprintForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = services.label_codes_preprint(actor=request.user, count=form.count())
+            codes = preprint_issue(actor=request.user, count=form.count())
             items = [LabelItem(code=label.code) for label in codes]
             return label_response(items, form, f"preprinted-{codes[0].preprint_run}")
         except (DomainError, LayoutError) as exc:

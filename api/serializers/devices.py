@@ -10,16 +10,15 @@ from inventory.codes import group_label_code
 from inventory.models import Category, Device, Organisation, ScanResult, StorageType
 from inventory.selectors import moves_for
 from inventory.states import MOVES, OrgKind, Status
-from labels.formats import format_names, get_format
+from labels import stock
+from labels.formats import LabelFormat, format_names, get_format
 
 # The moves by action name, labelled: one enum in the schema for requests and replies.
 ACTIONS = [(move.action, move.label) for move in MOVES.values()]
 
-# Upper bounds that keep one request to a few seconds of work (rendering is ~7 ms a label).
+# Upper bound that keeps one request to a few seconds of work; labels have theirs in
+# labels.stock.
 MAX_BATCH_SCANS = 500
-MAX_LABELS = 500
-MAX_PREPRINT_SHEETS = 20
-MAX_PREPRINT_COUNT = 500
 OUTPUTS = [("pdf", "PDF"), ("zpl", "ZPL (Zebra formats)")]
 
 
@@ -390,9 +389,17 @@ START_HELP = (
 )
 
 
+def _start_errors(fmt: LabelFormat, start: int) -> list[str]:
+    if stock.start_allowed(fmt, start):
+        return []
+    return [_("Between 1 and %(count)d for this format.") % {"count": stock.start_max(fmt)}]
+
+
 class LabelQuerySerializer(serializers.Serializer):
     format = LabelFormatField()
-    start = serializers.IntegerField(min_value=1, required=False, default=1, help_text=START_HELP)
+    start = serializers.IntegerField(
+        min_value=stock.START_MIN, required=False, default=stock.START_MIN, help_text=START_HELP
+    )
     output = serializers.ChoiceField(
         choices=OUTPUTS,
         required=False,
@@ -403,10 +410,8 @@ class LabelQuerySerializer(serializers.Serializer):
     def validate(self, data: dict) -> dict:
         fmt = get_format(data["format"])
         errors = {}
-        if data["start"] > fmt.per_page:
-            errors["start"] = [
-                _("Between 1 and %(count)d for this format.") % {"count": fmt.per_page}
-            ]
+        if start := _start_errors(fmt, data["start"]):
+            errors["start"] = start
         if data["output"] == "zpl" and not fmt.supports_zpl:
             errors["output"] = [_("Only Zebra formats can be downloaded as ZPL.")]
         if errors:
@@ -416,11 +421,13 @@ class LabelQuerySerializer(serializers.Serializer):
 
 
 class LabelsSerializer(LabelQuerySerializer):
-    start = StrictIntegerField(min_value=1, required=False, default=1, help_text=START_HELP)
+    start = StrictIntegerField(
+        min_value=stock.START_MIN, required=False, default=stock.START_MIN, help_text=START_HELP
+    )
     codes = serializers.ListField(
         child=StrictCharField(max_length=40),
         allow_empty=False,
-        max_length=MAX_LABELS,
+        max_length=stock.MAX_LABELS,
         help_text="Label codes of devices in your scope, any case, with or without separators; "
         "the labels come out in this order (a code given twice prints twice).",
     )
@@ -430,17 +437,19 @@ class PreprintSerializer(serializers.Serializer):
     format = LabelFormatField()
     sheets = StrictIntegerField(
         min_value=1,
-        max_value=MAX_PREPRINT_SHEETS,
+        max_value=stock.MAX_PREPRINT_SHEETS,
         required=False,
         help_text="Whole sheets (or roll labels) of fresh codes; give this or count.",
     )
     count = StrictIntegerField(
         min_value=1,
-        max_value=MAX_PREPRINT_COUNT,
+        max_value=stock.MAX_PREPRINT_COUNT,
         required=False,
         help_text="Number of fresh codes; give this or sheets.",
     )
-    start = StrictIntegerField(min_value=1, required=False, default=1, help_text=START_HELP)
+    start = StrictIntegerField(
+        min_value=stock.START_MIN, required=False, default=stock.START_MIN, help_text=START_HELP
+    )
 
     def validate(self, data: dict) -> dict:
         fmt = get_format(data["format"])
@@ -448,9 +457,9 @@ class PreprintSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"sheets": [_("Give either sheets or count.")]}, code="invalid"
             )
-        if data["start"] > fmt.per_page:
-            raise serializers.ValidationError(
-                {"start": [_("Between 1 and %(count)d for this format.") % {"count": fmt.per_page}]}
-            )
-        count = data.get("count") or data["sheets"] * fmt.per_page - (data["start"] - 1)
+        if start := _start_errors(fmt, data["start"]):
+            raise serializers.ValidationError({"start": start})
+        count = data.get("count") or stock.codes_for_sheets(
+            fmt, sheets=data["sheets"], start=data["start"]
+        )
         return {"fmt": fmt, "count": count, "start": data["start"]}

@@ -52,9 +52,11 @@ from inventory import selectors, services
 from inventory.codes import InvalidCode, group_label_code, normalize_label_code
 from inventory.models import ScanResult
 from inventory.scanning import services as scan_services
+from labels import stock
 from labels.documents import label_document
 from labels.formats import LabelFormat
 from labels.render import LabelItem, LayoutError, item_from_device
+from labels.services import preprint_issue
 
 _ERROR_DESCRIPTIONS = {
     400: "Input not valid: code `invalid` with `fields`, or `parse_error` for malformed JSON.",
@@ -110,7 +112,12 @@ LABEL_DOWNLOAD = {
 
 
 def label_response(
-    items: list[LabelItem], *, fmt: LabelFormat, start: int = 1, output: str = "pdf", name: str
+    items: list[LabelItem],
+    *,
+    fmt: LabelFormat,
+    start: int = stock.START_MIN,
+    output: str = "pdf",
+    name: str,
 ) -> HttpResponse:
     """The labels as a PDF (or ZPL text), `start` being the 1-based first free position."""
     try:
@@ -422,10 +429,11 @@ class ScanViewSet(ApiMixin, viewsets.ViewSet):
     preprint=extend_schema(
         summary="Print sheets of fresh label codes",
         description="Issues new codes that belong to no device yet and answers their labels "
-        "as a PDF: whole `sheets` (1 to 20, filled from `start`) or `count` labels (1 to "
-        "500). Registering a device with one of them binds it for good. Coordinators and "
-        "workshop staff only. A retry issues other codes: unprinted codes are harmless, "
-        "never reused. Errors are JSON whatever the Accept header.",
+        f"as a PDF: whole `sheets` (1 to {stock.MAX_PREPRINT_SHEETS}, filled from `start`) or "
+        f"`count` labels (1 to {stock.MAX_PREPRINT_COUNT}). Registering a device with one of "
+        "them binds it for good. Coordinators and workshop staff only. A retry issues other "
+        "codes: unprinted codes are harmless, never reused. Errors are JSON whatever the "
+        "Accept header.",
         request=PreprintSerializer,
         parameters=[NO_FORMAT_OVERRIDE],
         responses={
@@ -460,7 +468,7 @@ class LabelViewSet(ApiMixin, BinaryRepliesMixin, viewsets.ViewSet):
         data = PreprintSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         options = data.validated_data
-        codes = services.label_codes_preprint(actor=request.user, count=options["count"])
+        codes = preprint_issue(actor=request.user, count=options["count"])
         items = [LabelItem(code=label.code) for label in codes]
         name = f"preprinted-{codes[0].preprint_run}-{options['fmt'].name}"
         return label_response(items, fmt=options["fmt"], start=options["start"], name=name)

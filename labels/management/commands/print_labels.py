@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from inventory.codes import InvalidCode, group_label_code, normalize_label_code
 from inventory.models import Device
+from labels import stock
 from labels.formats import UnknownFormat, format_names, get_format
 from labels.render import item_from_device, render_pdf
 from labels.zpl import render_zpl
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--start",
             type=int,
-            default=1,
+            default=stock.START_MIN,
             help="sheets: first free position on the first sheet, 1 = top left, counted "
             "across then down (to use up a half-used sheet)",
         )
@@ -58,10 +59,10 @@ class Command(BaseCommand):
         if as_zpl and not fmt.supports_zpl:
             raise CommandError(_("%(format)s is not a Zebra (ZPL) format.") % {"format": fmt.name})
         start = options["start"]
-        if not 1 <= start <= fmt.per_page:
+        if not stock.start_allowed(fmt, start):
             raise CommandError(
                 _("--start must be between 1 and %(count)d for %(format)s.")
-                % {"count": fmt.per_page, "format": fmt.name}
+                % {"count": stock.start_max(fmt), "format": fmt.name}
             )
 
         devices = {
@@ -80,7 +81,7 @@ class Command(BaseCommand):
         if as_zpl:
             document = render_zpl(items, fmt, **options).encode()
         else:
-            document = render_pdf(items, fmt, start_position=start - 1, **options)
+            document = render_pdf(items, fmt, start_position=start - stock.START_MIN, **options)
         output.write_bytes(document)
         self.stdout.write(
             _("%(count)d label(s) in %(format)s written to %(output)s")
