@@ -12,7 +12,6 @@ to fit and cut with an ellipsis as a last resort.
 
 import io
 import math
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -20,20 +19,21 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from inventory.codes import group_label_code, normalize_label_code
+from inventory.pdf import MONO_BOLD, SANS, SANS_BOLD, SANS_ITALIC, clean_text
 from labels.formats import MM_PER_INCH, Box, LabelFormat, get_format
 from labels.qr import QUIET_ZONE_MODULES, QrMatrix, dark_runs, qr_matrix, qr_payload
 from labels.stock import START_MIN, start_allowed, start_max
 
 PT_PER_MM = 72 / MM_PER_INCH
 
-CODE_FONT = "Courier-Bold"
-CATEGORY_FONT = "Helvetica-Bold"
-MODEL_FONT = "Helvetica"
-NETWORK_FONT = "Helvetica-Oblique"
+CODE_FONT = MONO_BOLD
+CATEGORY_FONT = SANS_BOLD
+MODEL_FONT = SANS
+NETWORK_FONT = SANS_ITALIC
 # Extent of a line above and below its baseline, in em. The code is capitals, digits and
 # hyphens (Courier's cap height and a margin); the rest may hold accented capitals (É reaches
 # 0.93 em in Helvetica) and descenders, so the Helvetica font box is used.
-_EXTENT = {CODE_FONT: (0.66, 0.16), "Helvetica": (0.93, 0.23)}
+_EXTENT = {CODE_FONT: (0.66, 0.16), SANS: (0.93, 0.23)}
 
 CODE_MAX_PT = 22.0
 CODE_MIN_PT = 5.0
@@ -143,27 +143,13 @@ class PageLayout:
 
 
 def _extent(font: str) -> tuple[float, float]:
-    return _EXTENT.get(font, _EXTENT["Helvetica"])
+    return _EXTENT.get(font, _EXTENT[SANS])
 
 
-def clean_text(text: str) -> str:
-    """One line of text the standard PDF fonts can show (WinAnsi), without control characters."""
-    out = []
-    for char in unicodedata.normalize("NFC", " ".join(str(text).split())):
-        if unicodedata.category(char).startswith("C"):
-            continue
-        try:
-            char.encode("cp1252")
-        except UnicodeEncodeError:
-            # "ő" becomes "o"; what has no Latin base (CJK, emoji) becomes "?".
-            base = unicodedata.normalize("NFKD", char)[:1]
-            try:
-                base.encode("cp1252")
-                char = base if base.strip() else "?"
-            except UnicodeEncodeError:
-                char = "?"
-        out.append(char)
-    return "".join(out)
+def label_text(text: str) -> str:
+    # Without the fallback letters: "Ł" prints "?" here and "L" in the documents. Labels print
+    # as they always have; taking the fallback too would change printed labels.
+    return clean_text(text, fallback=False)
 
 
 # Text fitting -----------------------------------------------------------------------------
@@ -266,9 +252,9 @@ def layout_text(item: LabelItem, network_name: str, box: Box) -> tuple[TextRun, 
         raise LayoutError(f"the code does not fit a {box.w:.1f} × {box.h:.1f} mm text area")
 
     blocks = [
-        ("category", clean_text(item.category), CATEGORY_FONT, 2, 1.0),
-        ("model", clean_text(item.model), MODEL_FONT, MODEL_MAX_LINES, 1.0),
-        ("network", clean_text(network_name), NETWORK_FONT, NETWORK_MAX_LINES, NETWORK_RATIO),
+        ("category", label_text(item.category), CATEGORY_FONT, 2, 1.0),
+        ("model", label_text(item.model), MODEL_FONT, MODEL_MAX_LINES, 1.0),
+        ("network", label_text(network_name), NETWORK_FONT, NETWORK_MAX_LINES, NETWORK_RATIO),
     ]
     blocks = [block for block in blocks if block[1]]
 

@@ -1,13 +1,11 @@
 """A donation's documents drawn as A4 PDFs: the erasure certificate and the donor summary.
 
 No ORM: it draws the plain dataclasses `documents` builds, with reportlab's platypus (tables
-split across pages with their header row repeated). The layout is data in millimetres below.
-Standard PDF fonts, as the labels use: WinAnsi covers French; any other character is reduced
-to its Latin base ("ő" → "o") or "?" rather than drawn as a missing glyph.
+split across pages with their header row repeated). The layout is data in millimetres below;
+fonts, text cleaning, colours and the tables' style are shared with the labels (inventory.pdf).
 """
 
 import io
-import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import partial
@@ -49,6 +47,17 @@ from inventory.models import (
     MediumKind,
     Verification,
 )
+from inventory.pdf import (
+    MONO,
+    MONO_BOLD,
+    MUTED,
+    RULE,
+    SANS,
+    SANS_BOLD,
+    SANS_ITALIC,
+    clean_text,
+    data_table,
+)
 from inventory.states import Status
 
 # Layout (mm, points for type) -----------------------------------------------------------------
@@ -57,12 +66,6 @@ MARGIN_MM = 12
 FOOTER_MM = 14  # below the frame: two lines of footer
 HEADER_MM = 8  # above the frame on pages after the first: a running title
 
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
-ITALIC = "Helvetica-Oblique"
-MONO = "Courier"
-MONO_BOLD = "Courier-Bold"
-
 TITLE_PT = 16
 HEADING_PT = 11
 BODY_PT = 8.5
@@ -70,10 +73,6 @@ SMALL_PT = 7.5
 FOOTER_PT = 7
 HASH_PT = 7  # a full SHA-256 (64 characters of Courier) fits its 101 mm column on one line
 REPORT_PT = 7.5  # 16 characters of Courier fit the report column on one line
-
-RULE = colors.HexColor("#9aa5b1")
-HEAD_FILL = colors.HexColor("#e6ebf0")
-MUTED = colors.HexColor("#4f5963")
 
 # The certificate is landscape: eight columns of facts per erasure. Widths sum to 273 mm.
 ERASED_COLUMNS = (44, 50, 38, 28, 27, 23, 32, 31)
@@ -89,13 +88,13 @@ REPORT_HASH_CHARS = 16
 HEADING_ROOM_MM = 40  # a heading needs this much room below it, or it starts the next page
 
 _STYLES = {
-    "title": ParagraphStyle("title", fontName=BOLD, fontSize=TITLE_PT, leading=TITLE_PT * 1.2),
+    "title": ParagraphStyle("title", fontName=SANS_BOLD, fontSize=TITLE_PT, leading=TITLE_PT * 1.2),
     "subtitle": ParagraphStyle(
-        "subtitle", fontName=FONT, fontSize=HEADING_PT, leading=HEADING_PT * 1.3, textColor=MUTED
+        "subtitle", fontName=SANS, fontSize=HEADING_PT, leading=HEADING_PT * 1.3, textColor=MUTED
     ),
     "heading": ParagraphStyle(
         "heading",
-        fontName=BOLD,
+        fontName=SANS_BOLD,
         fontSize=HEADING_PT,
         leading=HEADING_PT * 1.25,
         spaceBefore=4 * mm,
@@ -103,22 +102,22 @@ _STYLES = {
     ),
     "intro": ParagraphStyle(
         "intro",
-        fontName=FONT,
+        fontName=SANS,
         fontSize=BODY_PT,
         leading=BODY_PT * 1.3,
         spaceAfter=2 * mm,
     ),
-    "body": ParagraphStyle("body", fontName=FONT, fontSize=BODY_PT, leading=BODY_PT * 1.3),
-    "cell": ParagraphStyle("cell", fontName=FONT, fontSize=BODY_PT, leading=BODY_PT * 1.22),
-    "head": ParagraphStyle("head", fontName=BOLD, fontSize=BODY_PT, leading=BODY_PT * 1.22),
+    "body": ParagraphStyle("body", fontName=SANS, fontSize=BODY_PT, leading=BODY_PT * 1.3),
+    "cell": ParagraphStyle("cell", fontName=SANS, fontSize=BODY_PT, leading=BODY_PT * 1.22),
+    "head": ParagraphStyle("head", fontName=SANS_BOLD, fontSize=BODY_PT, leading=BODY_PT * 1.22),
     "num": ParagraphStyle(
-        "num", fontName=FONT, fontSize=BODY_PT, leading=BODY_PT * 1.22, alignment=2
+        "num", fontName=SANS, fontSize=BODY_PT, leading=BODY_PT * 1.22, alignment=2
     ),
     "num_head": ParagraphStyle(
-        "num_head", fontName=BOLD, fontSize=BODY_PT, leading=BODY_PT * 1.22, alignment=2
+        "num_head", fontName=SANS_BOLD, fontSize=BODY_PT, leading=BODY_PT * 1.22, alignment=2
     ),
     "note": ParagraphStyle(
-        "note", fontName=FONT, fontSize=SMALL_PT, leading=SMALL_PT * 1.3, textColor=MUTED
+        "note", fontName=SANS, fontSize=SMALL_PT, leading=SMALL_PT * 1.3, textColor=MUTED
     ),
 }
 
@@ -126,34 +125,9 @@ _STYLES = {
 # Text -----------------------------------------------------------------------------------------
 
 
-# Letters with no decomposition to a Latin base, and dashes WinAnsi lacks.
-_FALLBACK = str.maketrans(
-    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h", "‐": "-", "‑": "-"}
-)
-
-
-def clean(text) -> str:
-    """One line of text the standard PDF fonts can show (WinAnsi), without control characters."""
-    out = []
-    for char in unicodedata.normalize("NFC", " ".join(str(text).split())).translate(_FALLBACK):
-        if unicodedata.category(char).startswith("C"):
-            continue
-        try:
-            char.encode("cp1252")
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", char)[:1]
-            try:
-                base.encode("cp1252")
-                char = base if base.strip() else "?"
-            except UnicodeEncodeError:
-                char = "?"
-        out.append(char)
-    return "".join(out)
-
-
 def _m(text) -> str:
     """Cleaned and escaped for Paragraph markup."""
-    return escape(clean(text))
+    return escape(clean_text(text))
 
 
 def _mono(text, *, bold: bool = False) -> str:
@@ -238,20 +212,20 @@ def _draw_footer(
     top = (MARGIN_MM + FOOTER_MM - 3) * mm
     canvas.line(MARGIN_MM * mm, top, width - MARGIN_MM * mm, top)
     canvas.setFillColor(colors.black)
-    canvas.setFont(BOLD, FOOTER_PT + 1)
-    canvas.drawString(MARGIN_MM * mm, top - 4.5 * mm, clean(left[0]))
-    canvas.setFont(FONT, FOOTER_PT)
-    canvas.drawString(MARGIN_MM * mm, top - 8.5 * mm, clean(left[1]))
-    canvas.setFont(BOLD, FOOTER_PT + 1)
+    canvas.setFont(SANS_BOLD, FOOTER_PT + 1)
+    canvas.drawString(MARGIN_MM * mm, top - 4.5 * mm, clean_text(left[0]))
+    canvas.setFont(SANS, FOOTER_PT)
+    canvas.drawString(MARGIN_MM * mm, top - 8.5 * mm, clean_text(left[1]))
+    canvas.setFont(SANS_BOLD, FOOTER_PT + 1)
     page_text = _("Page %(page)s / %(total)s") % {"page": page, "total": total}
-    canvas.drawRightString(width - MARGIN_MM * mm, top - 4.5 * mm, clean(page_text))
-    canvas.setFont(FONT, FOOTER_PT)
-    canvas.drawRightString(width - MARGIN_MM * mm, top - 8.5 * mm, clean(right))
+    canvas.drawRightString(width - MARGIN_MM * mm, top - 4.5 * mm, clean_text(page_text))
+    canvas.setFont(SANS, FOOTER_PT)
+    canvas.drawRightString(width - MARGIN_MM * mm, top - 8.5 * mm, clean_text(right))
     if page > 1:
-        canvas.setFont(ITALIC, FOOTER_PT)
+        canvas.setFont(SANS_ITALIC, FOOTER_PT)
         canvas.setFillColor(MUTED)
         baseline = canvas._pagesize[1] - (MARGIN_MM + HEADER_MM / 2) * mm
-        canvas.drawString(MARGIN_MM * mm, baseline, clean(running))
+        canvas.drawString(MARGIN_MM * mm, baseline, clean_text(running))
     canvas.restoreState()
 
 
@@ -264,7 +238,7 @@ def _build(story: list, *, pagesize, title: str, footer: Callable) -> bytes:
         rightMargin=MARGIN_MM * mm,
         topMargin=(MARGIN_MM + HEADER_MM) * mm,
         bottomMargin=(MARGIN_MM + FOOTER_MM) * mm,
-        title=clean(title),
+        title=clean_text(title),
         author="Réemploi",
         creator="Réemploi",
         # invariant: no creation date or random id, so the same content gives the same bytes.
@@ -272,24 +246,6 @@ def _build(story: list, *, pagesize, title: str, footer: Callable) -> bytes:
     )
     document.build(story, canvasmaker=partial(_FooterCanvas, footer=footer))
     return buffer.getvalue()
-
-
-def _table(rows: list[list], widths: tuple[float, ...], *, numeric_from: int | None = None):
-    table = Table(rows, colWidths=[w * mm for w in widths], repeatRows=1, hAlign="LEFT")
-    commands = [
-        ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]
-    if numeric_from is not None:
-        commands.append(("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"))
-    table.setStyle(TableStyle(commands))
-    return table
 
 
 def _facts(pairs: list[tuple[str, str]], widths: tuple[float, ...]) -> Table:
@@ -488,7 +444,7 @@ def render_certificate(
     ]
     rows = [[_p(_m(text), "head") for text in header]]
     rows += [_erased_row(row) for row in content.erased]
-    story.append(_table(rows, ERASED_COLUMNS))
+    story.append(data_table(rows, ERASED_COLUMNS))
 
     story.extend(_heading(_("Devices pending"), HEADING_ROOM_MM if content.pending else 16))
     if content.pending:
@@ -507,7 +463,7 @@ def render_certificate(
         header = [_("Label code"), _("Device"), _("Serial number"), _("Status"), _("Missing")]
         rows = [[_p(_m(text), "head") for text in header]]
         rows += [_pending_row(row) for row in content.pending]
-        story.append(_table(rows, PENDING_COLUMNS))
+        story.append(data_table(rows, PENDING_COLUMNS))
     else:
         story.append(
             _p(_m(_("None: every device of the donation that holds data is erased.")), "body")
@@ -531,7 +487,7 @@ def render_certificate(
 def _count_table(rows: list[tuple[str, int]], widths, head: tuple[str, str]) -> Table:
     cells = [[_p(_m(head[0]), "head"), _p(_m(head[1]), "num_head")]]
     cells += [[_p(_m(label)), _p(_m(formats.number_format(n)), "num")] for label, n in rows]
-    return _table(cells, widths)
+    return data_table(cells, widths)
 
 
 def render_summary(summary: DonorSummary, *, issued_at: datetime, network_name: str) -> bytes:
@@ -579,7 +535,7 @@ def render_summary(summary: DonorSummary, *, issued_at: datetime, network_name: 
                 for n in (line.received, line.reconditioned, line.distributed, line.recycled)
             ]
         )
-    story.append(_table(cells, CATEGORY_COLUMNS))
+    story.append(data_table(cells, CATEGORY_COLUMNS))
     story.extend(_heading(_("Where the devices went, by territory")))
     if summary.territories:
         story.append(

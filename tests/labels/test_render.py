@@ -8,6 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from inventory.codes import generate_label_code, group_label_code
+from inventory.pdf import clean_text
 from labels.formats import Box, all_formats, get_format
 from labels.qr import dark_runs
 from labels.render import (
@@ -16,7 +17,6 @@ from labels.render import (
     LabelItem,
     LayoutError,
     as_label_item,
-    clean_text,
     layout_pages,
     render_pdf,
 )
