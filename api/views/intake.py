@@ -2,8 +2,8 @@
 
 Each write validates its body, calls one service of inventory.intake and answers what was
 recorded. Donations are read by the coordination, and by a donor's people for their own
-(inventory.documents.donations_visible_to); other roles get 403 on the list and 404 on a
-donation, as on the web screens.
+(inventory.documents.selectors.donations_visible_to); other roles get 403 on the list and 404
+on a donation, as on the web screens.
 """
 
 from django.db.models import Count
@@ -41,7 +41,7 @@ from api.serializers.intake import (
 from api.views.devices import ApiMixin, errors
 from api.views.reconditioning import IDEMPOTENCY_KEY, MULTIPART
 from inventory import selectors
-from inventory.documents import services as documents
+from inventory.documents.selectors import donations_visible_to
 from inventory.errors import DomainError
 from inventory.intake import services as intake
 from inventory.models import Donation
@@ -161,7 +161,7 @@ class DonationViewSet(ApiMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return (
-            documents.donations_visible_to(self.request.user)
+            donations_visible_to(self.request.user)
             .annotate(registered_count=Count("devices"))
             .order_by("-received_on", "-id")
         )
@@ -303,7 +303,7 @@ class DonationImportViewSet(ApiMixin, viewsets.ViewSet):
     )
     @action(detail=True, methods=["post"], url_path="import")
     def import_file(self, request, pk: str):
-        donation = get_object_or_404(documents.donations_visible_to(request.user), pk=pk)
+        donation = get_object_or_404(donations_visible_to(request.user), pk=pk)
         request.data  # noqa: B018 — parsed here, through the capped upload handler
         if getattr(request._request, "upload_too_large", False):
             raise _file_too_large()

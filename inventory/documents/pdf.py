@@ -1,6 +1,6 @@
 """A donation's documents drawn as A4 PDFs: the erasure certificate and the donor summary.
 
-No ORM: it draws the plain dataclasses `documents` builds, with reportlab's platypus (tables
+No ORM: it draws the plain dataclasses of `content`, with reportlab's platypus (tables
 split across pages with their header row repeated). The layout is data in millimetres below;
 fonts, text cleaning, colours and the tables' style are shared with the labels (inventory.pdf).
 """
@@ -29,7 +29,7 @@ from reportlab.platypus import (
 )
 
 from inventory.codes import group_label_code
-from inventory.documents.services import (
+from inventory.documents.content import (
     PENDING_DESTRUCTION,
     PENDING_NO_MEDIUM,
     PENDING_NOT_ERASED,
@@ -38,6 +38,8 @@ from inventory.documents.services import (
     DonorSummary,
     ErasedRow,
     PendingRow,
+    outcome_lines,
+    privacy_note,
 )
 from inventory.models import (
     ErasureLevel,
@@ -555,25 +557,3 @@ def render_summary(summary: DonorSummary, *, issued_at: datetime, network_name: 
     running = f"{title} · {summary.reference} · {summary.donor_name}"
     footer = partial(_draw_footer, left=left, right=right, running=running)
     return _build(story, pagesize=A4, title=f"{title} {summary.reference}", footer=footer)
-
-
-def outcome_lines(summary: DonorSummary) -> list[tuple[str, int]]:
-    """The summary's counts with their wording, shared by the PDF and the web page."""
-    return [
-        (_("Received"), summary.received),
-        (_("Reconditioned (ready for reuse at least once)"), summary.reconditioned),
-        (_("Given or lent to structures of the network"), summary.distributed),
-        (_("In stock, waiting for a structure"), summary.in_stock),
-        (_("Still in progress (intake, workshop)"), summary.in_progress),
-        (_("Recycled (WEEE) or dismantled for parts"), summary.recycled),
-        (_("Returned to you"), summary.returned_to_donor),
-        (_("Lost or stolen"), summary.lost),
-    ]
-
-
-def privacy_note() -> str:
-    return _(
-        "To protect the people helped, this summary names no structure and no beneficiary: "
-        "devices given or lent are counted by the territory (EPT of the Métropole du Grand "
-        "Paris) of the structure that received them."
-    )

@@ -16,14 +16,31 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from inventory import selectors
-from inventory.documents import services as documents
-from inventory.documents.pdf import outcome_lines, privacy_note
+from inventory.documents.content import (
+    certificate_content,
+    donor_summary,
+    outcome_lines,
+    privacy_note,
+    verification_code_display,
+    verification_code_normalize,
+)
+from inventory.documents.selectors import (
+    certificate_by_code,
+    certificates_of,
+    donations_visible_to,
+)
+from inventory.documents.services import (
+    certificate_issue,
+    certificate_pdf,
+    may_issue_certificates,
+    summary_pdf,
+)
 from inventory.errors import DomainError
 from inventory.states import OrgKind
 
 
 def _donation(request, pk: int):
-    return get_object_or_404(documents.donations_visible_to(request.user), pk=pk)
+    return get_object_or_404(donations_visible_to(request.user), pk=pk)
 
 
 def _pdf(body: bytes, filename: str, *, inline: bool = True) -> HttpResponse:
@@ -41,7 +58,7 @@ def donor_donations(request):
     """The donor's portal: their donations, each with its certificates and summary."""
     if selectors.user_scope(request.user).kind != OrgKind.DONOR:
         raise Http404
-    donations = documents.donations_visible_to(request.user).annotate(
+    donations = donations_visible_to(request.user).annotate(
         device_count=Count("devices", distinct=True),
         certificate_count=Count("certificates", distinct=True),
     )
@@ -52,13 +69,13 @@ def donor_donations(request):
 @require_http_methods(["GET", "POST"])
 def donation_certificate(request, pk: int):
     donation = _donation(request, pk)
-    may_issue = documents.may_issue_certificates(request.user)
+    may_issue = may_issue_certificates(request.user)
     status = 200
     if request.method == "POST":
         if not may_issue:
             raise PermissionDenied(_("Only the coordination issues erasure certificates."))
         try:
-            certificate = documents.certificate_issue(actor=request.user, donation_id=donation.pk)
+            certificate = certificate_issue(actor=request.user, donation_id=donation.pk)
         except DomainError as err:
             if err.status == 403:
                 raise PermissionDenied(err.message) from err
@@ -69,13 +86,13 @@ def donation_certificate(request, pk: int):
                 "inventory:donation_certificate_pdf", pk=donation.pk, cert_pk=certificate.pk
             )
     # What a new certificate would say now: only the coordination, who issues, needs it.
-    current = documents.certificate_content(donation) if may_issue else None
+    current = certificate_content(donation) if may_issue else None
     return render(
         request,
         "documents/certificate.html",
         {
             "donation": donation,
-            "certificates": documents.certificates_of(donation),
+            "certificates": certificates_of(donation),
             "may_issue": may_issue,
             "current": current,
         },
@@ -88,7 +105,7 @@ def donation_certificate(request, pk: int):
 def donation_certificate_pdf(request, pk: int, cert_pk: int):
     donation = _donation(request, pk)
     certificate = get_object_or_404(donation.certificates.select_related("donation"), pk=cert_pk)
-    body = documents.certificate_pdf(certificate)
+    body = certificate_pdf(certificate)
     if body is None:
         return render(
             request,
@@ -104,7 +121,7 @@ def donation_certificate_pdf(request, pk: int, cert_pk: int):
 @require_GET
 def donation_summary(request, pk: int):
     donation = _donation(request, pk)
-    summary = documents.donor_summary(donation)
+    summary = donor_summary(donation)
     return render(
         request,
         "documents/summary.html",
@@ -121,7 +138,7 @@ def donation_summary(request, pk: int):
 @require_GET
 def donation_summary_pdf(request, pk: int):
     donation = _donation(request, pk)
-    body = documents.summary_pdf(documents.donor_summary(donation), issued_at=timezone.now())
+    body = summary_pdf(donor_summary(donation), issued_at=timezone.now())
     return _pdf(body, f"donation-summary-{donation.reference}.pdf")
 
 
@@ -130,7 +147,7 @@ def certificate_verify(request):
     """Public: the form; a submitted code goes to its own address."""
     raw = request.GET.get("code", "").strip()
     if raw:
-        code = documents.verification_code_normalize(raw)
+        code = verification_code_normalize(raw)
         if code is not None:
             return redirect("inventory:certificate_verify_code", code=code)
         return render(
@@ -145,9 +162,9 @@ def certificate_verify(request):
 @require_GET
 def certificate_verify_code(request, code: str):
     """Public: the facts of a valid certificate, and nothing more (no contact, no device)."""
-    certificate = documents.certificate_by_code(code)
+    certificate = certificate_by_code(code)
     if certificate is None:
-        malformed = documents.verification_code_normalize(code) is None
+        malformed = verification_code_normalize(code) is None
         return render(
             request,
             "documents/verify.html",
@@ -159,7 +176,7 @@ def certificate_verify_code(request, code: str):
         "documents/verify.html",
         {
             "certificate": certificate,
-            "code": documents.verification_code_display(certificate.verification_code),
+            "code": verification_code_display(certificate.verification_code),
             "reference": certificate.donation.reference,
             "donor_name": certificate.donation.donor.name,
         },

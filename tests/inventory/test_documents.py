@@ -13,8 +13,24 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from inventory.codes import group_label_code
-from inventory.documents import services as documents
+from inventory.documents.content import (
+    PENDING_DESTRUCTION,
+    PENDING_NO_MEDIUM,
+    PENDING_NOT_ERASED,
+    CertificateContent,
+    ErasedRow,
+    certificate_content,
+    donor_summary,
+    verification_code_display,
+    verification_code_new,
+    verification_code_normalize,
+)
 from inventory.documents.pdf import render_certificate, render_summary
+from inventory.documents.services import (
+    certificate_file_name,
+    certificate_issue,
+    certificate_pdf,
+)
 from inventory.errors import DomainError
 from inventory.models import Commune, Donation, ErasureCertificate
 from inventory.reconditioning import services as bench
@@ -167,15 +183,15 @@ def certified(coordinator, workshop_staff, workshop_org, donation):
 
 
 def test_content_lists_passed_erasures_and_destructions_only(donation, certified):
-    content = documents.certificate_content(donation)
+    content = certificate_content(donation)
     methods = sorted(row.method for row in content.erased)
     assert methods == ["factory_reset", "nvme_sanitize", "shred"]
     assert all(row.result == "passed" for row in content.erased)
     assert content.media_count == 3
     pending = {row.device_code: row.reason for row in content.pending}
     assert pending == {
-        certified["waiting"].label_code_id: documents.PENDING_NOT_ERASED,
-        certified["intake"].label_code_id: documents.PENDING_NO_MEDIUM,
+        certified["waiting"].label_code_id: PENDING_NOT_ERASED,
+        certified["intake"].label_code_id: PENDING_NO_MEDIUM,
     }
     assert content.devices_erased == 3
 
@@ -189,10 +205,10 @@ def test_failed_erasure_without_destruction_is_pending_destruction(
         actor=workshop_staff, device_id=device.pk, kind="ssd", interface="sata"
     )
     erase(workshop_staff, medium, method="ata_secure_erase", result="failed")
-    content = documents.certificate_content(donation)
+    content = certificate_content(donation)
     assert content.erased == ()
     [row] = content.pending
-    assert row.reason == documents.PENDING_DESTRUCTION
+    assert row.reason == PENDING_DESTRUCTION
 
 
 def test_a_laptop_with_one_of_two_disks_erased_is_pending(
@@ -205,7 +221,7 @@ def test_a_laptop_with_one_of_two_disks_erased_is_pending(
     )
     bench.medium_add(actor=workshop_staff, device_id=device.pk, kind="hdd", interface="sata")
     erase(workshop_staff, first)
-    content = documents.certificate_content(donation)
+    content = certificate_content(donation)
     assert content.media_count == 1
     [row] = content.pending
     assert (row.media_pending, row.media_total) == (1, 2)
@@ -213,7 +229,7 @@ def test_a_laptop_with_one_of_two_disks_erased_is_pending(
 
 
 def test_content_hash_is_canonical_json_of_the_rows(donation, certified):
-    content = documents.certificate_content(donation)
+    content = certificate_content(donation)
     parsed = json.loads(content.canonical())
     assert parsed["donation"] == donation.reference
     assert len(parsed["erased"]) == 3
@@ -221,14 +237,14 @@ def test_content_hash_is_canonical_json_of_the_rows(donation, certified):
     assert content.sha256 == hashlib.sha256(content.canonical()).hexdigest()
     # The same records read again, in another language, give the same hash.
     with translation.override("fr"):
-        assert documents.certificate_content(donation).sha256 == content.sha256
+        assert certificate_content(donation).sha256 == content.sha256
 
 
 def test_content_query_count_does_not_grow_with_devices(
     coordinator, workshop_staff, workshop_org, donation, certified
 ):
     with CaptureQueriesContext(connection) as before:
-        documents.certificate_content(donation)
+        certificate_content(donation)
     for _index in range(3):
         device = make_device(
             actor=coordinator,
@@ -240,7 +256,7 @@ def test_content_query_count_does_not_grow_with_devices(
         to_bench(coordinator, device, workshop_org)
         bench.factory_reset_record(actor=workshop_staff, device_id=device.pk)
     with CaptureQueriesContext(connection) as after:
-        documents.certificate_content(donation)
+        certificate_content(donation)
     assert len(after) == len(before)
 
 
@@ -248,17 +264,17 @@ def test_content_query_count_does_not_grow_with_devices(
 
 
 def test_verification_codes_are_random_checked_and_forgiving_to_type():
-    codes = {documents.verification_code_new() for _index in range(200)}
+    codes = {verification_code_new() for _index in range(200)}
     assert len(codes) == 200
     code = codes.pop()
     assert len(code) == 16
-    shown = documents.verification_code_display(code)
+    shown = verification_code_display(code)
     assert len(shown.split("-")) == 4
-    assert documents.verification_code_normalize(f"  {shown.lower()} ") == code
+    assert verification_code_normalize(f"  {shown.lower()} ") == code
     # One symbol changed: the check symbol refuses it rather than finding another certificate.
     wrong = ("1" if code[3] != "1" else "2").join((code[:3], code[4:]))
-    assert documents.verification_code_normalize(wrong) is None
-    assert documents.verification_code_normalize("ABC") is None
+    assert verification_code_normalize(wrong) is None
+    assert verification_code_normalize("ABC") is None
 
 
 # Issue ----------------------------------------------------------------------------------------
@@ -269,7 +285,7 @@ def test_only_the_coordination_issues(workshop_staff, donor_org, donation, certi
 
     for user in (workshop_staff, make_user(organisation=donor_org)):
         with pytest.raises(DomainError) as excinfo:
-            documents.certificate_issue(actor=user, donation_id=donation.pk)
+            certificate_issue(actor=user, donation_id=donation.pk)
         assert excinfo.value.code == "action_forbidden"
     assert not ErasureCertificate.objects.exists()
 
@@ -277,20 +293,20 @@ def test_only_the_coordination_issues(workshop_staff, donor_org, donation, certi
 def test_nothing_erased_nothing_to_certify(coordinator, donation):
     make_device(actor=coordinator, donation=donation)
     with pytest.raises(DomainError) as excinfo:
-        documents.certificate_issue(actor=coordinator, donation_id=donation.pk)
+        certificate_issue(actor=coordinator, donation_id=donation.pk)
     assert excinfo.value.code == "nothing_to_certify"
 
 
 def test_issue_records_the_row_and_stores_the_pdf(coordinator, donation, certified, settings):
-    certificate = documents.certificate_issue(actor=coordinator, donation_id=donation.pk)
-    content = documents.certificate_content(donation)
+    certificate = certificate_issue(actor=coordinator, donation_id=donation.pk)
+    content = certificate_content(donation)
     assert certificate.media_count == 3
     assert certificate.issued_by == coordinator
     assert certificate.content_sha256 == content.sha256
-    stored = settings.MEDIA_ROOT / documents.certificate_file_name(certificate)
+    stored = settings.MEDIA_ROOT / certificate_file_name(certificate)
     assert stored.read_bytes().startswith(b"%PDF-")
-    assert documents.certificate_pdf(certificate) == stored.read_bytes()
-    again = documents.certificate_issue(actor=coordinator, donation_id=donation.pk)
+    assert certificate_pdf(certificate) == stored.read_bytes()
+    again = certificate_issue(actor=coordinator, donation_id=donation.pk)
     assert again.pk != certificate.pk
     assert again.verification_code != certificate.verification_code
     assert list(donation.certificates.all()) == [again, certificate]
@@ -299,15 +315,15 @@ def test_issue_records_the_row_and_stores_the_pdf(coordinator, donation, certifi
 def test_lost_copy_is_redrawn_only_if_the_content_is_unchanged(
     coordinator, workshop_staff, donation, certified, settings
 ):
-    certificate = documents.certificate_issue(actor=coordinator, donation_id=donation.pk)
-    stored = settings.MEDIA_ROOT / documents.certificate_file_name(certificate)
+    certificate = certificate_issue(actor=coordinator, donation_id=donation.pk)
+    stored = settings.MEDIA_ROOT / certificate_file_name(certificate)
     stored.unlink()
-    assert documents.certificate_pdf(certificate).startswith(b"%PDF-")
+    assert certificate_pdf(certificate).startswith(b"%PDF-")
     assert stored.exists()
     stored.unlink()
     medium = certified["waiting"].media.get()
     erase(workshop_staff, medium, method="overwrite", level="clear")
-    assert documents.certificate_pdf(certificate) is None
+    assert certificate_pdf(certificate) is None
 
 
 # The PDF, read back ---------------------------------------------------------------------------
@@ -316,10 +332,10 @@ def test_lost_copy_is_redrawn_only_if_the_content_is_unchanged(
 def test_certificate_pdf_shows_every_medium_and_the_code_on_every_page(
     coordinator, donor_org, donation, certified
 ):
-    certificate = documents.certificate_issue(actor=coordinator, donation_id=donation.pk)
-    pages = pdf_pages(documents.certificate_pdf(certificate))
+    certificate = certificate_issue(actor=coordinator, donation_id=donation.pk)
+    pages = pdf_pages(certificate_pdf(certificate))
     text = flat(" ".join(pages))
-    code = documents.verification_code_display(certificate.verification_code)
+    code = verification_code_display(certificate.verification_code)
     for index, page in enumerate(pages, start=1):
         assert code in flat(page)
         assert f"Page {index} / {len(pages)}" in flat(page)
@@ -340,8 +356,8 @@ def test_certificate_pdf_shows_every_medium_and_the_code_on_every_page(
 def test_destroyed_medium_shows_the_destruction_not_the_failed_erasure(
     coordinator, donation, certified
 ):
-    certificate = documents.certificate_issue(actor=coordinator, donation_id=donation.pk)
-    text = flat(" ".join(pdf_pages(documents.certificate_pdf(certificate))))
+    certificate = certificate_issue(actor=coordinator, donation_id=donation.pk)
+    text = flat(" ".join(pdf_pages(certificate_pdf(certificate))))
     erased, _sep, pending = text.partition("Devices pending")
     assert "WD-WCC4N7XY1234" in erased
     assert "Physical destruction: shredding" in erased
@@ -350,8 +366,8 @@ def test_destroyed_medium_shows_the_destruction_not_the_failed_erasure(
 
 
 def test_devices_not_erased_are_pending_not_certified(coordinator, donation, certified):
-    certificate = documents.certificate_issue(actor=coordinator, donation_id=donation.pk)
-    text = flat(" ".join(pdf_pages(documents.certificate_pdf(certificate))))
+    certificate = certificate_issue(actor=coordinator, donation_id=donation.pk)
+    text = flat(" ".join(pdf_pages(certificate_pdf(certificate))))
     erased, _sep, pending = text.partition("Devices pending")
     for key in ("waiting", "intake"):
         code = group_label_code(certified[key].label_code_id)
@@ -365,10 +381,10 @@ def test_devices_not_erased_are_pending_not_certified(coordinator, donation, cer
     assert "SCREEN-1" not in text
 
 
-def synthetic_content(rows: int, *, serial: str = "") -> documents.CertificateContent:
+def synthetic_content(rows: int, *, serial: str = "") -> CertificateContent:
     ended = datetime(2025, 4, 2, 9, 30, tzinfo=UTC)
     erased = tuple(
-        documents.ErasedRow(
+        ErasedRow(
             device_code="7K3M9QTV2",
             device_make="Lenovo",
             device_model="ThinkPad T480s avec station d'accueil",
@@ -394,7 +410,7 @@ def synthetic_content(rows: int, *, serial: str = "") -> documents.CertificateCo
         )
         for index in range(rows)
     )
-    return documents.CertificateContent(
+    return CertificateContent(
         donation_id=1,
         reference="DON-00001",
         donor_name="Société Générale d'Équipement",
@@ -513,7 +529,7 @@ def summarised(coordinator, workshop_org, donation, structures):
 
 
 def test_summary_counts(summarised):
-    summary = documents.donor_summary(summarised)
+    summary = donor_summary(summarised)
     assert summary.received == 7
     assert summary.reconditioned == 4  # given, lent, back from loan, ready
     assert summary.distributed == 2
@@ -537,11 +553,11 @@ def test_reconditioned_counts_a_cycle_that_reached_ready_even_without_history(
     device = make_device(actor=coordinator, donation=donation)
     reconditioned(coordinator, device, workshop_org)
     device.history.filter(history_change_reason="mark_ready").delete()
-    assert documents.donor_summary(donation).reconditioned == 1
+    assert donor_summary(donation).reconditioned == 1
 
 
 def test_summary_pdf_names_no_structure(summarised, structures):
-    summary = documents.donor_summary(summarised)
+    summary = donor_summary(summarised)
     pdf = render_summary(
         summary, issued_at=timezone.now(), network_name="Réseau inclusion numérique 92"
     )

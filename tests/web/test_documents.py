@@ -7,7 +7,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from inventory.documents import services as documents
+from inventory.documents.content import (
+    verification_code_display,
+    verification_code_new,
+)
+from inventory.documents.services import (
+    certificate_file_name,
+    certificate_issue,
+)
 from inventory.models import Commune, ErasureCertificate
 from inventory.states import OrgKind
 from tests.builders import make_device, make_organisation, make_user
@@ -72,7 +79,7 @@ def donor_user(donor_org):
 
 @pytest.fixture
 def issued(coordinator, donation, certified):
-    return documents.certificate_issue(actor=coordinator, donation_id=donation.pk)
+    return certificate_issue(actor=coordinator, donation_id=donation.pk)
 
 
 def page_urls(donation, certificate) -> list[str]:
@@ -159,7 +166,7 @@ def test_anonymous_is_sent_to_login(donation, issued):
 def test_a_lost_copy_of_changed_content_is_not_redrawn(
     as_user, coordinator, workshop_staff, donation, certified, issued, settings
 ):
-    (settings.MEDIA_ROOT / documents.certificate_file_name(issued)).unlink()
+    (settings.MEDIA_ROOT / certificate_file_name(issued)).unlink()
     erase(workshop_staff, certified["waiting"].media.get(), method="overwrite", level="clear")
     url = reverse("inventory:donation_certificate_pdf", args=[donation.pk, issued.pk])
     response = as_user(coordinator).get(url)
@@ -176,7 +183,7 @@ def test_valid_code_shows_the_certificates_facts_and_nothing_more(donor_org, don
     donor_org.contact_phone = "01 23 45 67 89"
     donor_org.address = "12 rue de la Paix"
     donor_org.save()
-    shown = documents.verification_code_display(issued.verification_code)
+    shown = verification_code_display(issued.verification_code)
     response = Client(HTTP_ACCEPT_LANGUAGE="en").get(
         reverse("inventory:certificate_verify_code", args=[shown])
     )
@@ -190,7 +197,7 @@ def test_valid_code_shows_the_certificates_facts_and_nothing_more(donor_org, don
 
 def test_unknown_or_mistyped_code_is_not_found():
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    unknown = documents.verification_code_new()
+    unknown = verification_code_new()
     for code, hint in ((unknown, "typed exactly"), ("ABCD-EFGH", "not a valid verification code")):
         response = client.get(reverse("inventory:certificate_verify_code", args=[code]))
         assert response.status_code == 404
@@ -201,7 +208,7 @@ def test_unknown_or_mistyped_code_is_not_found():
 
 
 def test_the_form_accepts_the_code_as_people_type_it(issued):
-    typed = documents.verification_code_display(issued.verification_code).lower().replace("-", " ")
+    typed = verification_code_display(issued.verification_code).lower().replace("-", " ")
     response = Client().get(reverse("inventory:certificate_verify"), {"code": typed})
     assert response.status_code == 302
     assert response["Location"] == reverse(
