@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inventory import identity
+from inventory import identity, permissions
 from inventory.codes import (
     InvalidCode,
     generate_label_code,
@@ -36,7 +36,6 @@ from inventory.selectors import devices_visible_to, user_scope
 from inventory.signals import device_moved
 from inventory.states import EXITS, MOVES, Custody, OrgKind, Status, actor_may, needs_target
 
-REGISTERING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 CUSTODIAN_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE})
 
 
@@ -95,10 +94,9 @@ def label_codes_preprint(*, actor, count: int) -> list[LabelCode]:
     How many one request may issue is a rule of label stock: the screens and the API come
     through labels.services.preprint_issue, which checks it."""
     scope = user_scope(actor)
-    if not scope.can_write or scope.kind not in REGISTERING_KINDS:
-        raise DomainError(
-            "action_forbidden", _("Your role does not allow printing labels."), status=403
-        )
+    permissions.require(
+        permissions.may_register(scope), _("Your role does not allow printing labels.")
+    )
     with transaction.atomic():
         run = (LabelCode.objects.aggregate(run=Max("preprint_run"))["run"] or 0) + 1
         codes = []
@@ -126,10 +124,9 @@ def device_register(
     **specs,
 ) -> Device:
     scope = user_scope(actor)
-    if not scope.can_write or scope.kind not in REGISTERING_KINDS:
-        raise DomainError(
-            "action_forbidden", _("Your role does not allow registering devices."), status=403
-        )
+    permissions.require(
+        permissions.may_register(scope), _("Your role does not allow registering devices.")
+    )
     unknown = set(specs) - set(DEVICE_SPEC_FIELDS)
     if unknown:
         raise TypeError(f"unknown device fields: {sorted(unknown)}")

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from inventory import selectors, services
+from inventory import permissions, selectors, services
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.forms import (
@@ -39,6 +39,7 @@ from inventory.states import (
     needs_target,
 )
 from inventory.timeline import device_timeline
+from inventory.web import device_facts
 
 PAGE_SIZE = 50
 PREVIEW_SIZE = 5
@@ -83,10 +84,6 @@ def _decorate(devices):
     return devices
 
 
-def _may_register(scope) -> bool:
-    return scope.can_write and scope.kind in services.REGISTERING_KINDS
-
-
 @login_required
 def home(request):
     scope = selectors.user_scope(request.user)
@@ -128,24 +125,14 @@ def home(request):
         }
         for status, heading in WAITING.get(scope.kind, ())
     ]
-    context["may_register"] = _may_register(scope)
+    context["may_register"] = permissions.may_register(scope)
     return render(request, "inventory/home.html", context)
-
-
-def _require_device_reader(scope) -> None:
-    if not scope.sees_devices:
-        raise PermissionDenied(
-            _(
-                "Your organisation reads the network's figures, not the list of devices. "
-                "The figures are on the home page."
-            )
-        )
 
 
 @login_required
 def device_list(request):
     scope = selectors.user_scope(request.user)
-    _require_device_reader(scope)
+    permissions.require_device_reader(scope)
     form = DeviceFilterForm(request.GET or None, show_custody=scope.sees_all)
     filters = form.filters() if request.GET else {}
     devices = selectors.device_list(request.user, **filters)
@@ -159,7 +146,7 @@ def device_list(request):
             "page": page,
             "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "filtered": any(filters.values()),
-            "may_register": _may_register(scope),
+            "may_register": permissions.may_register(scope),
         },
     )
 
@@ -174,7 +161,7 @@ def _visible_device(request, pk: int):
     )
 
 
-def _move_choices(request, device):
+def move_choices(request, device):
     """The moves this user may make now, each with the organisations it may send to."""
     scope = selectors.user_scope(request.user)
     candidates: dict[str, list[Organisation]] = {}
@@ -210,11 +197,13 @@ def device_detail(request, pk: int):
     scope = selectors.user_scope(request.user)
     context = {
         "device": device,
-        "moves": _move_choices(request, device),
+        "moves": move_choices(request, device),
         "timeline": device_timeline(device),
-        "may_print": _may_register(scope),
+        "may_print": permissions.may_register(scope),
+        # Lines other apps add (logistics: a recycled device's WEEE batch).
+        "facts": device_facts.device_facts(scope, device),
     }
-    if scope.kind in reconditioning.BENCH_KINDS:
+    if permissions.may_read_bench(scope):
         record = reconditioning.bench_record(device)
         context |= {
             "reconditioning": record,
@@ -273,7 +262,7 @@ def device_transition(request, pk: int):
 @login_required
 def device_register(request):
     scope = selectors.user_scope(request.user)
-    if not _may_register(scope):
+    if not permissions.may_register(scope):
         raise PermissionDenied(
             _("Only the coordination and the workshops' staff register devices.")
         )

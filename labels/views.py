@@ -6,10 +6,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from inventory import selectors
+from inventory import permissions, selectors
 from inventory.errors import DomainError
 from inventory.forms import DeviceFilterForm
-from inventory.views import _may_register
 from labels.documents import label_document
 from labels.forms import LabelStockForm, PreprintForm
 from labels.render import LabelItem, LayoutError, item_from_device
@@ -27,7 +26,7 @@ def label_response(items, form, filename: str) -> HttpResponse:
 
 
 def _printer(request):
-    if not _may_register(selectors.user_scope(request.user)):
+    if not permissions.may_register(selectors.user_scope(request.user)):
         raise PermissionDenied(_("Only the coordination and the workshops' staff print labels."))
 
 

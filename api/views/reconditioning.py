@@ -34,7 +34,7 @@ from api.serializers.reconditioning import (
     TestResultsSerializer,
 )
 from api.views.devices import DEVICE_ID, JSON, ApiMixin, errors
-from inventory import selectors
+from inventory import permissions, selectors
 from inventory.errors import DomainError
 from inventory.models import Device, ErasureRecord
 from inventory.reconditioning import ready
@@ -69,7 +69,7 @@ def _bench_device(request, pk) -> Device:
     device = get_object_or_404(
         selectors.devices_visible_to(request.user).select_related("category"), pk=pk
     )
-    if selectors.user_scope(request.user).kind not in bench.BENCH_KINDS:
+    if not permissions.may_read_bench(selectors.user_scope(request.user)):
         raise DomainError(
             "action_forbidden",
             _("The bench record is for workshop and coordination staff."),
@@ -300,7 +300,7 @@ class ErasureBenchViewSet(ApiMixin, viewsets.ViewSet):
     def report(self, request, pk: str):
         visible = selectors.devices_visible_to(request.user)
         erasure = get_object_or_404(ErasureRecord.objects.filter(medium__device__in=visible), pk=pk)
-        if selectors.user_scope(request.user).kind not in bench.BENCH_KINDS:
+        if not permissions.may_read_bench(selectors.user_scope(request.user)):
             raise DomainError(
                 "action_forbidden",
                 _("The bench record is for workshop and coordination staff."),

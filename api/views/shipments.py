@@ -42,7 +42,8 @@ from api.views.devices import JSON, NO_FORMAT_OVERRIDE, ApiMixin, errors
 from api.views.reconditioning import IDEMPOTENCY_KEY
 from inventory.errors import DomainError
 from inventory.selectors import user_scope
-from inventory.states import OrgKind
+from logistics import permissions
+from logistics.disposals import selectors as disposal_selectors
 from logistics.disposals import services as disposals
 from logistics.disposals.export import weee_register_response
 from logistics.shipments import selectors, services
@@ -73,12 +74,9 @@ def _with_problems(create):
         return Response(body, status=err.status)
 
 
-def _require_reader(user, kinds, message) -> None:
-    if user_scope(user).kind not in kinds:
+def require_reader(user, allowed, message) -> None:
+    if not allowed(user_scope(user)):
         raise exceptions.PermissionDenied(message)
-
-
-LOGISTICS_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 
 
 # Shipments
@@ -108,12 +106,12 @@ class ShipmentViewSet(ApiMixin, viewsets.GenericViewSet):
         return selectors.shipments_visible_to(self.request.user)
 
     def list(self, request):
-        _require_reader(request.user, LOGISTICS_KINDS, _SHIPMENTS_FOR)
+        require_reader(request.user, permissions.may_read_shipments, _SHIPMENTS_FOR)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ShipmentSerializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        _require_reader(request.user, LOGISTICS_KINDS, _SHIPMENTS_FOR)
+        require_reader(request.user, permissions.may_read_shipments, _SHIPMENTS_FOR)
         shipment = selectors.shipment_detail(request.user, int(pk))
         if shipment is None:
             raise exceptions.NotFound()
@@ -160,7 +158,7 @@ class ShipmentViewSet(ApiMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def receive(self, request, pk: str):
-        _require_reader(request.user, LOGISTICS_KINDS, _SHIPMENTS_FOR)
+        require_reader(request.user, permissions.may_read_shipments, _SHIPMENTS_FOR)
         shipment = self.get_queryset().filter(pk=int(pk)).first()
         if shipment is None:
             raise exceptions.NotFound()
@@ -188,7 +186,7 @@ class WorkshopViewSet(ApiMixin, viewsets.ViewSet):
     )
     @action(detail=True, methods=["get"])
     def queue(self, request, pk: str):
-        _require_reader(request.user, LOGISTICS_KINDS, _QUEUE_FOR)
+        require_reader(request.user, permissions.may_read_shipments, _QUEUE_FOR)
         workshop = selectors.workshops_for(request.user).filter(pk=int(pk)).first()
         if workshop is None:
             raise exceptions.NotFound()
@@ -230,17 +228,17 @@ class DisposalViewSet(ApiMixin, viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9]+"
 
     def list(self, request):
-        _require_reader(request.user, disposals.DISPOSING_KINDS, _DISPOSALS_FOR)
+        require_reader(request.user, permissions.may_read_disposals, _DISPOSALS_FOR)
         start, end = _period(request)
-        batches = disposals.disposal_register(request.user, start=start, end=end).order_by(
+        batches = disposal_selectors.disposal_register(request.user, start=start, end=end).order_by(
             "-left_on", "-id"
         )
         page = self.paginate_queryset(batches)
         return self.get_paginated_response(DisposalSerializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        _require_reader(request.user, disposals.DISPOSING_KINDS, _DISPOSALS_FOR)
-        batch = disposals.disposal_detail(request.user, int(pk))
+        require_reader(request.user, permissions.may_read_disposals, _DISPOSALS_FOR)
+        batch = disposal_selectors.disposal_detail(request.user, int(pk))
         if batch is None:
             raise exceptions.NotFound()
         return Response(DisposalDetailSerializer(batch).data)
@@ -271,7 +269,9 @@ class DisposalViewSet(ApiMixin, viewsets.GenericViewSet):
         data = DisposalCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         batch = disposals.disposal_create(actor=request.user, **data.validated_data)
-        body = DisposalDetailSerializer(disposals.disposal_detail(request.user, batch.pk)).data
+        body = DisposalDetailSerializer(
+            disposal_selectors.disposal_detail(request.user, batch.pk)
+        ).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -311,7 +311,7 @@ class DisposalRegisterView(ApiMixin, APIView):
         },
     )
     def get(self, request):
-        _require_reader(request.user, disposals.DISPOSING_KINDS, _DISPOSALS_FOR)
+        require_reader(request.user, permissions.may_read_disposals, _DISPOSALS_FOR)
         start, end = _period(request)
-        batches = disposals.disposal_register(request.user, start=start, end=end)
+        batches = disposal_selectors.disposal_register(request.user, start=start, end=end)
         return weee_register_response(batches, start=start, end=end)

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from inventory import permissions
 from inventory.documents.content import (
     CertificateContent,
     DonorSummary,
@@ -22,16 +23,6 @@ from inventory.documents.pdf import render_certificate, render_summary
 from inventory.documents.selectors import donations_visible_to
 from inventory.errors import DomainError
 from inventory.models import ErasureCertificate
-from inventory.selectors import user_scope
-from inventory.states import OrgKind
-
-
-def may_issue_certificates(user) -> bool:
-    scope = user_scope(user)
-    return scope.kind == OrgKind.COORDINATOR and scope.can_write
-
-
-# Erasure certificate: issue and the stored PDF ------------------------------------------------
 
 
 def certificate_file_name(certificate: ErasureCertificate) -> str:
@@ -67,7 +58,7 @@ def certificate_issue(*, actor, donation_id: int) -> ErasureCertificate:
     The PDF is written once, at issue, and served as stored: a certificate says what was true
     when it was issued. Re-issuing makes a new row with a new code (the content may have grown).
     """
-    if not may_issue_certificates(actor):
+    if not permissions.may_issue_certificates(actor):
         raise DomainError(
             "action_forbidden", _("Only the coordination issues erasure certificates."), status=403
         )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from inventory import selectors
+from inventory import permissions, selectors
 from inventory.documents.content import (
     certificate_content,
     donor_summary,
@@ -32,7 +32,6 @@ from inventory.documents.selectors import (
 from inventory.documents.services import (
     certificate_issue,
     certificate_pdf,
-    may_issue_certificates,
     summary_pdf,
 )
 from inventory.errors import DomainError
@@ -69,7 +68,7 @@ def donor_donations(request):
 @require_http_methods(["GET", "POST"])
 def donation_certificate(request, pk: int):
     donation = _donation(request, pk)
-    may_issue = may_issue_certificates(request.user)
+    may_issue = permissions.may_issue_certificates(request.user)
     status = 200
     if request.method == "POST":
         if not may_issue:

@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
-from inventory import identity
+from inventory import identity, permissions
 from inventory.codes import generate_label_code
 from inventory.errors import DomainError, invalid
 from inventory.history import tracked_save
@@ -56,12 +56,6 @@ def import_max_rows() -> int:
     return getattr(settings, "REEMPLOI_IMPORT_MAX_ROWS", imports.DEFAULT_MAX_ROWS)
 
 
-def _require_coordinator(actor, message) -> None:
-    scope = user_scope(actor)
-    if not (scope.can_write and scope.kind == OrgKind.COORDINATOR):
-        raise DomainError("action_forbidden", message, status=403)
-
-
 def _validation_to_domain(exc: ValidationError) -> DomainError:
     if hasattr(exc, "error_dict"):
         return invalid({name: list(messages) for name, messages in exc.message_dict.items()})
@@ -81,7 +75,9 @@ def donor_create(
     address: str = "",
 ) -> Organisation:
     """A donor with the little the network needs to reach it; names are unique, any case."""
-    _require_coordinator(actor, _("Only the coordination records donors."))
+    permissions.require(
+        permissions.may_coordinate(user_scope(actor)), _("Only the coordination records donors.")
+    )
     name = " ".join((name or "").split())
     if not name:
         raise invalid({"name": [_("Give the donor's name.")]})
@@ -163,7 +159,9 @@ def _donation_assign(donation: Donation, values: dict) -> None:
 
 def donation_create(*, actor, donor: Organisation, received_on: date, **details) -> Donation:
     """Record a donation; `details` are the other fields of DONATION_FIELDS."""
-    _require_coordinator(actor, _("Only the coordination records donations."))
+    permissions.require(
+        permissions.may_coordinate(user_scope(actor)), _("Only the coordination records donations.")
+    )
     donation = Donation(created_by=actor)
     _donation_assign(donation, {"donor": donor, "received_on": received_on, **details})
     _donation_check(donation)
@@ -174,7 +172,9 @@ def donation_create(*, actor, donor: Organisation, received_on: date, **details)
 
 def donation_update(*, actor, donation_id: int, version: str | None = None, **changes) -> Donation:
     """Change a donation's fields; with `version`, refused if someone saved in between."""
-    _require_coordinator(actor, _("Only the coordination changes donations."))
+    permissions.require(
+        permissions.may_coordinate(user_scope(actor)), _("Only the coordination changes donations.")
+    )
     with transaction.atomic():
         # Locked: two coordinators saving the same donation are serialised, and the version
         # compared below is the one the second of them actually overwrites.
@@ -198,7 +198,10 @@ def donation_update(*, actor, donation_id: int, version: str | None = None, **ch
 
 def donation_device_register(*, actor, donation: Donation, **device_fields) -> Device:
     """One device into a donation: device_register with the donation's donor, one transaction."""
-    _require_coordinator(actor, _("Only the coordination registers a donation's devices."))
+    permissions.require(
+        permissions.may_coordinate(user_scope(actor)),
+        _("Only the coordination registers a donation's devices."),
+    )
     device_fields.pop("donor", None)
     return device_register(actor=actor, donation=donation, **device_fields)
 
@@ -321,10 +324,9 @@ def devices_import(
     a donation before), "duplicate" (another import or registration took a device first).
     """
     scope = user_scope(actor)
-    if not (scope.can_write and scope.kind == OrgKind.COORDINATOR):
-        raise DomainError(
-            "action_forbidden", _("Only the coordination imports spreadsheets."), status=403
-        )
+    permissions.require(
+        permissions.may_coordinate(scope), _("Only the coordination imports spreadsheets.")
+    )
     max_bytes = import_max_bytes()
     if len(content) > max_bytes:
         raise DomainError(

@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from inventory import selectors
+from inventory import permissions, selectors
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.intake import services as intake
@@ -47,13 +47,6 @@ PAGE_SIZE = 50
 PENDING_SECONDS = 24 * 3600
 
 
-def _coordination(request):
-    scope = selectors.user_scope(request.user)
-    if not scope.sees_all:
-        raise PermissionDenied(_("Donations are handled by the coordination."))
-    return scope
-
-
 def _donation(request, pk: int) -> Donation:
     # Outside the coordination a donation is answered exactly like a missing one.
     if not selectors.user_scope(request.user).sees_all:
@@ -68,7 +61,10 @@ def _refuse_forbidden(err: DomainError) -> None:
 
 @login_required
 def donation_list(request):
-    scope = _coordination(request)
+    scope = selectors.user_scope(request.user)
+    permissions.require_screen(
+        permissions.may_read_coordination(scope), _("Donations are handled by the coordination.")
+    )
     form = DonationFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {"donor": None}
     donations = (
@@ -95,7 +91,10 @@ def donation_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def donor_create(request):
-    _coordination(request)
+    permissions.require_screen(
+        permissions.may_read_coordination(selectors.user_scope(request.user)),
+        _("Donations are handled by the coordination."),
+    )
     form = DonorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -112,7 +111,10 @@ def donor_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def donation_create(request):
-    _coordination(request)
+    permissions.require_screen(
+        permissions.may_read_coordination(selectors.user_scope(request.user)),
+        _("Donations are handled by the coordination."),
+    )
     initial = {"donor": request.GET.get("donor", "")[:12]}
     form = DonationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -10,11 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from inventory import selectors
+from inventory import permissions, selectors
 from inventory.errors import DomainError
 from inventory.models import Category, TestItem
 from inventory.reconditioning import services as reconditioning
-from inventory.states import OrgKind
 
 
 class ChecklistItemForm(forms.Form):
@@ -26,16 +25,12 @@ class ChecklistItemForm(forms.Form):
     is_active = forms.BooleanField(label=gettext_lazy("In use"), required=False, initial=True)
 
 
-def _coordination(request):
-    scope = selectors.user_scope(request.user)
-    if scope.kind != OrgKind.COORDINATOR:
-        raise PermissionDenied(_("The checklists are kept by the coordination."))
-    return scope
-
-
 @login_required
 def checklist_index(request):
-    scope = _coordination(request)
+    scope = selectors.user_scope(request.user)
+    permissions.require_screen(
+        permissions.may_read_coordination(scope), _("The checklists are kept by the coordination.")
+    )
     categories = Category.objects.annotate(
         items=Count("test_items", filter=Q(test_items__is_active=True))
     )
@@ -48,7 +43,10 @@ def checklist_index(request):
 
 @login_required
 def checklist_category(request, code: str):
-    scope = _coordination(request)
+    scope = selectors.user_scope(request.user)
+    permissions.require_screen(
+        permissions.may_read_coordination(scope), _("The checklists are kept by the coordination.")
+    )
     category = get_object_or_404(Category, pk=code)
     add_form = ChecklistItemForm(prefix="new")
     bound_item = None

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from inventory import permissions
 from inventory.errors import DomainError, invalid
 from inventory.history import tracked_save
 from inventory.models import (
@@ -45,7 +46,6 @@ from inventory.selectors import devices_visible_to, user_scope
 from inventory.services import device_transition
 from inventory.states import OrgKind, Status
 
-BENCH_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 # Records are written while the device is with the coordinator at intake or at a workshop.
 RECORDABLE = frozenset(
     {Status.REGISTERED, Status.RETURNED, Status.AT_WORKSHOP, Status.IN_RECONDITIONING}
@@ -69,12 +69,10 @@ def _lock_device(actor, device_id: int) -> Device:
     device = devices_visible_to(actor).select_for_update().filter(pk=device_id).first()
     if device is None:
         raise DomainError("not_found", _("No such device."), status=404)
-    if not scope.can_write or scope.kind not in BENCH_KINDS:
-        raise DomainError(
-            "action_forbidden",
-            _("Only workshop and coordination staff record reconditioning."),
-            status=403,
-        )
+    permissions.require(
+        permissions.may_record_bench(scope),
+        _("Only workshop and coordination staff record reconditioning."),
+    )
     if device.status not in RECORDABLE:
         raise DomainError(
             "not_at_bench",
@@ -563,10 +561,9 @@ def checklist_item_save(
     in use is retired and leaves the checklist of the next reconditionings.
     """
     scope = user_scope(actor)
-    if not scope.can_write or scope.kind != OrgKind.COORDINATOR:
-        raise DomainError(
-            "action_forbidden", _("Only the coordination edits the checklists."), status=403
-        )
+    permissions.require(
+        permissions.may_coordinate(scope), _("Only the coordination edits the checklists.")
+    )
     label_fr, label_en = (label_fr or "").strip(), (label_en or "").strip()
     errors: dict[str, list] = {}
     if not label_fr:

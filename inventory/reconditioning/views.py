@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from inventory import selectors
+from inventory import permissions, selectors
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.models import ErasureRecord, MediumState
@@ -33,8 +33,10 @@ from inventory.states import STATUS_TONE, Status
 
 def _device(request, pk: int):
     scope = selectors.user_scope(request.user)
-    if scope.kind not in bench.BENCH_KINDS:
-        raise PermissionDenied(_("The bench record is for workshop and coordination staff."))
+    permissions.require_screen(
+        permissions.may_read_bench(scope),
+        _("The bench record is for workshop and coordination staff."),
+    )
     device = get_object_or_404(
         selectors.devices_visible_to(request.user).select_related("category", "custodian"),
         pk=pk,

@@ -8,33 +8,25 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from inventory import selectors, services
+from inventory import permissions, selectors, services
 from inventory.codes import InvalidCode, code_from_scan, group_label_code
 from inventory.errors import DomainError
 from inventory.forms import TransitionForm
 from inventory.models import LabelCode, Organisation, ScanResult
 from inventory.reconditioning.ready import missing_before_ready
-from inventory.reconditioning.services import BENCH_KINDS, RECORDABLE
+from inventory.reconditioning.services import RECORDABLE
 from inventory.scanning import selectors as scan_selectors
 from inventory.scanning import services as scan_services
 from inventory.scanning.messages import SCAN_MESSAGES
 from inventory.states import EXITS, MOVES, STATUS_TONE, OrgKind, actor_may, needs_target
 from inventory.timeline import device_timeline
-from inventory.views import _may_register, _move_choices
+from inventory.views import move_choices
 
 RECENT_EVENTS = 3
-
-
-def _bench_user(request):
-    scope = selectors.user_scope(request.user)
-    if not scope.sees_devices:
-        raise PermissionDenied(_("Scanning is for the coordination, workshops and structures."))
-    return scope
 
 
 def device_by_label(request, code: str):
@@ -63,7 +55,7 @@ def device_by_label(request, code: str):
             status=404,
         )
     assigned = hasattr(label, "device")
-    may_register = request.user.is_authenticated and _may_register(
+    may_register = request.user.is_authenticated and permissions.may_register(
         selectors.user_scope(request.user)
     )
     return render(
@@ -87,10 +79,10 @@ def _card(request, device, *, raw: str, batch: str = ""):
     device.label_display = group_label_code(device.label_code_id)
     device.tone = STATUS_TONE.get(device.status, "neutral")
     scope = selectors.user_scope(request.user)
-    at_bench = scope.kind in BENCH_KINDS and device.status in RECORDABLE
+    at_bench = permissions.may_read_bench(scope) and device.status in RECORDABLE
     return {
         "device": device,
-        "moves": _move_choices(request, device),
+        "moves": move_choices(request, device),
         "events": device_timeline(device)[:RECENT_EVENTS],
         "scan_raw": raw,
         "batch": batch,
@@ -112,7 +104,8 @@ def _with_move_labels(events):
 @login_required
 def scan(request):
     """Scan one device (camera or handheld scanner), see its card, apply a move in one tap."""
-    _bench_user(request)
+    scope = selectors.user_scope(request.user)
+    permissions.require_scanner(scope)
     context = {}
     if request.method == "POST":
         raw = request.POST.get("raw", "")[:300]
@@ -153,7 +146,8 @@ def _apply_from_card(request, raw: str) -> dict:
 @login_required
 def batch_start(request):
     """Pick one move (and where it sends devices), then scan device after device."""
-    scope = _bench_user(request)
+    scope = selectors.user_scope(request.user)
+    permissions.require_scanner(scope)
     moves = [
         move for move in MOVES.values() if scope.can_write and actor_may(scope.kind, move.action)
     ]
@@ -194,7 +188,7 @@ def batch_start(request):
 
 @login_required
 def scan_batch(request, batch: str):
-    _bench_user(request)
+    permissions.require_scanner(selectors.user_scope(request.user))
     action = request.GET.get("action", "")
     move = MOVES.get(action)
     if move is None or (move.target in EXITS and request.GET.get("confirm") != "1"):

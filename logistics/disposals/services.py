@@ -10,19 +10,19 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.errors import DomainError, invalid
 from inventory.history import tracked_save
 from inventory.models import Device
-from inventory.selectors import devices_visible_to, user_scope
-from inventory.states import OrgKind, Status
+from inventory.permissions import require
+from inventory.selectors import user_scope
+from inventory.states import Status
+from logistics import permissions
 from logistics.models import DisposalBatch, DisposalItem
 from logistics.picking import DeviceProblem, device_problem, requested_lock, requested_split
 
-DISPOSING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
 # A cage of phones can hold a few hundred; more in one batch is more likely a wrong selection.
 MAX_DEVICES = 1000
 MAX_WEIGHT_KG = Decimal("9999999.99")  # the column's nine digits
@@ -30,11 +30,6 @@ REASON = "disposal_create"
 
 
 # Services
-
-
-def may_dispose(user) -> bool:
-    scope = user_scope(user)
-    return scope.can_write and scope.kind in DISPOSING_KINDS
 
 
 def _refused(problems: list[DeviceProblem]) -> DomainError:
@@ -101,12 +96,10 @@ def disposal_create(
 ) -> DisposalBatch:
     """Record recycled devices (ids or label codes) leaving as one batch: all, or none."""
     scope = user_scope(actor)
-    if not may_dispose(actor):
-        raise DomainError(
-            "action_forbidden",
-            _("Only the coordination and the workshops record WEEE disposals."),
-            status=403,
-        )
+    require(
+        permissions.may_dispose(scope),
+        _("Only the coordination and the workshops record WEEE disposals."),
+    )
     eco_organisation = (eco_organisation or "").strip()
     document_reference = (document_reference or "").strip()
     weight = _clean_weight(weight_kg)
@@ -182,75 +175,3 @@ def disposal_create(
             _("A device of this list was recorded in another disposal at the same time."),
         ) from exc
     return batch
-
-
-# Selectors
-
-
-def _scoped(user) -> QuerySet[DisposalBatch]:
-    scope = user_scope(user)
-    batches = DisposalBatch.objects.all()
-    if scope.sees_all:
-        return batches
-    if scope.kind == OrgKind.WORKSHOP:
-        return batches.filter(organisation=scope.organisation)
-    return batches.none()
-
-
-def disposals_visible_to(user) -> QuerySet[DisposalBatch]:
-    """Coordination: every batch; a workshop: the batches it handed over; others: none.
-
-    Each row carries its device count (one query for a whole page).
-    """
-    return (
-        _scoped(user)
-        .select_related("organisation", "created_by")
-        .annotate(device_count=Count("items"))
-    )
-
-
-def may_read_disposals(user) -> bool:
-    return user_scope(user).kind in DISPOSING_KINDS
-
-
-def disposal_detail(user, pk: int) -> DisposalBatch | None:
-    """The batch with its devices (and their category) in `item_rows`: two queries."""
-    items = DisposalItem.objects.select_related("device", "device__category").order_by(
-        "device__label_code_id"
-    )
-    return (
-        disposals_visible_to(user)
-        .prefetch_related(Prefetch("items", queryset=items, to_attr="item_rows"))
-        .filter(pk=pk)
-        .first()
-    )
-
-
-def devices_awaiting_disposal(user, *, category: str = "") -> QuerySet[Device]:
-    """Recycled devices the user may see that have not left in a batch yet, oldest first."""
-    devices = (
-        devices_visible_to(user)
-        .filter(status=Status.RECYCLED, disposal_item__isnull=True)
-        .select_related("category", "custodian")
-        .order_by("updated_at", "id")
-    )
-    if category:
-        devices = devices.filter(category_id=category)
-    return devices
-
-
-def disposal_register(
-    user, *, start: datetime.date | None = None, end: datetime.date | None = None
-) -> QuerySet[DisposalBatch]:
-    """The register's lines in the order they happened, between two dates included."""
-    batches = disposals_visible_to(user).order_by("left_on", "id")
-    if start is not None:
-        batches = batches.filter(left_on__gte=start)
-    if end is not None:
-        batches = batches.filter(left_on__lte=end)
-    return batches
-
-
-def disposal_years(user) -> list[int]:
-    """The years that have at least one batch, latest first: the register's natural periods."""
-    return [day.year for day in _scoped(user).dates("left_on", "year", order="DESC")]

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.selectors import user_scope
+from logistics import permissions
+from logistics.disposals import selectors as disposal_selectors
 from logistics.disposals import services as disposals
 from logistics.disposals.export import weee_register_response
 from logistics.disposals.forms import (
@@ -33,13 +35,15 @@ PAGE_SIZE = 50
 
 
 def _disposal_reader(request):
-    if not disposals.may_read_disposals(request.user):
+    if not permissions.may_read_disposals(user_scope(request.user)):
         raise PermissionDenied(_("WEEE disposals are for the coordination and the workshops."))
     return user_scope(request.user)
 
 
 def _register_filters(request) -> RegisterFilterForm:
-    return RegisterFilterForm(request.GET or None, years=disposals.disposal_years(request.user))
+    return RegisterFilterForm(
+        request.GET or None, years=disposal_selectors.disposal_years(request.user)
+    )
 
 
 @login_required
@@ -47,7 +51,7 @@ def disposal_list(request):
     _disposal_reader(request)
     filters = _register_filters(request)
     start, end = filters.period()
-    batches = disposals.disposal_register(request.user, start=start, end=end).order_by(
+    batches = disposal_selectors.disposal_register(request.user, start=start, end=end).order_by(
         "-left_on", "-id"
     )
     page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -58,7 +62,7 @@ def disposal_list(request):
             "filters": filters,
             "page": page,
             "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
-            "may_dispose": disposals.may_dispose(request.user),
+            "may_dispose": permissions.may_dispose(user_scope(request.user)),
             "export_query": request.GET.urlencode() if filters.filtered else "",
         },
     )
@@ -67,7 +71,7 @@ def disposal_list(request):
 @login_required
 def disposal_create(request):
     _disposal_reader(request)
-    if not disposals.may_dispose(request.user):
+    if not permissions.may_dispose(user_scope(request.user)):
         raise PermissionDenied(_("Your role does not allow recording WEEE disposals."))
     data = request.POST if request.method == "POST" else None
     form = DisposalForm(data, initial={"token": uuid.uuid4().hex})
@@ -100,7 +104,7 @@ def disposal_create(request):
                 },
             )
             return redirect("logistics:disposal_detail", pk=batch.pk)
-    candidates = disposals.devices_awaiting_disposal(request.user, **filters.filters())
+    candidates = disposal_selectors.devices_awaiting_disposal(request.user, **filters.filters())
     page_number = (data or request.GET).get("page")
     return render(
         request,
@@ -118,7 +122,7 @@ def disposal_create(request):
 def disposal_detail(request, pk: int):
     scope = _disposal_reader(request)
     # Another workshop's batch is answered exactly like a missing one.
-    batch = disposals.disposal_detail(request.user, pk)
+    batch = disposal_selectors.disposal_detail(request.user, pk)
     if batch is None:
         raise Http404
     for item in batch.item_rows:
@@ -139,5 +143,5 @@ def disposal_register_csv(request):
         # The list shows the same filters with their errors.
         return redirect(f"{reverse('logistics:disposal_list')}?{request.GET.urlencode()}")
     start, end = filters.period()
-    batches = disposals.disposal_register(request.user, start=start, end=end)
+    batches = disposal_selectors.disposal_register(request.user, start=start, end=end)
     return weee_register_response(batches, start=start, end=end)

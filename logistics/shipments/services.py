@@ -17,15 +17,17 @@ from inventory.codes import InvalidCode, code_from_scan, group_label_code
 from inventory.errors import DomainError, invalid
 from inventory.history import tracked_save
 from inventory.models import Device, Organisation
+from inventory.permissions import require
 from inventory.scanning.messages import SCAN_MESSAGES
 from inventory.selectors import user_scope
 from inventory.services import device_transition
-from inventory.states import MOVES, OrgKind, Status, actor_may
+from inventory.states import MOVES, OrgKind, Status
+from logistics import permissions
 from logistics.models import Shipment, ShipmentItem
 from logistics.picking import DeviceProblem, device_problem, requested_lock, requested_split
 
-SEND = MOVES["send_to_workshop"]
-RECEIVE = MOVES["receive_at_workshop"]
+SEND = MOVES[permissions.SEND_ACTION]
+RECEIVE = MOVES[permissions.RECEIVE_ACTION]
 # A shipment is a van or a few parcels; a larger batch is more likely a mistaken selection.
 MAX_DEVICES = 500
 
@@ -64,10 +66,7 @@ def shipment_create(
 ) -> Shipment:
     """Send devices (ids or label codes) to a workshop as one shipment: all of them, or none."""
     scope = user_scope(actor)
-    if not scope.can_write or not actor_may(scope.kind, SEND.action):
-        raise DomainError(
-            "action_forbidden", _("Only the coordination sends shipments."), status=403
-        )
+    require(permissions.may_send(scope), _("Only the coordination sends shipments."))
     _check_workshop(workshop)
     sent_on = sent_on or timezone.localdate()
     if expected_on is not None and expected_on < sent_on:
@@ -164,8 +163,7 @@ def shipment_receive(*, actor, shipment: Shipment, raw: str) -> ReceiptResult:
     list is refused, even if it is otherwise receivable.
     """
     scope = user_scope(actor)
-    if not scope.can_write or not actor_may(scope.kind, RECEIVE.action):
-        raise DomainError("action_forbidden", _("Your role does not allow this move."), status=403)
+    require(permissions.may_receive(scope), _("Your role does not allow this move."))
     if not scope.sees_all and shipment.workshop_id != getattr(scope.organisation, "pk", None):
         raise DomainError("not_found", _("No such shipment."), status=404)
     try:

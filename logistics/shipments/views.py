@@ -17,8 +17,10 @@ from django.utils.translation import gettext_lazy
 
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
+from inventory.permissions import require_screen
 from inventory.selectors import user_scope
-from inventory.states import STATUS_TONE, OrgKind, Status, actor_may
+from inventory.states import STATUS_TONE, OrgKind, Status
+from logistics import permissions
 from logistics.models import Shipment
 from logistics.shipments import selectors, services
 from logistics.shipments.forms import CandidateFilterForm, ShipmentForm, WorkshopChoiceForm
@@ -37,17 +39,11 @@ QUEUE_HEADINGS = {
 
 def _shipment_reader(request):
     scope = user_scope(request.user)
-    if scope.kind not in (OrgKind.COORDINATOR, OrgKind.WORKSHOP):
-        raise PermissionDenied(_("Shipments are for the coordination and the workshops."))
+    require_screen(
+        permissions.may_read_shipments(scope),
+        _("Shipments are for the coordination and the workshops."),
+    )
     return scope
-
-
-def _may_send(scope) -> bool:
-    return scope.can_write and actor_may(scope.kind, services.SEND.action)
-
-
-def _may_receive(scope) -> bool:
-    return scope.can_write and actor_may(scope.kind, services.RECEIVE.action)
 
 
 def _visible_shipment(request, pk: int):
@@ -82,8 +78,8 @@ def shipment_list(request):
         {
             "page": page,
             "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
-            "may_send": _may_send(scope),
-            "may_receive": _may_receive(scope),
+            "may_send": permissions.may_send(scope),
+            "may_receive": permissions.may_receive(scope),
         },
     )
 
@@ -91,7 +87,7 @@ def shipment_list(request):
 @login_required
 def shipment_create(request):
     scope = _shipment_reader(request)
-    if not _may_send(scope):
+    if not permissions.may_send(scope):
         raise PermissionDenied(_("Only the coordination sends shipments."))
     data = request.POST if request.method == "POST" else None
     sending = data is not None and "send" in data
@@ -144,7 +140,7 @@ def _detail_context(request, scope, shipment) -> dict:
         "shipment": shipment,
         "items": items,
         "remaining": shipment.device_count - shipment.received_count,
-        "may_receive": _may_receive(scope),
+        "may_receive": permissions.may_receive(scope),
     }
 
 
@@ -183,7 +179,7 @@ def shipment_receive(request, pk: int):
     """Scan device after device of the shipment as it is unpacked; each scan is one receipt."""
     scope = _shipment_reader(request)
     shipment = _visible_shipment(request, pk)
-    if not _may_receive(scope):
+    if not permissions.may_receive(scope):
         raise PermissionDenied(_("Your role does not allow receiving devices."))
     outcome = None
     if request.method == "POST":
@@ -244,8 +240,10 @@ def _queue_workshop(request, scope):
 @login_required
 def workshop_queue(request):
     scope = user_scope(request.user)
-    if scope.kind not in (OrgKind.COORDINATOR, OrgKind.WORKSHOP):
-        raise PermissionDenied(_("The queue is for the workshops and the coordination."))
+    require_screen(
+        permissions.may_read_shipments(scope),
+        _("The queue is for the workshops and the coordination."),
+    )
     workshop, choice = _queue_workshop(request, scope)
     queue = selectors.workshop_queue(request.user, workshop) if workshop else None
     if queue is not None:
@@ -262,6 +260,6 @@ def workshop_queue(request):
             "queue": queue,
             "choice": choice,
             "workshop": workshop,
-            "may_receive": _may_receive(scope),
+            "may_receive": permissions.may_receive(scope),
         },
     )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from inventory.codes import is_valid_imei, is_valid_rna, is_valid_siret
 from inventory.demo import seed as demo
 from inventory.models import Device, LabelCode, Membership, Organisation, Role
-from inventory.services import REGISTERING_KINDS
+from inventory.permissions import REGISTERING_KINDS
 from inventory.states import MOVES, OrgKind, Status
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]

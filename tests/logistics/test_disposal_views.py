@@ -353,3 +353,23 @@ def test_register_cells_that_could_run_as_formulas_are_neutralised(
     assert cells == [("'" + text) if text.startswith(TRIGGERS) else text for text in stored]
     assert not any(text.startswith(TRIGGERS) for text in cells)
     assert cells[3] == "'" + f"{start}Coordination"
+
+
+def test_the_device_page_names_the_weee_batch_through_the_logistics_hook(
+    login, workshop_staff, workshop_batch, workshop_recycled
+):
+    # The device page is inventory's; the line about the batch is logistics' (a registered
+    # device fact), so inventory's template never reads a logistics model.
+    url = reverse("inventory:device_detail", args=[workshop_recycled.pk])
+    detail = reverse("logistics:disposal_detail", args=[workshop_batch.pk])
+    page = login(workshop_staff).get(url)
+    assert page.status_code == 200
+    assert gettext("WEEE disposal") in page.text
+    assert workshop_batch.reference in page.text
+    assert f'href="{detail}"' in page.text
+
+
+def test_a_recycled_device_not_yet_in_a_batch_says_so_on_its_page(login, coordinator):
+    device = recycled(actor=coordinator)
+    page = login(coordinator).get(reverse("inventory:device_detail", args=[device.pk]))
+    assert gettext("Not yet handed to an éco-organisme") in page.text

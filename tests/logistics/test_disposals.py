@@ -12,14 +12,14 @@ from inventory.models import Device, Role
 from inventory.services import device_transition
 from inventory.states import Status
 from logistics.disposals import services as disposals
-from logistics.disposals.services import (
+from logistics.disposals.selectors import (
     devices_awaiting_disposal,
-    disposal_create,
     disposal_detail,
     disposal_register,
     disposal_years,
     disposals_visible_to,
 )
+from logistics.disposals.services import disposal_create
 from logistics.models import DisposalBatch, DisposalItem
 from tests.builders import make_device, make_user, reload
 from tests.inventory.test_concurrency import run_at_once

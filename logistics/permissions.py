@@ -1,0 +1,34 @@
+"""Who may do what in logistics: every may_ of the app, in one module, over the acting user's
+scope (inventory.selectors.user_scope); refusals go through inventory.permissions' require
+(services) and require_screen (screens)."""
+
+from inventory.selectors import Scope
+from inventory.states import OrgKind, actor_may
+
+# Who reads shipments and a workshop's queue.
+SHIPPING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
+# Who hands devices to an éco-organisme, and reads the WEEE register.
+DISPOSING_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
+
+SEND_ACTION = "send_to_workshop"
+RECEIVE_ACTION = "receive_at_workshop"
+
+
+def may_read_shipments(scope: Scope) -> bool:
+    return scope.kind in SHIPPING_KINDS
+
+
+def may_send(scope: Scope) -> bool:
+    return scope.can_write and actor_may(scope.kind, SEND_ACTION)
+
+
+def may_receive(scope: Scope) -> bool:
+    return scope.can_write and actor_may(scope.kind, RECEIVE_ACTION)
+
+
+def may_read_disposals(scope: Scope) -> bool:
+    return scope.kind in DISPOSING_KINDS
+
+
+def may_dispose(scope: Scope) -> bool:
+    return scope.can_write and scope.kind in DISPOSING_KINDS
