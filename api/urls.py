@@ -6,8 +6,11 @@ from rest_framework.routers import SimpleRouter
 
 from api.errors import endpoint_not_found
 from api.views import devices as views
+from api.views import disposals as views_disposals
 from api.views import intake as views_intake
+from api.views import labels as views_labels
 from api.views import reconditioning as views_bench
+from api.views import scanning as views_scanning
 from api.views import shipments as views_logistics
 
 app_name = "api"
@@ -15,8 +18,8 @@ app_name = "api"
 router = SimpleRouter()
 router.register("devices", views.DeviceViewSet, basename="device")
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
-router.register("scan", views.ScanViewSet, basename="scan")
-router.register("labels", views.LabelViewSet, basename="label")
+router.register("scan", views_scanning.ScanViewSet, basename="scan")
+router.register("labels", views_labels.LabelViewSet, basename="label")
 # Bench records: /devices/{id}/reconditioning/, lock-checks/, media/…, /media/{id}/erasures/.
 router.register("devices", views_bench.DeviceBenchViewSet, basename="device-bench")
 router.register("media", views_bench.MediumBenchViewSet, basename="medium")
@@ -28,14 +31,14 @@ router.register("donors", views_intake.DonorViewSet, basename="donor")
 # Logistics: shipments and their receipt, a workshop's queue, WEEE disposals.
 router.register("shipments", views_logistics.ShipmentViewSet, basename="shipment")
 router.register("workshops", views_logistics.WorkshopViewSet, basename="workshop")
-router.register("disposals", views_logistics.DisposalViewSet, basename="disposal")
+router.register("disposals", views_disposals.DisposalViewSet, basename="disposal")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path(
         "disposals/register.csv",
-        views_logistics.DisposalRegisterView.as_view(),
+        views_disposals.DisposalRegisterView.as_view(),
         name="disposal-register",
     ),
     *router.urls,

@@ -5,7 +5,7 @@ rows) live in inventory.intake.
 
 from rest_framework import serializers
 
-from api.serializers.devices import (
+from api.serializers.common import (
     OrganisationField,
     OrganisationRefSerializer,
     StrictCharField,

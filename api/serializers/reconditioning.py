@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
-from api.serializers.devices import OrganisationRefSerializer, StrictCharField, StrictIntegerField
+from api.serializers.common import OrganisationRefSerializer, StrictCharField, StrictIntegerField
 from inventory.errors import DomainError
 from inventory.models import (
     Device,

@@ -1,100 +1,19 @@
-"""Shapes of logistics on the API: shipments to workshops and their receipt, a workshop's queue,
-WEEE disposals. Input serializers check types and sizes only; which devices may travel or leave
-is for logistics.services and logistics.disposals to say.
-"""
+"""Shapes of shipments on the API: a shipment, its receipt by scanning and a workshop's queue.
+Which devices may travel is for logistics.shipments.services to say."""
 
 import datetime
-import re
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.filters import ID_MAX
-from api.serializers.devices import (
-    CategorySerializer,
-    ErrorSerializer,
-    OrganisationField,
-    OrganisationRefSerializer,
-    StrictCharField,
-)
-from api.serializers.reconditioning import MissingSerializer, StrictDecimalField
-from inventory.codes import group_label_code
+from api.serializers.common import OrganisationField, OrganisationRefSerializer, StrictCharField
+from api.serializers.picking import DeviceSummarySerializer, device_list_field
+from api.serializers.reconditioning import MissingSerializer
 from inventory.models import Organisation
 from inventory.states import Status
-from logistics.disposals import services as disposals
 from logistics.shipments import services
 
-CODE_MAX_LENGTH = 300  # a label URL as a scanner types it, with room to spare
-
-
 # Devices named in a request: ids and label codes mixed
-
-
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "integer", "minimum": 1, "maximum": ID_MAX},
-            {"type": "string", "minLength": 1, "maxLength": CODE_MAX_LENGTH},
-        ],
-        "description": "A device id, or its label code as printed, typed or scanned (any "
-        "case, with or without separators, or the label's URL).",
-    }
-)
-class DeviceChoiceField(serializers.Field):
-    default_error_messages = {
-        "invalid": _("A device id or a label code."),
-    }
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("invalid")
-        if isinstance(data, int) and 1 <= data <= ID_MAX:
-            return data
-        if isinstance(data, str) and 1 <= len(data) <= CODE_MAX_LENGTH:
-            return data
-        self.fail("invalid")
-
-    def to_representation(self, value):
-        return value
-
-
-def device_list_field(max_devices: int) -> serializers.ListField:
-    return serializers.ListField(
-        child=DeviceChoiceField(),
-        allow_empty=False,
-        max_length=max_devices,
-        help_text="Device ids and/or label codes; all of them are accepted, or none.",
-    )
-
-
-class DeviceProblemSerializer(serializers.Serializer):
-    device = serializers.CharField(
-        help_text="The device's label code (grouped), its id, or the text sent when it is no code."
-    )
-    code = serializers.CharField(help_text="Stable English code, e.g. not_found, not_sendable.")
-    detail = serializers.CharField(source="message", help_text="Translated message for people.")
-
-
-class DevicesRefusedSerializer(ErrorSerializer):
-    problems = DeviceProblemSerializer(
-        many=True, help_text="Each device that cannot go, and why. Nothing was recorded."
-    )
-
-
-class DeviceSummarySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    label_code = serializers.CharField(source="label_code_id")
-    label_code_display = serializers.SerializerMethodField()
-    category = CategorySerializer()
-    manufacturer = serializers.CharField()
-    model_name = serializers.CharField()
-    serial_number = serializers.CharField()
-    status = serializers.ChoiceField(choices=Status.choices)
-
-    def get_label_code_display(self, device) -> str:
-        return group_label_code(device.label_code_id)
 
 
 # Shipments
@@ -219,94 +138,3 @@ class WorkshopQueueSerializer(serializers.Serializer):
 
 
 # WEEE disposals
-
-
-class DisposalCreateSerializer(serializers.Serializer):
-    eco_organisation = StrictCharField(max_length=120, help_text="e.g. ecosystem, Ecologic.")
-    collector = StrictCharField(
-        max_length=200,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="The company that took the devices away, or the drop-off site.",
-    )
-    left_on = serializers.DateField(help_text="The date the devices left; not in the future.")
-    weight_kg = StrictDecimalField(
-        max_digits=9,
-        decimal_places=2,
-        min_value=0,
-        help_text='Kilograms, as a string: "42.50"; more than zero.',
-    )
-    document_reference = StrictCharField(
-        max_length=120, help_text="The pick-up note or waste tracking slip (BSD) number."
-    )
-    devices = device_list_field(disposals.MAX_DEVICES)
-    notes = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
-
-
-class DisposalSerializer(serializers.Serializer):
-    """A batch from `disposals_visible_to`, with its device count."""
-
-    id = serializers.IntegerField()
-    reference = serializers.CharField(help_text="DEEE-00042.")
-    eco_organisation = serializers.CharField()
-    collector = serializers.CharField()
-    left_on = serializers.DateField()
-    weight_kg = serializers.DecimalField(max_digits=9, decimal_places=2)
-    document_reference = serializers.CharField()
-    organisation = OrganisationRefSerializer(allow_null=True, help_text="Who handed it over.")
-    created_by = serializers.CharField(source="created_by.username")
-    created_at = serializers.DateTimeField()
-    notes = serializers.CharField()
-    device_count = serializers.IntegerField()
-
-
-class DisposalDetailSerializer(DisposalSerializer):
-    devices = serializers.SerializerMethodField(help_text="By label code.")
-
-    @extend_schema_field(DeviceSummarySerializer(many=True))
-    def get_devices(self, batch) -> list[dict]:
-        return DeviceSummarySerializer([item.device for item in batch.item_rows], many=True).data
-
-
-class RegisterQuerySerializer(serializers.Serializer):
-    """The register's period: a year, or dates, or both (the days they share); validated into
-    its first and last day, None where it is open."""
-
-    year = serializers.IntegerField(
-        min_value=2000, max_value=2100, required=False, help_text="A calendar year."
-    )
-    start = serializers.DateField(required=False, help_text="First day, included.")
-    end = serializers.DateField(required=False, help_text="Last day, included.")
-
-    def to_internal_value(self, data):
-        # In a query string `?start=` is no date, as the schema says: refused, not ignored; and
-        # a year is digits ("2025.0" is no integer).
-        errors = {
-            name: [_("Give a value or leave the parameter out.")]
-            for name in self.fields
-            if name in data and not str(data.get(name)).strip()
-        }
-        year = data.get("year")
-        if year and "year" not in errors and not re.fullmatch(r"[0-9]{1,9}", str(year)):
-            errors["year"] = [self.fields["year"].error_messages["invalid"]]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
-
-    def validate(self, data: dict) -> dict:
-        start, end = data.get("start"), data.get("end")
-        if start and end and end < start:
-            raise serializers.ValidationError(
-                {"end": [_("The end of the period cannot be before its start.")]}
-            )
-        year = data.get("year")
-        if year is not None:
-            first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-            start = max(start, first) if start else first
-            end = min(end, last) if end else last
-            if end < start:
-                raise serializers.ValidationError(
-                    {"year": [_("This year and these dates share no day.")]}
-                )
-        return {"start": start, "end": end}

@@ -26,7 +26,8 @@ from rest_framework.views import set_rollback
 from api.errors import error_body
 from api.filters import ID_MAX, IntegerFilter, TypedFilterSet
 from api.idempotency import idempotent
-from api.serializers.devices import DeviceSerializer, ErrorSerializer
+from api.serializers.common import ErrorSerializer
+from api.serializers.devices import DeviceSerializer
 from api.serializers.intake import (
     DonationSerializer,
     DonationWriteSerializer,
@@ -38,7 +39,7 @@ from api.serializers.intake import (
     ImportUploadSerializer,
     RowErrorSerializer,
 )
-from api.views.devices import ApiMixin, errors
+from api.views.common import ApiMixin, errors
 from api.views.reconditioning import IDEMPOTENCY_KEY, MULTIPART
 from inventory import selectors
 from inventory.documents.selectors import donations_visible_to

@@ -33,7 +33,7 @@ from api.serializers.reconditioning import (
     RepairSerializer,
     TestResultsSerializer,
 )
-from api.views.devices import DEVICE_ID, JSON, ApiMixin, errors
+from api.views.common import DEVICE_ID, JSON, ApiMixin, errors
 from inventory import permissions, selectors
 from inventory.errors import DomainError
 from inventory.models import Device, ErasureRecord
