@@ -5,7 +5,6 @@ from django.urls import path
 from inventory import views
 from inventory.documents import urls as urls_documents
 from inventory.intake import urls as urls_intake
-from inventory.reconditioning import checklist_views
 from inventory.reconditioning import views as bench_views
 from inventory.scanning import views as scan_views
 
@@ -32,10 +31,10 @@ urlpatterns = [
         bench_views.erasure_report,
         name="erasure_report",
     ),
-    path("checklists/", checklist_views.checklist_index, name="checklist_index"),
+    path("checklists/", bench_views.checklist_index, name="checklist_index"),
     path(
         "checklists/<slug:code>/",
-        checklist_views.checklist_category,
+        bench_views.checklist_category,
         name="checklist_category",
     ),
     path("scan/", scan_views.scan, name="scan"),

@@ -26,7 +26,7 @@ from inventory.forms import (
 )
 from inventory.models import Organisation
 from inventory.reconditioning import ready
-from inventory.reconditioning import services as reconditioning
+from inventory.reconditioning import selectors as bench_reads
 from inventory.states import (
     AT_WORKSHOPS,
     EXITS,
@@ -204,7 +204,7 @@ def device_detail(request, pk: int):
         "facts": device_facts.device_facts(scope, device),
     }
     if permissions.may_read_bench(scope):
-        record = reconditioning.bench_record(device)
+        record = bench_reads.bench_record(device)
         context |= {
             "reconditioning": record,
             "tests_done": sum(1 for _item, result in record.checklist if result is not None),

@@ -31,7 +31,8 @@ from inventory.models import (
     TestOutcome,
     Verification,
 )
-from inventory.reconditioning.services import RECORDABLE, BenchRecord
+from inventory.reconditioning.selectors import BenchRecord
+from inventory.reconditioning.services import RECORDABLE
 from inventory.states import Status
 
 # What bench_record says of a medium in the current cycle.

@@ -38,6 +38,7 @@ from inventory import permissions, selectors
 from inventory.errors import DomainError
 from inventory.models import Device, ErasureRecord
 from inventory.reconditioning import ready
+from inventory.reconditioning import selectors as bench_reads
 from inventory.reconditioning import services as bench
 
 XML = "application/xml"
@@ -81,7 +82,7 @@ def _bench_device(request, pk) -> Device:
 def _record_reply(request, device: Device) -> Response:
     reply = BenchReply(
         device=device,
-        record=bench.bench_record(device),
+        record=bench_reads.bench_record(device),
         missing=ready.missing_before_ready(request.user, device),
     )
     return Response(BenchRecordSerializer(reply, context={"request": request}).data)
@@ -155,7 +156,7 @@ class DeviceBenchViewSet(ApiMixin, viewsets.ViewSet):
         data = MediumCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         medium = bench.medium_add(actor=request.user, device_id=int(pk), **data.validated_data)
-        body = MediumSerializer(bench.MediumView(medium), context={"request": request}).data
+        body = MediumSerializer(bench_reads.MediumView(medium), context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -306,7 +307,7 @@ class ErasureBenchViewSet(ApiMixin, viewsets.ViewSet):
                 _("The bench record is for workshop and coordination staff."),
                 status=403,
             )
-        report = bench.erasure_report_open(erasure)
+        report = bench_reads.erasure_report_open(erasure)
         if report is None:
             raise Http404
         name = erasure.report.name.rsplit("/", 1)[-1]

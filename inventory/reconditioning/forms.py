@@ -158,3 +158,10 @@ class RepairForm(forms.Form):
     minutes = forms.IntegerField(
         label=_("Time spent (minutes)"), required=False, min_value=0, max_value=100_000
     )
+
+
+class ChecklistItemForm(forms.Form):
+    label_fr = forms.CharField(label=_("Label (French)"), max_length=120)
+    label_en = forms.CharField(label=_("Label (English)"), max_length=120)
+    sort_order = forms.IntegerField(label=_("Order"), required=False, min_value=0, max_value=32767)
+    is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)

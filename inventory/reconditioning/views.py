@@ -1,12 +1,14 @@
 """The bench record of one device: lock checks, storage and erasure, tests, grade, repairs.
 
 One page, reached from the scan card, with one small form per section; each form calls one
-reconditioning service. An invalid form re-renders the page with what was typed.
+reconditioning service. An invalid form re-renders the page with what was typed. Also the
+checklists of functional tests per category, kept by the coordination.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,12 +19,14 @@ from django.views.decorators.http import require_POST
 from inventory import permissions, selectors
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
-from inventory.models import ErasureRecord, MediumState
+from inventory.models import Category, ErasureRecord, MediumState, TestItem
 from inventory.reconditioning import ready
+from inventory.reconditioning import selectors as bench_reads
 from inventory.reconditioning import services as bench
 from inventory.reconditioning.forms import (
     AssessmentForm,
     ChecklistForm,
+    ChecklistItemForm,
     ErasureForm,
     LockChecksForm,
     MediumForm,
@@ -47,7 +51,7 @@ def _device(request, pk: int):
 
 
 def _render(request, device, forms: dict | None = None, status: int = 200):
-    record = bench.bench_record(device)
+    record = bench_reads.bench_record(device)
     in_device = [view.medium for view in record.media if view.medium.state == MediumState.IN_DEVICE]
     now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
     forms = forms or {}
@@ -187,7 +191,7 @@ def bench_factory_reset(request, pk: int):
 @require_POST
 def bench_tests(request, pk: int):
     device = _device(request, pk)
-    record = bench.bench_record(device)
+    record = bench_reads.bench_record(device)
     form = ChecklistForm(request.POST, checklist=record.checklist)
     if not form.is_valid():
         return _render(request, device, {"tests": form}, status=400)
@@ -231,8 +235,89 @@ def erasure_report(request, pk: int, erasure_pk: int):
     """The tool report attached to an erasure, for those who may see the device."""
     device = _device(request, pk)
     erasure = get_object_or_404(ErasureRecord.objects.filter(medium__device=device), pk=erasure_pk)
-    report = bench.erasure_report_open(erasure)
+    report = bench_reads.erasure_report_open(erasure)
     if report is None:
         raise Http404
     name = erasure.report.name.rsplit("/", 1)[-1]
     return FileResponse(report, as_attachment=True, filename=name)
+
+
+# The functional-test checklists, per category: the coordination keeps them as data.
+
+
+@login_required
+def checklist_index(request):
+    scope = selectors.user_scope(request.user)
+    permissions.require_screen(
+        permissions.may_read_coordination(scope), _("The checklists are kept by the coordination.")
+    )
+    categories = Category.objects.annotate(
+        items=Count("test_items", filter=Q(test_items__is_active=True))
+    )
+    return render(
+        request,
+        "reconditioning/checklists/index.html",
+        {"categories": categories, "may_edit": scope.can_write},
+    )
+
+
+@login_required
+def checklist_category(request, code: str):
+    scope = selectors.user_scope(request.user)
+    permissions.require_screen(
+        permissions.may_read_coordination(scope), _("The checklists are kept by the coordination.")
+    )
+    category = get_object_or_404(Category, pk=code)
+    add_form = ChecklistItemForm(prefix="new")
+    bound_item = None
+    if request.method == "POST":
+        if not scope.can_write:
+            raise PermissionDenied(_("Your role is read only."))
+        item_id = request.POST.get("item", "")
+        prefix = f"item-{item_id}" if item_id.isdigit() else "new"
+        form = ChecklistItemForm(request.POST, prefix=prefix)
+        if form.is_valid():
+            try:
+                item = bench.checklist_item_save(
+                    actor=request.user,
+                    category_id=category.pk,
+                    item_id=int(item_id) if item_id.isdigit() else None,
+                    **form.cleaned_data,
+                )
+            except DomainError as err:
+                if err.status == 404:
+                    raise Http404(err.message) from err
+                for name, errors in (err.params.get("fields") or {}).items():
+                    for error in errors:
+                        form.add_error(name if name in form.fields else None, error)
+            else:
+                messages.success(
+                    request, _("Checklist line saved: %(label)s.") % {"label": item.label}
+                )
+                return redirect("inventory:checklist_category", code=category.pk)
+        if prefix == "new":
+            add_form = form
+        else:
+            bound_item = (int(item_id), form)
+    items = []
+    for item in TestItem.objects.filter(category=category).order_by("sort_order", "code"):
+        if bound_item and bound_item[0] == item.pk:
+            form = bound_item[1]
+        else:
+            form = ChecklistItemForm(
+                prefix=f"item-{item.pk}",
+                initial={
+                    "label_fr": item.label_fr,
+                    "label_en": item.label_en,
+                    "sort_order": item.sort_order,
+                    "is_active": item.is_active,
+                },
+            )
+        items.append((item, form))
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "reconditioning/checklists/category.html",
+        {"category": category, "items": items, "add_form": add_form, "may_edit": scope.can_write},
+        status=status,
+    )
