@@ -13,6 +13,7 @@ from api.serializers.common import (
     ValidationErrorSerializer,
 )
 from inventory.codes import group_label_code
+from inventory.intake import selectors as intake_selectors
 from inventory.intake import services as intake
 from inventory.intake import spreadsheets as imports
 from inventory.models import Donation, Organisation, StorageType
@@ -158,7 +159,7 @@ class DonationSerializer(serializers.Serializer):
         return donation.notes if self.context.get("coordination") else None
 
     def get_version(self, donation: Donation) -> str:
-        return intake.donation_version(donation)
+        return intake_selectors.donation_version(donation)
 
 
 # Spreadsheet import

@@ -44,6 +44,7 @@ from api.views.reconditioning import IDEMPOTENCY_KEY, MULTIPART
 from inventory import selectors
 from inventory.documents.selectors import donations_visible_to
 from inventory.errors import DomainError
+from inventory.intake import selectors as intake_selectors
 from inventory.intake import services as intake
 from inventory.models import Donation
 from inventory.states import OrgKind
@@ -117,7 +118,7 @@ def _if_match_version(request, donation: Donation) -> str:
         tag = tag.strip()
         versions.append(tag[1:-1] if len(tag) > 1 and tag[0] == tag[-1] == '"' else tag)
     # Of several tags, the one that matches now; else the first, which the service refuses.
-    current = intake.donation_version(donation)
+    current = intake_selectors.donation_version(donation)
     return current if current in versions else versions[0]
 
 
@@ -134,7 +135,7 @@ class DonationFilter(TypedFilterSet):
 
 
 def _with_etag(response: Response, donation: Donation) -> Response:
-    response["ETag"] = f'"{intake.donation_version(donation)}"'
+    response["ETag"] = f'"{intake_selectors.donation_version(donation)}"'
     return response
 
 

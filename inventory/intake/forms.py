@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from inventory.forms import DeviceRegistrationForm
-from inventory.intake.services import DONATION_FIELDS
+from inventory.intake.selectors import DONATION_FIELDS
 from inventory.models import Organisation
 from inventory.selectors import organisations_of_kind
 from inventory.states import OrgKind

@@ -12,7 +12,6 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +22,8 @@ from inventory.codes import generate_label_code
 from inventory.errors import DomainError, invalid
 from inventory.history import tracked_save
 from inventory.intake import spreadsheets as imports
-from inventory.models import Category, Device, DeviceImport, Donation, LabelCode, Organisation
+from inventory.intake.selectors import DONATION_FIELDS, category_refs, donation_version
+from inventory.models import Device, DeviceImport, Donation, LabelCode, Organisation
 from inventory.selectors import user_scope
 from inventory.services import device_register, organisation_save
 from inventory.states import OrgKind, Status
@@ -32,19 +32,6 @@ from inventory.states import OrgKind, Status
 CHUNK = 500
 LABEL_CODE_ATTEMPTS = 5
 
-DONATION_FIELDS = (
-    "donor",
-    "received_on",
-    "pickup_address",
-    "expected_count",
-    "received_count",
-    "released_accounts",
-    "released_management",
-    "released_firmware",
-    "attested_by",
-    "attested_on",
-    "notes",
-)
 MAX_COUNT = 100_000
 
 
@@ -102,22 +89,7 @@ def donor_create(
     return donor
 
 
-def donor_by_name(name: str) -> Organisation | None:
-    return (
-        Organisation.objects.filter(kind=OrgKind.DONOR)
-        .annotate(folded=Lower("name"))
-        .filter(folded=" ".join((name or "").split()).lower())
-        .first()
-    )
-
-
 # Donations
-
-
-def donation_version(donation: Donation) -> str:
-    """A digest of the editable fields: an edit posted against another version is stale."""
-    text = "\x1f".join(str(donation.serializable_value(name)) for name in DONATION_FIELDS)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _donation_check(donation: Donation) -> None:
@@ -238,13 +210,6 @@ class ImportResult:
     @property
     def imported(self) -> bool:
         return self.record is not None
-
-
-def category_refs() -> list[imports.CategoryRef]:
-    return [
-        imports.CategoryRef(c.code, c.name_fr, c.name_en, c.has_imei)
-        for c in Category.objects.all()
-    ]
 
 
 def database_duplicates(

@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_http_methods
 from inventory import permissions, selectors
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
+from inventory.intake import selectors as intake_selectors
 from inventory.intake import services as intake
 from inventory.intake import spreadsheets as imports
 from inventory.intake.forms import (
@@ -67,13 +67,7 @@ def donation_list(request):
     )
     form = DonationFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {"donor": None}
-    donations = (
-        Donation.objects.select_related("donor")
-        .annotate(registered_count=Count("devices"))
-        .order_by("-received_on", "-id")
-    )
-    if filters["donor"]:
-        donations = donations.filter(donor_id=filters["donor"])
+    donations = intake_selectors.donation_list(donor=filters["donor"])
     page = Paginator(donations, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -136,7 +130,7 @@ def donation_create(request):
 def donation_edit(request, pk: int):
     donation = _donation(request, pk)
     initial = {name: getattr(donation, name) for name in intake.DONATION_FIELDS}
-    initial["version"] = intake.donation_version(donation)
+    initial["version"] = intake_selectors.donation_version(donation)
     form = DonationForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():

@@ -12,7 +12,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from inventory.intake import services as intake
-from inventory.intake.services import devices_import, donation_create, donation_version
+from inventory.intake.selectors import donation_version
+from inventory.intake.services import devices_import, donation_create
 from inventory.models import (
     Device,
     DeviceImport,

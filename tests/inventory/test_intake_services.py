@@ -6,12 +6,12 @@ import pytest
 
 from inventory.errors import DomainError
 from inventory.intake import services as intake
+from inventory.intake.selectors import donation_version
 from inventory.intake.services import (
     devices_import,
     donation_create,
     donation_device_register,
     donation_update,
-    donation_version,
     donor_create,
 )
 from inventory.models import (

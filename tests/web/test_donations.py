@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inventory.intake import services as intake
-from inventory.intake.services import devices_import, donation_create, donation_version
+from inventory.intake.selectors import donation_version
+from inventory.intake.services import devices_import, donation_create
 from inventory.models import Device, DeviceImport, Donation, LabelCode, Organisation
 from inventory.states import OrgKind
 from tests.builders import make_device, make_organisation

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from inventory.errors import DomainError
+from inventory.intake import selectors as intake_selectors
 from inventory.intake import services as intake
 
 
@@ -116,7 +117,7 @@ class Command(BaseCommand):
         return actor
 
     def _import(self, actor, donor_name, received_on, file_name, content, dry_run):
-        donor = intake.donor_by_name(donor_name)
+        donor = intake_selectors.donor_by_name(donor_name)
         created = donor is None
         if created:
             donor = intake.donor_create(actor=actor, name=donor_name)
