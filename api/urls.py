@@ -9,9 +9,9 @@ from api.views import devices as views
 from api.views import disposals as views_disposals
 from api.views import intake as views_intake
 from api.views import labels as views_labels
-from api.views import reconditioning as views_bench
+from api.views import reconditioning as views_reconditioning
 from api.views import scanning as views_scanning
-from api.views import shipments as views_logistics
+from api.views import shipments as views_shipments
 
 app_name = "api"
 
@@ -21,16 +21,16 @@ router.register("organisations", views.OrganisationViewSet, basename="organisati
 router.register("scan", views_scanning.ScanViewSet, basename="scan")
 router.register("labels", views_labels.LabelViewSet, basename="label")
 # Bench records: /devices/{id}/reconditioning/, lock-checks/, media/…, /media/{id}/erasures/.
-router.register("devices", views_bench.DeviceBenchViewSet, basename="device-bench")
-router.register("media", views_bench.MediumBenchViewSet, basename="medium")
-router.register("erasures", views_bench.ErasureBenchViewSet, basename="erasure")
+router.register("devices", views_reconditioning.DeviceBenchViewSet, basename="device-bench")
+router.register("media", views_reconditioning.MediumBenchViewSet, basename="medium")
+router.register("erasures", views_reconditioning.ErasureBenchViewSet, basename="erasure")
 # Intake: donations (with /donations/{id}/devices/ and /import/) and donors.
 router.register("donations", views_intake.DonationViewSet, basename="donation")
 router.register("donations", views_intake.DonationImportViewSet, basename="donation-import")
 router.register("donors", views_intake.DonorViewSet, basename="donor")
 # Logistics: shipments and their receipt, a workshop's queue, WEEE disposals.
-router.register("shipments", views_logistics.ShipmentViewSet, basename="shipment")
-router.register("workshops", views_logistics.WorkshopViewSet, basename="workshop")
+router.register("shipments", views_shipments.ShipmentViewSet, basename="shipment")
+router.register("workshops", views_shipments.WorkshopViewSet, basename="workshop")
 router.register("disposals", views_disposals.DisposalViewSet, basename="disposal")
 
 urlpatterns = [

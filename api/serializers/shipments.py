@@ -76,7 +76,7 @@ class ReceiveSerializer(serializers.Serializer):
 
 
 class ReceiptSerializer(serializers.Serializer):
-    """A ReceiptResult of logistics.services."""
+    """A ReceiptResult of logistics.shipments.services."""
 
     changed = serializers.BooleanField(help_text="False when the device was already received.")
     item = ShipmentItemSerializer()
