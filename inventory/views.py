@@ -18,12 +18,8 @@ from django.views.decorators.http import require_POST
 from inventory import permissions, selectors, services
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
-from inventory.forms import (
-    DeviceFilterForm,
-    DeviceRegistrationForm,
-    ThrottledAuthenticationForm,
-    TransitionForm,
-)
+from inventory.forms import DeviceFilterForm, DeviceRegistrationForm, TransitionForm
+from inventory.login import ThrottledAuthenticationForm
 from inventory.models import Organisation
 from inventory.reconditioning import ready
 from inventory.reconditioning import selectors as bench_reads

@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from inventory.forms import (
+from inventory.login import (
     LOGIN_MAX_FAILURES_PER_IP,
     LOGIN_MAX_FAILURES_PER_USERNAME,
     ThrottledAuthenticationForm,
@@ -17,10 +18,12 @@ from tests.builders import make_user
 PASSWORD = "a-long-test-password"
 
 
-def sign_in(client, username, password, ip="203.0.113.7"):
-    return client.post(
-        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
-    )
+def sign_in(client, username, password, ip="203.0.113.7", url="login"):
+    return client.post(reverse(url), {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def sign_in_to_admin(client, username, password, ip="203.0.113.7"):
+    return sign_in(client, username, password, ip=ip, url="admin:login")
 
 
 def error_codes(response) -> set[str]:
@@ -114,6 +117,45 @@ def test_the_throttle_message_is_shown_on_the_page(client, coordinator):
     assert escape(message) in response.text
 
 
+@pytest.fixture
+def superuser(db):
+    return get_user_model().objects.create_superuser(username="boss", password=PASSWORD)
+
+
+def test_the_admin_login_signs_a_superuser_in(client, superuser):
+    response = sign_in_to_admin(client, "boss", PASSWORD)
+    assert response.status_code == 302
+    assert is_signed_in(client)
+
+
+def test_the_admin_login_locks_after_as_many_failures_as_the_site_login(client, superuser):
+    for _ in range(LOGIN_MAX_FAILURES_PER_USERNAME):
+        assert error_codes(sign_in_to_admin(client, "boss", "wrong")) == {"invalid_login"}
+    response = sign_in_to_admin(client, "boss", PASSWORD)
+    assert response.status_code == 200
+    assert error_codes(response) == {"throttled"}
+    assert not is_signed_in(client)
+    response = sign_in_to_admin(client, "BOSS", PASSWORD, ip="198.51.100.1")
+    assert error_codes(response) == {"throttled"}
+
+
+def test_the_admin_login_does_not_lock_before_the_limit(client, superuser):
+    for _ in range(LOGIN_MAX_FAILURES_PER_USERNAME - 1):
+        sign_in_to_admin(client, "boss", "wrong")
+    sign_in_to_admin(client, "boss", PASSWORD)
+    assert is_signed_in(client)
+
+
+def test_failures_on_the_site_login_lock_the_admin_login_too(client, superuser):
+    # One throttle behind both doors: guessing cannot be spread over the two.
+    for _ in range(LOGIN_MAX_FAILURES_PER_USERNAME - 1):
+        sign_in(client, "boss", "wrong")
+    sign_in_to_admin(client, "boss", "wrong")
+    assert error_codes(sign_in_to_admin(client, "boss", PASSWORD)) == {"throttled"}
+    assert error_codes(sign_in(client, "boss", PASSWORD)) == {"throttled"}
+    assert not is_signed_in(client)
+
+
 def test_logout_is_a_post_and_ends_the_session(login, coordinator):
     client = login(coordinator)
     assert client.get(reverse("logout")).status_code == 405
@@ -124,7 +166,7 @@ def test_logout_is_a_post_and_ends_the_session(login, coordinator):
 
 
 def test_behind_declared_proxies_the_client_is_read_from_x_forwarded_for(rf, settings):
-    from inventory.forms import client_ip
+    from inventory.login import client_ip
 
     request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.1")
     settings.TRUSTED_PROXY_COUNT = 0
