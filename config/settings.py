@@ -102,7 +102,7 @@ TEMPLATES = [
 # locked" halfway through a transaction (select_for_update is a no-op on SQLite).
 DATA_DIR = Path(os.environ.get("REEMPLOI_DATA_DIR", BASE_DIR / "var"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
-SQLITE_OPTIONS = {
+_SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 30,
     "init_command": (
@@ -112,17 +112,17 @@ SQLITE_OPTIONS = {
         "PRAGMA busy_timeout=30000;"
     ),
 }
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if _DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(_DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-        DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
+        DATABASES["default"]["OPTIONS"] = dict(_SQLITE_OPTIONS)
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "reemploi.sqlite3",
-            "OPTIONS": dict(SQLITE_OPTIONS),
+            "OPTIONS": dict(_SQLITE_OPTIONS),
             # A file, not memory: concurrency tests need real separate connections. One file
             # per process, so that two test runs on one machine never share (or delete) it.
             "TEST": {"NAME": DATA_DIR / f"test-reemploi-{os.getpid()}.sqlite3"},
@@ -181,7 +181,6 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Réemploi API",
