@@ -1,15 +1,41 @@
 """Plain builder functions with keyword overrides, shared by every test module."""
 
 import itertools
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from inventory.codes import luhn_check_digit
-from inventory.models import Category, Commune, Device, Membership, Organisation, Role
-from inventory.services import device_register
+from inventory.intake.services import devices_import, donation_create
+from inventory.models import (
+    Category,
+    Commune,
+    Device,
+    DeviceImport,
+    Donation,
+    LabelCode,
+    LockKind,
+    Membership,
+    Organisation,
+    Role,
+    TestItem,
+)
+from inventory.reconditioning import services as bench
+from inventory.services import device_register, device_transition
 from inventory.states import OrgKind
+from logistics.disposals.services import disposal_create
+from logistics.shipments.services import shipment_create
 
 _counter = itertools.count(1)
+PASSWORD = "a-long-test-password"  # every user make_user creates has it
+TODAY = date(2026, 3, 2)
 
 
 def valid_siret(seed: int) -> str:
@@ -37,7 +63,7 @@ def make_organisation(*, kind: str = OrgKind.STRUCTURE, name: str | None = None,
 
 def make_user(*, organisation=None, role: str = Role.MEMBER, username: str | None = None):
     user = get_user_model().objects.create_user(
-        username=username or f"user{next(_counter)}", password="a-long-test-password"
+        username=username or f"user{next(_counter)}", password=PASSWORD
     )
     if organisation is not None:
         Membership.objects.create(user=user, organisation=organisation, role=role)
@@ -65,13 +91,6 @@ def record_reconditioning(*, actor, device, grade: str = "B") -> None:
     The device must be at intake or at a workshop; a device at a workshop starts its
     reconditioning with the first record.
     """
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from inventory.models import LockKind, TestItem
-    from inventory.reconditioning import services as bench
-
     bench.lock_checks_record(
         actor=actor,
         device_id=device.pk,
@@ -110,9 +129,155 @@ def record_reconditioning(*, actor, device, grade: str = "B") -> None:
 
 def walk(*, actor, device, actions, recorder=None) -> None:
     """Apply lifecycle moves in order; before "mark_ready", record what "ready" requires."""
-    from inventory.services import device_transition
-
     for action in actions:
         if action == "mark_ready":
             record_reconditioning(actor=recorder or actor, device=device)
         device_transition(actor=actor, device_id=device.pk, action=action)
+
+
+def to_bench(actor, device, workshop) -> None:
+    """Sent to `workshop`, received there and in reconditioning."""
+    device_transition(actor=actor, device_id=device.pk, action="send_to_workshop", target=workshop)
+    walk(actor=actor, device=device, actions=("receive_at_workshop", "start_reconditioning"))
+
+
+def reconditioned(actor, device, workshop) -> None:
+    """Sent to `workshop` and made ready there."""
+    device_transition(actor=actor, device_id=device.pk, action="send_to_workshop", target=workshop)
+    walk(
+        actor=actor,
+        device=device,
+        actions=("receive_at_workshop", "start_reconditioning", "mark_ready"),
+    )
+
+
+def hand_over(actor, device, action, structure) -> None:
+    """A ready device reserved, then given or lent (`action`) to `structure`."""
+    device_transition(actor=actor, device_id=device.pk, action="reserve")
+    device_transition(actor=actor, device_id=device.pk, action=action, target=structure)
+
+
+def recycled(*, actor, workshop=None, workshop_actor=None) -> Device:
+    """A recycled device: at the coordination, or at `workshop`, recycled by its staff."""
+    device = make_device(actor=actor)
+    if workshop is not None:
+        device_transition(
+            actor=actor, device_id=device.pk, action="send_to_workshop", target=workshop
+        )
+        device_transition(
+            actor=workshop_actor or actor, device_id=device.pk, action="receive_at_workshop"
+        )
+    device_transition(actor=workshop_actor or actor, device_id=device.pk, action="recycle")
+    return reload(device)
+
+
+def dispose(*, actor, devices, **overrides):
+    """A WEEE disposal batch of `devices` (ids or label codes) handed to an eco-organisation."""
+    fields = {
+        "eco_organisation": "ecosystem",
+        "left_on": date(2025, 3, 14),
+        "weight_kg": Decimal("42.50"),
+        "document_reference": "BSD-2025-0042",
+        "collector": "Envie 92",
+    }
+    return disposal_create(actor=actor, devices=devices, **(fields | overrides))
+
+
+def erase(actor, medium, **overrides):
+    """A passed purge of `medium` with a recognised tool, unless `overrides` say otherwise."""
+    now = timezone.now()
+    fields = {
+        "level": "purge",
+        "method": "nvme_sanitize",
+        "verification": "full",
+        "result": "passed",
+        "started_at": now - timedelta(minutes=30),
+        "ended_at": now - timedelta(minutes=5),
+        "tool": "Blancco Drive Eraser",
+        "tool_version": "7.9",
+    }
+    return bench.erasure_record(actor=actor, medium_id=medium.pk, **fields | overrides)
+
+
+def wrong_check(code: str) -> str:
+    """A label code with its check character mistyped."""
+    return code[:-1] + ("0" if code[-1] != "0" else "1")
+
+
+# Donations and donors' spreadsheets
+
+# The columns the import reads; tests that need an IMEI or an ignored column pass their own.
+SHEET_HEADER = ("Catégorie", "Marque", "Modèle", "N° de série", "IMEI")
+
+
+def make_donation(*, actor, donor, received_on: date = TODAY, **details) -> Donation:
+    return donation_create(actor=actor, donor=donor, received_on=received_on, **details)
+
+
+def laptops(count: int, *, prefix: str = "SN", start: int = 0) -> list[tuple]:
+    """Spreadsheet rows of laptops with serial numbers prefix00000, prefix00001..."""
+    return [
+        ("PC portable", "Dell", "Latitude 5490", f"{prefix}{i:05d}", "")
+        for i in range(start, start + count)
+    ]
+
+
+def donor_sheet(rows, header=SHEET_HEADER) -> bytes:
+    """The rows as a donor's CSV export: semicolons, CRLF and a byte-order mark."""
+    lines = [";".join(header)] + [";".join(row) for row in rows]
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
+
+
+def sheet_upload(content: bytes, name: str = "don.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def import_laptops(*, actor, donation, count: int, prefix: str = "SN") -> None:
+    """Import `count` laptops into `donation`, their serials unique to the donation."""
+    content = donor_sheet(laptops(count, prefix=f"{prefix}{donation.pk}-"))
+    devices_import(actor=actor, donation=donation, file_name="f.csv", content=content)
+
+
+def written() -> tuple[int, int, int, int]:
+    """Devices, their history rows, label codes and import records: what an import leaves."""
+    return (
+        Device.objects.count(),
+        Device.history.count(),
+        LabelCode.objects.count(),
+        DeviceImport.objects.count(),
+    )
+
+
+# Clients and query counts
+
+
+def token_client(user) -> APIClient:
+    """An API client authenticated by the user's token, as the mobile app is."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
+    return client
+
+
+def session_client(user=None) -> APIClient:
+    """An API client with a browser's session, signed in as `user` when one is given."""
+    client = APIClient()
+    if user is not None:
+        client.force_login(user)  # a real session: the query counts include its lookup
+    return client
+
+
+def queries_of_get(client, url: str) -> int:
+    """How many queries a successful GET of `url` takes."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def shipped(coordinator, workshop, count: int = 1):
+    """`count` new devices sent to `workshop` in one shipment: (shipment, devices)."""
+    devices = [make_device(actor=coordinator) for _ in range(count)]
+    shipment = shipment_create(
+        actor=coordinator, workshop=workshop, devices=[d.pk for d in devices]
+    )
+    return shipment, devices

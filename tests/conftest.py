@@ -1,17 +1,61 @@
-"""Persona fixtures: one organisation of each kind and a user in each."""
+"""Fixtures shared by every test folder: one organisation of each kind and a user in each,
+devices and donations in known places, and a clean cache for the tests that reach the database.
+
+Plain helpers are in tests/builders.py (and tests/concurrency.py for the thread races).
+"""
 
 import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from inventory.models import Role
+from inventory.models import Commune, LockKind, Role
+from inventory.reconditioning import services as bench
+from inventory.services import device_transition
 from inventory.states import OrgKind
-from tests.builders import make_device, make_organisation, make_user
+from logistics.shipments.services import shipment_receive
+from tests.builders import (
+    erase,
+    hand_over,
+    make_device,
+    make_donation,
+    make_organisation,
+    make_user,
+    reconditioned,
+    record_reconditioning,
+    shipped,
+    to_bench,
+    valid_imei,
+    walk,
+)
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     # PBKDF2's deliberate slowness would dominate the suite's time; tests don't need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def clean_cache(request):
+    # The login throttle's counters and the forms' replay keys live in the database cache,
+    # which transactional tests do not roll back: one test's entries must not reach the next.
+    # Tests without the database have no cache to clear, and must not be given a database.
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("db")
+    cache.clear()
+    yield
+    cache.clear()
+
+
+# Personas and their organisations
 
 
 @pytest.fixture
@@ -65,8 +109,8 @@ def fund_reader(fund_org):
 
 
 @pytest.fixture
-def device(coordinator, donor_org):
-    return make_device(actor=coordinator, donor=donor_org)
+def donor_user(donor_org):
+    return make_user(organisation=donor_org, username="donor")
 
 
 @pytest.fixture
@@ -79,3 +123,204 @@ def login():
         return client
 
     return client_for
+
+
+# Devices in known places
+
+
+@pytest.fixture
+def device(coordinator, donor_org):
+    return make_device(actor=coordinator, donor=donor_org)
+
+
+@pytest.fixture
+def devices(coordinator, donor_org):
+    return [make_device(actor=coordinator, donor=donor_org) for _ in range(3)]
+
+
+@pytest.fixture
+def workshop_device(coordinator, workshop_org):
+    """A device the coordinator sent to ECODAIR: ECODAIR sees it, the others do not."""
+    device = make_device(actor=coordinator)
+    device_transition(
+        actor=coordinator, device_id=device.pk, action="send_to_workshop", target=workshop_org
+    )
+    return device
+
+
+@pytest.fixture
+def at_workshop(coordinator, workshop_org):
+    """A device received at ECODAIR, so in ECODAIR's custody."""
+    device = make_device(actor=coordinator)
+    device_transition(
+        actor=coordinator, device_id=device.pk, action="receive_at_workshop", target=workshop_org
+    )
+    return device
+
+
+@pytest.fixture
+def at_other_workshop(coordinator, other_workshop_org):
+    device = make_device(actor=coordinator)
+    device_transition(
+        actor=coordinator,
+        device_id=device.pk,
+        action="receive_at_workshop",
+        target=other_workshop_org,
+    )
+    return device
+
+
+@pytest.fixture
+def queue_devices(coordinator, workshop_org, workshop_staff, other_workshop_org):
+    """ECODAIR's queue: two devices on their way, one received, two in reconditioning (one
+    complete); and two devices that are not in it, one made ready, one at another workshop."""
+    shipment, devices = shipped(coordinator, workshop_org, 5)
+    sent_a, sent_b, received, partial, complete = devices
+    for device in (received, partial, complete):
+        shipment_receive(actor=workshop_staff, shipment=shipment, raw=device.label_code_id)
+    bench.lock_checks_record(
+        actor=workshop_staff,
+        device_id=partial.pk,
+        outcomes={kind: "not_applicable" for kind in LockKind.values},
+    )
+    record_reconditioning(actor=workshop_staff, device=complete)
+    ready_shipment, [ready] = shipped(coordinator, workshop_org, 1)
+    shipment_receive(actor=workshop_staff, shipment=ready_shipment, raw=ready.label_code_id)
+    walk(actor=workshop_staff, device=ready, actions=("mark_ready",))
+    shipped(coordinator, other_workshop_org, 1)
+    return {
+        "shipment": shipment,
+        "sent": [sent_a, sent_b],
+        "received": received,
+        "partial": partial,
+        "complete": complete,
+    }
+
+
+# Donations and their documents
+
+
+@pytest.fixture
+def donation(coordinator, donor_org):
+    return make_donation(actor=coordinator, donor=donor_org, expected_count=12)
+
+
+@pytest.fixture
+def certified(coordinator, workshop_staff, workshop_org, donation) -> dict:
+    """A donation with one of each case the erasure certificate must tell apart."""
+    devices = {}
+    # A laptop whose SSD was sanitized, with the tool's report attached.
+    laptop = make_device(actor=coordinator, donation=donation, serial_number="LAPTOP-ERASED")
+    to_bench(coordinator, laptop, workshop_org)
+    ssd = bench.medium_add(
+        actor=workshop_staff,
+        device_id=laptop.pk,
+        kind="ssd",
+        interface="nvme",
+        manufacturer="Samsung",
+        model_name="PM981",
+        serial_number="S4EWNX0R123456",
+        capacity_gb=512,
+    )
+    report = SimpleUploadedFile("report.pdf", b"%PDF-1.4 Blancco report", "application/pdf")
+    erase(workshop_staff, ssd, report=report)
+    devices["laptop"] = laptop
+    # A desktop whose disk failed its overwrite, then was shredded.
+    desktop = make_device(
+        actor=coordinator, category="desktop", donation=donation, serial_number="DESKTOP-SHRED"
+    )
+    to_bench(coordinator, desktop, workshop_org)
+    hdd = bench.medium_add(
+        actor=workshop_staff,
+        device_id=desktop.pk,
+        kind="hdd",
+        interface="sata",
+        manufacturer="Western Digital",
+        model_name="WD5000AAKX",
+        serial_number="WD-WCC4N7XY1234",
+        capacity_gb=500,
+    )
+    erase(workshop_staff, hdd, method="overwrite", level="clear", result="failed", tool="nwipe")
+    erase(
+        workshop_staff,
+        hdd,
+        method="shred",
+        level="destruct",
+        verification="none",
+        tool="",
+        tool_version="",
+    )
+    devices["desktop"] = desktop
+    # A phone reset at the bench.
+    phone = make_device(
+        actor=coordinator,
+        category="smartphone",
+        manufacturer="Samsung",
+        model_name="Galaxy A52s",
+        donation=donation,
+    )
+    to_bench(coordinator, phone, workshop_org)
+    bench.factory_reset_record(actor=workshop_staff, device_id=phone.pk)
+    devices["phone"] = phone
+    # A laptop at the bench whose disk is recorded but not erased yet.
+    waiting = make_device(actor=coordinator, donation=donation, serial_number="LAPTOP-WAITING")
+    to_bench(coordinator, waiting, workshop_org)
+    bench.medium_add(
+        actor=workshop_staff,
+        device_id=waiting.pk,
+        kind="hdd",
+        interface="sata",
+        serial_number="NOT-ERASED-DISK",
+    )
+    devices["waiting"] = waiting
+    # A laptop still at intake: no medium recorded at all.
+    devices["intake"] = make_device(
+        actor=coordinator, donation=donation, serial_number="LAPTOP-INTAKE"
+    )
+    # A screen holds no data: not on the certificate at all.
+    devices["screen"] = make_device(
+        actor=coordinator,
+        category="screen",
+        manufacturer="Iiyama",
+        donation=donation,
+        serial_number="SCREEN-1",
+    )
+    return devices
+
+
+@pytest.fixture
+def structures(db):
+    """Two structures in two territories."""
+    antony = make_organisation(kind=OrgKind.STRUCTURE, name="Maison des Solidarités Antony")
+    boulogne = make_organisation(
+        kind=OrgKind.STRUCTURE,
+        name="Centre social Boulogne Point du Jour",
+        commune=Commune.objects.get(insee_code="92012"),
+    )
+    return antony, boulogne
+
+
+@pytest.fixture
+def summarised(coordinator, workshop_org, donation, structures):
+    """A donation whose devices went every way a donor summary counts."""
+    antony, boulogne = structures
+    given = make_device(actor=coordinator, donation=donation)
+    reconditioned(coordinator, given, workshop_org)
+    hand_over(coordinator, given, "hand_over_gift", antony)
+    lent = make_device(
+        actor=coordinator, category="smartphone", donation=donation, imei1=valid_imei(901)
+    )
+    reconditioned(coordinator, lent, workshop_org)
+    hand_over(coordinator, lent, "lend", boulogne)
+    back = make_device(actor=coordinator, donation=donation)
+    reconditioned(coordinator, back, workshop_org)
+    hand_over(coordinator, back, "lend", antony)
+    device_transition(actor=coordinator, device_id=back.pk, action="return_loan")
+    ready = make_device(actor=coordinator, donation=donation)
+    reconditioned(coordinator, ready, workshop_org)
+    recycled = make_device(actor=coordinator, donation=donation)
+    device_transition(actor=coordinator, device_id=recycled.pk, action="recycle")
+    returned = make_device(actor=coordinator, category="smartphone", donation=donation)
+    device_transition(actor=coordinator, device_id=returned.pk, action="return_to_donor")
+    make_device(actor=coordinator, category="screen", donation=donation)
+    return donation

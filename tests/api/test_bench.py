@@ -10,8 +10,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from inventory.models import (
     Device,
@@ -28,22 +26,19 @@ from inventory.models import TestItem as ChecklistItem
 from inventory.models import TestResult as ChecklistResult
 from inventory.services import device_transition
 from inventory.states import Status
-from tests.builders import make_device, make_user, record_reconditioning, reload, valid_imei, walk
+from tests.builders import (
+    make_device,
+    make_user,
+    record_reconditioning,
+    reload,
+    session_client,
+    token_client,
+    valid_imei,
+    walk,
+)
 
 BENCH_MODELS = (Reconditioning, LockCheck, StorageMedium, ErasureRecord, ChecklistResult, Repair)
 PDF_REPORT = b"%PDF-1.4 Blancco Drive Eraser report, S/N S3Z9NB0K\n%%EOF"
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user)}")
-    return client
-
-
-def session_client(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def url(device, section: str) -> str:

@@ -1,20 +1,13 @@
 """Concurrent API creates: the database decides, replies are only 201/409, never a 500."""
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from inventory.models import Device, IdempotencyRecord
-from tests.inventory.test_concurrency import run_at_once
+from tests.builders import token_client
+from tests.concurrency import run_at_once
 
 URL = "/api/devices/"
 BODY = {"category": "laptop", "manufacturer": "Dell", "serial_number": "7XK2L3J"}
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
-    return client
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

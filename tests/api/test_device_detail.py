@@ -6,7 +6,7 @@ import pytest
 from inventory.codes import check_symbol, group_label_code
 from inventory.models import LabelCode
 from inventory.states import Status
-from tests.builders import make_device
+from tests.builders import make_device, wrong_check
 
 
 def detail_url(device) -> str:
@@ -114,13 +114,6 @@ def test_by_code_accepts_spaces_between_groups(api, coordinator, device):
     response = api(coordinator).get(by_code_url(f"{code[:3]}%20{code[3:6]}%20{code[6:]}"))
     assert response.status_code == 200
     assert response.json()["id"] == device.pk
-
-
-def wrong_check(code: str) -> str:
-    for symbol in "0123456789":
-        if symbol != code[-1]:
-            return code[:-1] + symbol
-    raise AssertionError
 
 
 @pytest.mark.parametrize(

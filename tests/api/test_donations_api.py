@@ -2,60 +2,39 @@
 spreadsheet import, each answering in the API's shapes, scoped like the web screens and writing
 its history with the API user."""
 
-from datetime import date
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from inventory.intake import services as intake
 from inventory.intake.selectors import donation_version
-from inventory.intake.services import devices_import, donation_create
+from inventory.intake.services import donation_create
 from inventory.models import (
     Device,
     DeviceImport,
     Donation,
     IdempotencyRecord,
-    LabelCode,
     Organisation,
     Role,
 )
 from inventory.states import OrgKind
-from tests.builders import make_organisation, make_user
-from tests.inventory.test_concurrency import run_at_once
+from tests.builders import (
+    TODAY,
+    donor_sheet,
+    import_laptops,
+    laptops,
+    make_organisation,
+    make_user,
+    session_client,
+    sheet_upload,
+    token_client,
+    written,
+)
+from tests.concurrency import run_at_once
 
-TODAY = date(2026, 3, 2)
-HEADER = ("Catégorie", "Marque", "Modèle", "N° de série", "Couleur")
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
-    return client
-
-
-def session_client(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
-def csv_bytes(rows, header=HEADER) -> bytes:
-    lines = [";".join(header)] + [";".join(row) for row in rows]
-    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
-
-
-def laptops(count: int, *, prefix: str = "SN") -> list[tuple]:
-    return [
-        ("PC portable", "Dell", "Latitude 5490", f"{prefix}{i:05d}", "noir") for i in range(count)
-    ]
-
-
-def upload(content: bytes, name: str = "don.csv") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content, content_type="text/csv")
+# A column the import does not read, which the preview names.
+COLOUR_HEADER = ("Catégorie", "Marque", "Modèle", "N° de série", "Couleur")
 
 
 def import_url(donation) -> str:
@@ -64,16 +43,6 @@ def import_url(donation) -> str:
 
 def detail_url(donation) -> str:
     return f"/api/donations/{donation.pk}/"
-
-
-def written() -> tuple[int, int, int, int]:
-    """Devices, their history rows, label codes and import records: what an import leaves."""
-    return (
-        Device.objects.count(),
-        Device.history.count(),
-        LabelCode.objects.count(),
-        DeviceImport.objects.count(),
-    )
 
 
 def donation_body(donor, **overrides) -> dict:
@@ -89,29 +58,9 @@ def donation_body(donor, **overrides) -> dict:
 
 
 @pytest.fixture
-def coord(coordinator) -> APIClient:
-    return token_client(coordinator)
-
-
-@pytest.fixture
-def donation(coordinator, donor_org):
-    return donation_create(actor=coordinator, donor=donor_org, received_on=TODAY, expected_count=12)
-
-
-@pytest.fixture
-def donor_user(donor_org):
-    return make_user(organisation=donor_org, username="donor")
-
-
-@pytest.fixture
 def other_donation(coordinator):
     other = make_organisation(kind=OrgKind.DONOR, name="Autre donateur")
     return donation_create(actor=coordinator, donor=other, received_on=TODAY)
-
-
-def import_rows(coordinator, donation, count: int, prefix: str = "SN") -> None:
-    content = csv_bytes(laptops(count, prefix=f"{prefix}{donation.pk}-"))
-    devices_import(actor=coordinator, donation=donation, file_name="f.csv", content=content)
 
 
 # Donors
@@ -245,7 +194,7 @@ def test_a_retried_donation_with_its_idempotency_key_is_recorded_once(coord, don
 def test_the_coordination_lists_every_donation_with_its_counts(
     coord, coordinator, donation, other_donation
 ):
-    import_rows(coordinator, donation, 3)
+    import_laptops(actor=coordinator, donation=donation, count=3)
     response = coord.get("/api/donations/")
     assert response.status_code == 200
     rows = {row["id"]: row for row in response.json()["results"]}
@@ -395,7 +344,7 @@ def test_a_donors_people_cannot_change_their_donation(donor_user, donation):
 
 
 def test_the_donations_devices_come_in_the_device_shape(coord, coordinator, donation):
-    import_rows(coordinator, donation, 3)
+    import_laptops(actor=coordinator, donation=donation, count=3)
     response = coord.get(f"{detail_url(donation)}devices/")
     assert response.status_code == 200
     results = response.json()["results"]
@@ -407,8 +356,8 @@ def test_the_donations_devices_come_in_the_device_shape(coord, coordinator, dona
 def test_the_donations_devices_cost_the_same_queries_for_10_and_200(coord, coordinator, donor_org):
     small = donation_create(actor=coordinator, donor=donor_org, received_on=TODAY)
     large = donation_create(actor=coordinator, donor=donor_org, received_on=TODAY)
-    import_rows(coordinator, small, 10)
-    import_rows(coordinator, large, 200)
+    import_laptops(actor=coordinator, donation=small, count=10)
+    import_laptops(actor=coordinator, donation=large, count=200)
     counts = []
     for donation in (small, large):
         with CaptureQueriesContext(connection) as queries:
@@ -420,7 +369,7 @@ def test_the_donations_devices_cost_the_same_queries_for_10_and_200(coord, coord
 
 
 def test_a_donors_people_get_no_device_rows(donor_user, coordinator, donation):
-    import_rows(coordinator, donation, 2)
+    import_laptops(actor=coordinator, donation=donation, count=2)
     response = token_client(donor_user).get(f"{detail_url(donation)}devices/")
     assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
 
@@ -429,9 +378,9 @@ def test_a_donors_people_get_no_device_rows(donor_user, coordinator, donation):
 
 
 def test_a_dry_run_previews_the_file_and_writes_nothing(coord, donation):
-    content = csv_bytes(laptops(25))
+    content = donor_sheet(laptops(25), COLOUR_HEADER)
     before = written()
-    response = coord.post(import_url(donation), {"file": upload(content), "dry_run": "true"})
+    response = coord.post(import_url(donation), {"file": sheet_upload(content), "dry_run": "true"})
     assert response.status_code == 200, response.content
     preview = response.json()
     assert (preview["ok"], preview["row_count"], preview["errors"]) == (True, 25, [])
@@ -456,7 +405,7 @@ def test_a_dry_run_previews_the_file_and_writes_nothing(coord, donation):
 def test_a_dry_run_lists_the_problems_with_200(coord, donation):
     rows = laptops(3) + [("Grille-pain", "Moulinex", "", "T1", "")]
     response = coord.post(
-        import_url(donation), {"file": upload(csv_bytes(rows)), "dry_run": "true"}
+        import_url(donation), {"file": sheet_upload(donor_sheet(rows)), "dry_run": "true"}
     )
     assert response.status_code == 200
     assert response.json()["ok"] is False
@@ -469,7 +418,7 @@ def test_a_dry_run_lists_the_problems_with_200(coord, donation):
 @pytest.mark.parametrize("make_client", [token_client, session_client])
 def test_an_import_registers_every_row_with_the_api_user(make_client, coordinator, donation):
     response = make_client(coordinator).post(
-        import_url(donation), {"file": upload(csv_bytes(laptops(5)), "inventaire.csv")}
+        import_url(donation), {"file": sheet_upload(donor_sheet(laptops(5)), "inventaire.csv")}
     )
     assert response.status_code == 201, response.content
     reply = response.json()
@@ -495,7 +444,7 @@ def test_a_bad_row_3999_of_4000_is_named_and_nothing_is_imported(coord, donation
     rows = laptops(4000)
     rows[3997] = ("PC portable", "", "Latitude", "SN-BAD", "")  # row 3,999 of the sheet
     before = written()
-    response = coord.post(import_url(donation), {"file": upload(csv_bytes(rows))})
+    response = coord.post(import_url(donation), {"file": sheet_upload(donor_sheet(rows))})
     assert response.status_code == 400
     error = response.json()
     assert error["code"] == "import_invalid"
@@ -512,14 +461,14 @@ def test_a_bad_row_3999_of_4000_is_named_and_nothing_is_imported(coord, donation
 
 
 def test_the_same_file_twice_is_refused_with_409(coord, donation, other_donation):
-    content = csv_bytes(laptops(3))
-    assert coord.post(import_url(donation), {"file": upload(content)}).status_code == 201
+    content = donor_sheet(laptops(3))
+    assert coord.post(import_url(donation), {"file": sheet_upload(content)}).status_code == 201
     before = written()
     for target in (donation, other_donation):
-        again = coord.post(import_url(target), {"file": upload(content, "copie.csv")})
+        again = coord.post(import_url(target), {"file": sheet_upload(content, "copie.csv")})
         assert (again.status_code, again.json()["code"]) == (409, "already_imported")
         assert donation.reference in again.json()["detail"]
-    dry = coord.post(import_url(donation), {"file": upload(content), "dry_run": "true"})
+    dry = coord.post(import_url(donation), {"file": sheet_upload(content), "dry_run": "true"})
     assert (dry.status_code, dry.json()["code"]) == (409, "already_imported")
     assert written() == before
 
@@ -528,10 +477,10 @@ def test_the_same_file_twice_is_refused_with_409(coord, donation, other_donation
 def test_the_same_file_uploaded_twice_at_once_is_imported_once(coordinator, donor_org):
     donation = donation_create(actor=coordinator, donor=donor_org, received_on=TODAY)
     token_client(coordinator)
-    content = csv_bytes(laptops(50))
+    content = donor_sheet(laptops(50))
     replies, errors = run_at_once(
         lambda i: (lambda r: (r.status_code, r.json()["code"] if r.status_code != 201 else ""))(
-            token_client(coordinator).post(import_url(donation), {"file": upload(content)})
+            token_client(coordinator).post(import_url(donation), {"file": sheet_upload(content)})
         ),
         count=2,
     )
@@ -547,7 +496,7 @@ def test_an_oversized_file_is_refused_before_parsing(coord, donation, settings, 
         raise AssertionError("the parser ran on an oversized file")
 
     monkeypatch.setattr(intake.imports, "parse_spreadsheet", must_not_parse)
-    response = coord.post(import_url(donation), {"file": upload(csv_bytes(laptops(200)))})
+    response = coord.post(import_url(donation), {"file": sheet_upload(donor_sheet(laptops(200)))})
     assert (response.status_code, response.json()["code"]) == (413, "file_too_large")
     assert response.wsgi_request.upload_too_large
     assert not response.wsgi_request.FILES
@@ -560,7 +509,7 @@ def test_an_oversized_file_is_refused_before_parsing(coord, donation, settings, 
 )
 def test_a_bad_upload_names_its_field(coord, donation, data, field):
     if field == "dry_run":
-        data = data | {"file": upload(csv_bytes(laptops(1)))}
+        data = data | {"file": sheet_upload(donor_sheet(laptops(1)))}
     response = coord.post(import_url(donation), data)
     assert response.status_code == 400
     assert (response.json()["code"], field in response.json()["fields"]) == ("invalid", True)
@@ -572,21 +521,21 @@ def test_an_import_must_be_a_multipart_form(coord, donation):
 
 
 def test_an_import_replays_its_idempotency_key(coord, donation):
-    content = csv_bytes(laptops(4))
+    content = donor_sheet(laptops(4))
     key = {"HTTP_IDEMPOTENCY_KEY": "import-1"}
-    first = coord.post(import_url(donation), {"file": upload(content)}, **key)
-    again = coord.post(import_url(donation), {"file": upload(content)}, **key)
+    first = coord.post(import_url(donation), {"file": sheet_upload(content)}, **key)
+    again = coord.post(import_url(donation), {"file": sheet_upload(content)}, **key)
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
     assert Device.objects.count() == 4
-    other = coord.post(import_url(donation), {"file": upload(csv_bytes(laptops(2)))}, **key)
+    other = coord.post(import_url(donation), {"file": sheet_upload(donor_sheet(laptops(2)))}, **key)
     assert other.status_code == 422
 
 
 def test_the_import_keeps_its_csrf_check_for_sessions(coordinator, donation):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(coordinator)
-    response = client.post(import_url(donation), {"file": upload(csv_bytes(laptops(2)))})
+    response = client.post(import_url(donation), {"file": sheet_upload(donor_sheet(laptops(2)))})
     assert response.status_code == 403
     assert Device.objects.count() == 0
 
@@ -600,13 +549,15 @@ def test_a_session_with_its_csrf_token_imports_and_an_oversized_file_is_still_ca
     secret = "k" * 32
     client.cookies[settings.CSRF_COOKIE_NAME] = secret
     csrf = {"HTTP_X_CSRFTOKEN": secret}
-    imported = client.post(import_url(donation), {"file": upload(csv_bytes(laptops(2)))}, **csrf)
+    imported = client.post(
+        import_url(donation), {"file": sheet_upload(donor_sheet(laptops(2)))}, **csrf
+    )
     assert imported.status_code == 201, imported.content
 
     settings.REEMPLOI_IMPORT_MAX_BYTES = 2000
     parsed = []
     monkeypatch.setattr(intake.imports, "parse_spreadsheet", lambda *a, **k: parsed.append(1))
-    big = upload(csv_bytes(laptops(200, prefix="BIG")))
+    big = sheet_upload(donor_sheet(laptops(200, prefix="BIG")))
     response = client.post(import_url(donation), {"file": big}, **csrf)
     assert (response.status_code, response.json()["code"]) == (413, "file_too_large")
     assert response.wsgi_request.upload_too_large and not parsed
@@ -618,7 +569,7 @@ def test_a_session_with_its_csrf_token_imports_and_an_oversized_file_is_still_ca
 )
 def test_only_the_coordination_imports(request, donation, persona, expected):
     client = token_client(request.getfixturevalue(persona))
-    response = client.post(import_url(donation), {"file": upload(csv_bytes(laptops(2)))})
+    response = client.post(import_url(donation), {"file": sheet_upload(donor_sheet(laptops(2)))})
     assert response.status_code == expected
     assert written() == (0, 0, 0, 0)
 
@@ -626,6 +577,6 @@ def test_only_the_coordination_imports(request, donation, persona, expected):
 def test_a_coordination_reader_cannot_import(coordinator_org, donation):
     reader = make_user(organisation=coordinator_org, role=Role.READER, username="reader")
     response = token_client(reader).post(
-        import_url(donation), {"file": upload(csv_bytes(laptops(2)))}
+        import_url(donation), {"file": sheet_upload(donor_sheet(laptops(2)))}
     )
     assert (response.status_code, response.json()["code"]) == (403, "action_forbidden")

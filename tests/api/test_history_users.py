@@ -1,22 +1,9 @@
 """R8: every write through the API, by token or by session, leaves history rows with a user."""
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from inventory.models import Device
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user)}")
-    return client
-
-
-def session_client(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
+from tests.builders import session_client, token_client
 
 
 @pytest.mark.parametrize("make_client", [token_client, session_client])

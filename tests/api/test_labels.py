@@ -14,7 +14,7 @@ from inventory.models import LabelCode
 from inventory.services import label_codes_preprint
 from labels.formats import get_format
 from labels.render import item_from_device, layout_pages, render_pdf
-from tests.builders import make_device
+from tests.builders import make_device, wrong_check
 from tests.labels.decoding import decode_labels, page_texts
 
 SITE = "https://reemploi.example.org"
@@ -47,10 +47,6 @@ def assert_json_error(response, status: int, code: str) -> dict:
     assert body["code"] == code
     assert body["detail"]
     return body
-
-
-def mistyped(code: str) -> str:
-    return code[:-1] + ("0" if code[-1] != "0" else "1")
 
 
 # One device's label
@@ -194,7 +190,7 @@ def test_labels_as_zpl_for_a_zebra_printer(api, coordinator, device):
 def test_a_code_that_cannot_be_a_label_code_answers_400_naming_its_position(
     api, coordinator, device
 ):
-    codes = [device.label_code_id, mistyped(device.label_code_id), "ABC"]
+    codes = [device.label_code_id, wrong_check(device.label_code_id), "ABC"]
     response = api(coordinator).post(
         LABELS, {"codes": codes, "format": "avery-l7160"}, format="json"
     )

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from inventory.codes import check_symbol, group_label_code
 from inventory.models import ScanEvent, ScanResult
 from inventory.services import device_transition, label_codes_preprint
-from tests.builders import make_device, reload
+from tests.builders import make_device, reload, wrong_check
 
 URL = "/api/scan/"
 SITE = "https://reemploi.example.org"
@@ -24,10 +24,6 @@ def site_url(settings):
 
 def scan(client, raw, **fields):
     return client.post(URL, {"raw": raw, **fields}, format="json")
-
-
-def mistyped(code: str) -> str:
-    return code[:-1] + ("0" if code[-1] != "0" else "1")
 
 
 def test_a_scanned_url_gives_the_device_with_its_allowed_moves(api, workshop_staff, at_workshop):
@@ -82,7 +78,7 @@ def test_text_that_is_no_label_code_is_a_result_not_an_error(api, coordinator, r
 
 
 def test_a_mistyped_check_character_never_resolves_to_a_device(api, coordinator, device):
-    response = scan(api(coordinator), mistyped(device.label_code_id))
+    response = scan(api(coordinator), wrong_check(device.label_code_id))
     body = response.json()
     assert (body["result"], body["code"], body["device"]) == ("invalid", "code_check", None)
 

@@ -4,24 +4,16 @@ transactions on the configured database: each device moves once, every reply is 
 no 500."""
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from inventory.models import Device, ScanEvent
 from inventory.services import device_transition
 from inventory.states import Status
-from tests.builders import make_device
-from tests.inventory.test_concurrency import run_at_once
+from tests.builders import make_device, token_client
+from tests.concurrency import run_at_once
 
 URL = "/api/scan/batch/"
 UPLOADS = 3
 SCANS = 200
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
-    return client
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

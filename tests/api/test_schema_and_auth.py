@@ -50,7 +50,7 @@ def test_schema_validates_without_warnings(db, tmp_path):
     assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3")
 
 
-def token_client(user) -> APIClient:
+def command_token_client(user) -> APIClient:
     call_command("drf_create_token", user.username, stdout=StringIO())
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=user).key}")
@@ -58,13 +58,13 @@ def token_client(user) -> APIClient:
 
 
 def test_a_token_made_with_drf_create_token_authenticates(workshop_staff):
-    client = token_client(workshop_staff)
+    client = command_token_client(workshop_staff)
     response = client.get("/api/devices/")
     assert response.status_code == 200
 
 
 def test_history_rows_written_through_a_token_carry_its_user(workshop_staff):
-    client = token_client(workshop_staff)
+    client = command_token_client(workshop_staff)
     created = client.post(
         "/api/devices/", {"category": "laptop", "manufacturer": "HP"}, format="json"
     )
@@ -86,7 +86,7 @@ def test_history_rows_written_through_a_token_carry_its_user(workshop_staff):
 
 
 def test_token_writes_need_no_csrf_token(workshop_staff):
-    client = token_client(workshop_staff)
+    client = command_token_client(workshop_staff)
     client.enforce_csrf_checks = True
     response = client.post(
         "/api/devices/", {"category": "laptop", "manufacturer": "HP"}, format="json"

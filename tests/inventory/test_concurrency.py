@@ -4,78 +4,40 @@ The suite runs on a file SQLite database by default and on PostgreSQL when DATAB
 set (CI does both); an in-memory database would hide these races.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 
 from inventory.errors import DomainError
 from inventory.models import Category, Device
 from inventory.services import device_register, device_transition
 from inventory.states import OrgKind, Status
-from tests.builders import make_device, make_organisation, reload, walk
-
-THREADS = 20
-
-
-def run_at_once(work, count=THREADS):
-    """Start `count` threads on `work(i)` at the same instant; collect results and errors."""
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-    lock = threading.Lock()
-
-    def runner(i):
-        try:
-            barrier.wait()
-            outcome = work(i)
-            with lock:
-                results.append(outcome)
-        except Exception as exc:  # noqa: BLE001 — every failure is collected and asserted on
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
-
-
-@pytest.fixture
-def sent_device(coordinator, workshop_org):
-    device = make_device(actor=coordinator)
-    device_transition(
-        actor=coordinator, device_id=device.pk, action="send_to_workshop", target=workshop_org
-    )
-    return device
+from tests.builders import make_organisation, reload, walk
+from tests.concurrency import THREADS, run_at_once
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_twenty_scanners_receiving_one_device_change_it_once(workshop_staff, sent_device):
+def test_twenty_scanners_receiving_one_device_change_it_once(workshop_staff, workshop_device):
     results, errors = run_at_once(
         lambda i: (
             device_transition(
-                actor=workshop_staff, device_id=sent_device.pk, action="receive_at_workshop"
+                actor=workshop_staff, device_id=workshop_device.pk, action="receive_at_workshop"
             ).changed
         )
     )
     assert errors == []
     assert sorted(results) == [False] * (THREADS - 1) + [True]
-    assert reload(sent_device).status == Status.AT_WORKSHOP
-    rows = sent_device.history.filter(history_change_reason="receive_at_workshop")
+    assert reload(workshop_device).status == Status.AT_WORKSHOP
+    rows = workshop_device.history.filter(history_change_reason="receive_at_workshop")
     assert rows.count() == 1
     assert rows.get().history_user == workshop_staff
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_twenty_loans_of_one_device_to_different_structures_give_one_loan(coordinator, sent_device):
+def test_twenty_loans_of_one_device_to_different_structures_give_one_loan(
+    coordinator, workshop_device
+):
     walk(
         actor=coordinator,
-        device=sent_device,
+        device=workshop_device,
         actions=("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"),
     )
     structures = [make_organisation(kind=OrgKind.STRUCTURE) for _ in range(THREADS)]
@@ -83,7 +45,7 @@ def test_twenty_loans_of_one_device_to_different_structures_give_one_loan(coordi
     results, errors = run_at_once(
         lambda i: (
             device_transition(
-                actor=coordinator, device_id=sent_device.pk, action="lend", target=structures[i]
+                actor=coordinator, device_id=workshop_device.pk, action="lend", target=structures[i]
             ).changed
         )
     )
@@ -93,9 +55,9 @@ def test_twenty_loans_of_one_device_to_different_structures_give_one_loan(coordi
         ("transition_not_allowed", 409)
     }
     assert all(isinstance(e, DomainError) for e in errors)
-    device = reload(sent_device)
+    device = reload(workshop_device)
     assert device.status == Status.ON_LOAN
-    assert sent_device.history.filter(history_change_reason="lend").count() == 1
+    assert workshop_device.history.filter(history_change_reason="lend").count() == 1
     assert device.custodian in structures
 
 

@@ -3,11 +3,10 @@ the donor summary's counts (never a structure's name)."""
 
 import hashlib
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pypdfium2 as pdfium
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
@@ -32,11 +31,16 @@ from inventory.documents.services import (
     certificate_pdf,
 )
 from inventory.errors import DomainError
-from inventory.models import Commune, Donation, ErasureCertificate
+from inventory.models import ErasureCertificate
 from inventory.reconditioning import services as bench
-from inventory.services import device_transition
-from inventory.states import OrgKind
-from tests.builders import make_device, make_organisation, valid_imei, walk
+from tests.builders import (
+    erase,
+    make_device,
+    reconditioned,
+    to_bench,
+    valid_imei,
+)
+from tests.labels.decoding import page_texts
 
 
 @pytest.fixture(autouse=True)
@@ -46,137 +50,8 @@ def english_and_media(settings, tmp_path):
         yield
 
 
-def pdf_pages(pdf: bytes) -> list[str]:
-    document = pdfium.PdfDocument(pdf)
-    try:
-        return [page.get_textpage().get_text_range() for page in document]
-    finally:
-        document.close()
-
-
 def flat(text: str) -> str:
     return " ".join(text.split())
-
-
-def make_donation(*, donor, actor, received_on=date(2025, 3, 12)) -> Donation:
-    return Donation.objects.create(donor=donor, received_on=received_on, created_by=actor)
-
-
-def to_bench(actor, device, workshop) -> None:
-    device_transition(actor=actor, device_id=device.pk, action="send_to_workshop", target=workshop)
-    walk(actor=actor, device=device, actions=("receive_at_workshop", "start_reconditioning"))
-
-
-def erase(actor, medium, *, method="nvme_sanitize", level="purge", result="passed", **extra):
-    now = timezone.now()
-    fields = {
-        "verification": "full",
-        "tool": "Blancco Drive Eraser",
-        "tool_version": "7.9",
-        "started_at": now - timedelta(minutes=30),
-        "ended_at": now - timedelta(minutes=5),
-    }
-    fields |= extra
-    return bench.erasure_record(
-        actor=actor, medium_id=medium.pk, level=level, method=method, result=result, **fields
-    )
-
-
-@pytest.fixture
-def donation(coordinator, donor_org):
-    return make_donation(donor=donor_org, actor=coordinator)
-
-
-def certified_devices(*, coordinator, workshop_staff, workshop_org, donation) -> dict:
-    """A donation with one of each case the certificate must tell apart."""
-    devices = {}
-    # A laptop whose SSD was sanitized, with the tool's report attached.
-    laptop = make_device(actor=coordinator, donation=donation, serial_number="LAPTOP-ERASED")
-    to_bench(coordinator, laptop, workshop_org)
-    ssd = bench.medium_add(
-        actor=workshop_staff,
-        device_id=laptop.pk,
-        kind="ssd",
-        interface="nvme",
-        manufacturer="Samsung",
-        model_name="PM981",
-        serial_number="S4EWNX0R123456",
-        capacity_gb=512,
-    )
-    report = SimpleUploadedFile("report.pdf", b"%PDF-1.4 Blancco report", "application/pdf")
-    erase(workshop_staff, ssd, report=report)
-    devices["laptop"] = laptop
-    # A desktop whose disk failed its overwrite, then was shredded.
-    desktop = make_device(
-        actor=coordinator, category="desktop", donation=donation, serial_number="DESKTOP-SHRED"
-    )
-    to_bench(coordinator, desktop, workshop_org)
-    hdd = bench.medium_add(
-        actor=workshop_staff,
-        device_id=desktop.pk,
-        kind="hdd",
-        interface="sata",
-        manufacturer="Western Digital",
-        model_name="WD5000AAKX",
-        serial_number="WD-WCC4N7XY1234",
-        capacity_gb=500,
-    )
-    erase(workshop_staff, hdd, method="overwrite", level="clear", result="failed", tool="nwipe")
-    erase(
-        workshop_staff,
-        hdd,
-        method="shred",
-        level="destruct",
-        verification="none",
-        tool="",
-        tool_version="",
-    )
-    devices["desktop"] = desktop
-    # A phone reset at the bench.
-    phone = make_device(
-        actor=coordinator,
-        category="smartphone",
-        manufacturer="Samsung",
-        model_name="Galaxy A52s",
-        donation=donation,
-    )
-    to_bench(coordinator, phone, workshop_org)
-    bench.factory_reset_record(actor=workshop_staff, device_id=phone.pk)
-    devices["phone"] = phone
-    # A laptop at the bench whose disk is recorded but not erased yet.
-    waiting = make_device(actor=coordinator, donation=donation, serial_number="LAPTOP-WAITING")
-    to_bench(coordinator, waiting, workshop_org)
-    bench.medium_add(
-        actor=workshop_staff,
-        device_id=waiting.pk,
-        kind="hdd",
-        interface="sata",
-        serial_number="NOT-ERASED-DISK",
-    )
-    devices["waiting"] = waiting
-    # A laptop still at intake: no medium recorded at all.
-    devices["intake"] = make_device(
-        actor=coordinator, donation=donation, serial_number="LAPTOP-INTAKE"
-    )
-    # A screen holds no data: not on the certificate at all.
-    devices["screen"] = make_device(
-        actor=coordinator,
-        category="screen",
-        manufacturer="Iiyama",
-        donation=donation,
-        serial_number="SCREEN-1",
-    )
-    return devices
-
-
-@pytest.fixture
-def certified(coordinator, workshop_staff, workshop_org, donation):
-    return certified_devices(
-        coordinator=coordinator,
-        workshop_staff=workshop_staff,
-        workshop_org=workshop_org,
-        donation=donation,
-    )
 
 
 # Content --------------------------------------------------------------------------------------
@@ -333,7 +208,7 @@ def test_certificate_pdf_shows_every_medium_and_the_code_on_every_page(
     coordinator, donor_org, donation, certified
 ):
     certificate = certificate_issue(actor=coordinator, donation_id=donation.pk)
-    pages = pdf_pages(certificate_pdf(certificate))
+    pages = page_texts(certificate_pdf(certificate))
     text = flat(" ".join(pages))
     code = verification_code_display(certificate.verification_code)
     for index, page in enumerate(pages, start=1):
@@ -357,7 +232,7 @@ def test_destroyed_medium_shows_the_destruction_not_the_failed_erasure(
     coordinator, donation, certified
 ):
     certificate = certificate_issue(actor=coordinator, donation_id=donation.pk)
-    text = flat(" ".join(pdf_pages(certificate_pdf(certificate))))
+    text = flat(" ".join(page_texts(certificate_pdf(certificate))))
     erased, _sep, pending = text.partition("Devices pending")
     assert "WD-WCC4N7XY1234" in erased
     assert "Physical destruction: shredding" in erased
@@ -367,7 +242,7 @@ def test_destroyed_medium_shows_the_destruction_not_the_failed_erasure(
 
 def test_devices_not_erased_are_pending_not_certified(coordinator, donation, certified):
     certificate = certificate_issue(actor=coordinator, donation_id=donation.pk)
-    text = flat(" ".join(pdf_pages(certificate_pdf(certificate))))
+    text = flat(" ".join(page_texts(certificate_pdf(certificate))))
     erased, _sep, pending = text.partition("Devices pending")
     for key in ("waiting", "intake"):
         code = group_label_code(certified[key].label_code_id)
@@ -433,7 +308,7 @@ def render(content) -> bytes:
 
 def test_long_tables_repeat_their_header_on_every_page():
     pdf = render(synthetic_content(60))
-    pages = pdf_pages(pdf)
+    pages = page_texts(pdf)
     assert len(pages) > 2
     for index, page in enumerate(pages, start=1):
         assert "Storage medium" in page
@@ -466,66 +341,6 @@ def test_no_text_leaves_the_margins_even_with_a_very_long_serial():
 
 
 # Donor summary --------------------------------------------------------------------------------
-
-
-def make_structures():
-    antony = make_organisation(kind=OrgKind.STRUCTURE, name="Maison des Solidarités Antony")
-    boulogne = make_organisation(
-        kind=OrgKind.STRUCTURE,
-        name="Centre social Boulogne Point du Jour",
-        commune=Commune.objects.get(insee_code="92012"),
-    )
-    return antony, boulogne
-
-
-@pytest.fixture
-def structures(db):
-    return make_structures()
-
-
-def reconditioned(actor, device, workshop) -> None:
-    device_transition(actor=actor, device_id=device.pk, action="send_to_workshop", target=workshop)
-    walk(
-        actor=actor,
-        device=device,
-        actions=("receive_at_workshop", "start_reconditioning", "mark_ready"),
-    )
-
-
-def hand_over(actor, device, action, structure) -> None:
-    device_transition(actor=actor, device_id=device.pk, action="reserve")
-    device_transition(actor=actor, device_id=device.pk, action=action, target=structure)
-
-
-def summarised_donation(*, coordinator, workshop_org, donation, structures) -> Donation:
-    antony, boulogne = structures
-    given = make_device(actor=coordinator, donation=donation)
-    reconditioned(coordinator, given, workshop_org)
-    hand_over(coordinator, given, "hand_over_gift", antony)
-    lent = make_device(
-        actor=coordinator, category="smartphone", donation=donation, imei1=valid_imei(901)
-    )
-    reconditioned(coordinator, lent, workshop_org)
-    hand_over(coordinator, lent, "lend", boulogne)
-    back = make_device(actor=coordinator, donation=donation)
-    reconditioned(coordinator, back, workshop_org)
-    hand_over(coordinator, back, "lend", antony)
-    device_transition(actor=coordinator, device_id=back.pk, action="return_loan")
-    ready = make_device(actor=coordinator, donation=donation)
-    reconditioned(coordinator, ready, workshop_org)
-    recycled = make_device(actor=coordinator, donation=donation)
-    device_transition(actor=coordinator, device_id=recycled.pk, action="recycle")
-    returned = make_device(actor=coordinator, category="smartphone", donation=donation)
-    device_transition(actor=coordinator, device_id=returned.pk, action="return_to_donor")
-    make_device(actor=coordinator, category="screen", donation=donation)
-    return donation
-
-
-@pytest.fixture
-def summarised(coordinator, workshop_org, donation, structures):
-    return summarised_donation(
-        coordinator=coordinator, workshop_org=workshop_org, donation=donation, structures=structures
-    )
 
 
 def test_summary_counts(summarised):
@@ -561,7 +376,7 @@ def test_summary_pdf_names_no_structure(summarised, structures):
     pdf = render_summary(
         summary, issued_at=timezone.now(), network_name="Réseau inclusion numérique 92"
     )
-    text = flat(" ".join(pdf_pages(pdf)))
+    text = flat(" ".join(page_texts(pdf)))
     assert "Vallée Sud Grand Paris" in text
     assert "Grand Paris Seine Ouest" in text
     assert summarised.donor.name in text

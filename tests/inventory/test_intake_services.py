@@ -24,37 +24,8 @@ from inventory.models import (
     Role,
 )
 from inventory.states import OrgKind, Status
-from tests.builders import make_device, make_user, valid_imei
-from tests.inventory.test_concurrency import run_at_once
-
-TODAY = date(2026, 3, 2)
-
-
-def csv_file(rows, header=("Catégorie", "Marque", "Modèle", "N° de série", "IMEI")) -> bytes:
-    lines = [";".join(header)] + [";".join(row) for row in rows]
-    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
-
-
-def laptops(count: int, *, prefix: str = "SN", start: int = 0) -> list[tuple]:
-    return [
-        ("PC portable", "Dell", "Latitude 5490", f"{prefix}{i:05d}", "")
-        for i in range(start, start + count)
-    ]
-
-
-def written() -> tuple[int, int, int, int]:
-    """Devices, their history rows, label codes and import records: what an import leaves."""
-    return (
-        Device.objects.count(),
-        Device.history.count(),
-        LabelCode.objects.count(),
-        DeviceImport.objects.count(),
-    )
-
-
-@pytest.fixture
-def donation(coordinator, donor_org):
-    return donation_create(actor=coordinator, donor=donor_org, received_on=TODAY)
+from tests.builders import TODAY, donor_sheet, laptops, make_device, make_user, valid_imei, written
+from tests.concurrency import run_at_once
 
 
 def do_import(actor, donation, content, **kwargs):
@@ -228,7 +199,7 @@ def test_a_workshop_does_not_register_into_a_donation(workshop_staff, donation):
 
 def test_an_import_registers_every_row_with_its_history(coordinator, coordinator_org, donation):
     imei = valid_imei(42)
-    content = csv_file([*laptops(3), ("Smartphone", "Apple", "iPhone 12", "", imei)])
+    content = donor_sheet([*laptops(3), ("Smartphone", "Apple", "iPhone 12", "", imei)])
     result = do_import(coordinator, donation, content)
     assert result.imported and result.row_count == 4
     devices = Device.objects.filter(donation=donation)
@@ -249,7 +220,7 @@ def test_an_import_registers_every_row_with_its_history(coordinator, coordinator
 
 
 def test_a_dry_run_checks_everything_and_writes_nothing(coordinator, donation):
-    result = do_import(coordinator, donation, csv_file(laptops(5)), dry_run=True)
+    result = do_import(coordinator, donation, donor_sheet(laptops(5)), dry_run=True)
     assert result.ok and not result.imported
     assert result.row_count == 5
     assert written() == (0, 0, 0, 0)
@@ -259,7 +230,7 @@ def test_a_bad_row_near_the_end_imports_nothing_and_is_named(coordinator, donati
     rows = laptops(4000)
     rows[3999 - 2] = ("Frigo", "Dell", "", "", "")  # spreadsheet row 3,999 (the header is row 1)
     with pytest.raises(DomainError) as caught:
-        do_import(coordinator, donation, csv_file(rows))
+        do_import(coordinator, donation, donor_sheet(rows))
     assert (caught.value.code, caught.value.status) == ("import_invalid", 400)
     [error] = caught.value.params["errors"]
     assert (error.row, error.column, error.code) == (3999, "Catégorie", "category_unknown")
@@ -267,7 +238,7 @@ def test_a_bad_row_near_the_end_imports_nothing_and_is_named(coordinator, donati
 
 
 def test_the_same_file_twice_is_refused_and_names_the_donation(coordinator, donation, donor_org):
-    content = csv_file(laptops(20))
+    content = donor_sheet(laptops(20))
     do_import(coordinator, donation, content)
     other = donation_create(actor=coordinator, donor=donor_org, received_on=TODAY)
     for target in (donation, other):
@@ -288,7 +259,7 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(
         raise AssertionError("the parser ran on an oversized file")
 
     monkeypatch.setattr(intake.imports, "parse_spreadsheet", must_not_parse)
-    content = csv_file(laptops(100))
+    content = donor_sheet(laptops(100))
     assert len(content) > 1000
     with pytest.raises(DomainError) as caught:
         do_import(coordinator, donation, content, dry_run=True)
@@ -298,7 +269,7 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(
 
 def test_the_row_limit_comes_from_the_settings(coordinator, donation, settings):
     settings.REEMPLOI_IMPORT_MAX_ROWS = 10
-    result = do_import(coordinator, donation, csv_file(laptops(11)), dry_run=True)
+    result = do_import(coordinator, donation, donor_sheet(laptops(11)), dry_run=True)
     assert [(e.row, e.code) for e in result.errors] == [(12, "too_many_rows")]
 
 
@@ -313,7 +284,7 @@ def test_rows_already_in_the_database_are_named(coordinator, donation):
         imei2=valid_imei(2),
     )
     rows = [*laptops(5), ("Smartphone", "Samsung", "A52", "", valid_imei(2))]
-    result = do_import(coordinator, donation, csv_file(rows), dry_run=True)
+    result = do_import(coordinator, donation, donor_sheet(rows), dry_run=True)
     assert [(e.row, e.column, e.code) for e in result.errors] == [
         (5, "N° de série", "already_registered"),
         (7, "IMEI", "already_registered"),
@@ -321,7 +292,7 @@ def test_rows_already_in_the_database_are_named(coordinator, donation):
     assert existing.label_code_id in str(result.errors[0].reason).replace("-", "")
     assert phone.label_code_id in str(result.errors[1].reason).replace("-", "")
     with pytest.raises(DomainError):
-        do_import(coordinator, donation, csv_file(rows))
+        do_import(coordinator, donation, donor_sheet(rows))
     assert DeviceImport.objects.count() == 0
 
 
@@ -331,7 +302,7 @@ def test_duplicates_against_the_database_take_a_few_queries_not_one_per_row(
     make_device(actor=coordinator, manufacturer="Dell", serial_number="SN01100")
     rows = laptops(1200)
     rows[7] = ("Smartphone", "Apple", "iPhone", "", valid_imei(8))
-    content = csv_file(rows)
+    content = donor_sheet(rows)
     intake.user_scope(coordinator)  # the scope is read once per request, as in a view
     # Scope, earlier import, categories, then 3 chunks of serials and 1 of IMEIs.
     with django_assert_max_num_queries(7):
@@ -341,7 +312,7 @@ def test_duplicates_against_the_database_take_a_few_queries_not_one_per_row(
 
 def test_imports_are_for_the_coordination(workshop_staff, donation):
     with pytest.raises(DomainError) as caught:
-        do_import(workshop_staff, donation, csv_file(laptops(2)), dry_run=True)
+        do_import(workshop_staff, donation, donor_sheet(laptops(2)), dry_run=True)
     assert (caught.value.code, caught.value.status) == ("action_forbidden", 403)
 
 
@@ -349,7 +320,7 @@ def test_an_administrator_without_organisation_imports_for_the_coordination(
     coordinator_org, donation, django_user_model
 ):
     admin = django_user_model.objects.create_superuser("admin", password="a-long-password")
-    do_import(admin, donation, csv_file(laptops(2)))
+    do_import(admin, donation, donor_sheet(laptops(2)))
     assert set(Device.objects.values_list("custodian", flat=True)) == {coordinator_org.pk}
     assert set(Device.history.values_list("history_user", flat=True)) == {admin.pk}
 
@@ -363,7 +334,7 @@ def test_a_label_code_collision_draws_the_codes_again(coordinator, donation, mon
         return next(draws, None) or original()
 
     monkeypatch.setattr(intake, "generate_label_code", generate)
-    do_import(coordinator, donation, csv_file(laptops(3)))
+    do_import(coordinator, donation, donor_sheet(laptops(3)))
     assert Device.objects.filter(donation=donation).count() == 3
     assert LabelCode.objects.count() == 4
     assert next(draws, None) is None
@@ -377,7 +348,7 @@ def test_two_imports_of_overlapping_files_at_once_one_wins_the_other_writes_noth
     coordinator, donor_org
 ):
     donation = donation_create(actor=coordinator, donor=donor_org, received_on=TODAY)
-    files = [csv_file(laptops(300)), csv_file(laptops(300, start=150))]
+    files = [donor_sheet(laptops(300)), donor_sheet(laptops(300, start=150))]
     results, errors = run_at_once(
         lambda i: do_import(coordinator, donation, files[i], file_name=f"{i}.csv"), count=2
     )
@@ -393,7 +364,7 @@ def test_two_imports_of_overlapping_files_at_once_one_wins_the_other_writes_noth
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_same_file_imported_twice_at_once_is_imported_once(coordinator, donor_org):
     donation = donation_create(actor=coordinator, donor=donor_org, received_on=TODAY)
-    content = csv_file(laptops(200))
+    content = donor_sheet(laptops(200))
     results, errors = run_at_once(lambda i: do_import(coordinator, donation, content), count=2)
     assert len(results) == 1
     [error] = errors

@@ -22,7 +22,8 @@ from inventory.reconditioning import selectors as bench_reads
 from inventory.reconditioning import services as bench
 from inventory.services import device_transition
 from inventory.states import MOVES, Status
-from tests.builders import make_device, make_user, record_reconditioning, reload, walk
+from tests.builders import erase, make_device, make_user, record_reconditioning, reload, walk
+from tests.concurrency import run_at_once
 
 
 def at_bench(coordinator, workshop_org, **fields):
@@ -32,21 +33,6 @@ def at_bench(coordinator, workshop_org, **fields):
     )
     walk(actor=coordinator, device=device, actions=("receive_at_workshop",))
     return reload(device)
-
-
-def erase(actor, medium, **overrides):
-    now = timezone.now()
-    fields = {
-        "level": "purge",
-        "method": "nvme_sanitize",
-        "verification": "full",
-        "result": "passed",
-        "started_at": now - timedelta(minutes=30),
-        "ended_at": now,
-        "tool": "Blancco Drive Eraser",
-        "tool_version": "7.9",
-    }
-    return bench.erasure_record(actor=actor, medium_id=medium.pk, **fields | overrides)
 
 
 def mark_ready(actor, device):
@@ -339,8 +325,6 @@ def test_reconditioned_in_france_follows_where_the_steps_happened(workshop_staff
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_ten_benches_recording_at_once_share_one_cycle(coordinator, workshop_org, workshop_staff):
-    from tests.inventory.test_concurrency import run_at_once
-
     laptop = at_bench(coordinator, workshop_org)
     kinds = LockKind.values
     results, errors = run_at_once(

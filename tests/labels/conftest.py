@@ -1,14 +1,9 @@
-"""Shared data for the label tests: real generated codes and a production-like SITE_URL."""
+"""Label-test items: thirty real generated codes with varied categories and models."""
 
 import pytest
 
 from inventory.codes import generate_label_code
 from labels.render import LabelItem
-
-# A long-ish real host: its payload needs QR version 4 with Q, the tightest of the usual cases.
-SITE_URL = "https://reemploi.inclusion-numerique92.fr"
-NETWORK = "Réseau inclusion numérique 92"
-RENDER = {"site_url": SITE_URL, "network_name": NETWORK}
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Rasterise label PDFs like a printer driver would and read their QR codes with zxing-cpp.
 
-Shared by the tests and bench/labels.py (R16). pypdfium2 ships its own PDFium binary.
+Shared by the tests and bench/labels.py (R16), with the production-like site the test labels
+are rendered for. pypdfium2 ships its own PDFium binary.
 """
 
 import pypdfium2 as pdfium
@@ -9,6 +10,11 @@ import zxingcpp
 
 from labels.formats import MM_PER_INCH, Box
 from labels.render import PageLayout
+
+# A long-ish real host: its payload needs QR version 4 with Q, the tightest of the usual cases.
+SITE_URL = "https://reemploi.inclusion-numerique92.fr"
+NETWORK = "Réseau inclusion numérique 92"
+RENDER = {"site_url": SITE_URL, "network_name": NETWORK}
 
 
 def rasterise(pdf: bytes, dpi: float, *, binary: bool = True) -> list:

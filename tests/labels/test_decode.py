@@ -6,8 +6,7 @@ from inventory.codes import generate_label_code
 from labels.formats import all_formats
 from labels.qr import qr_payload
 from labels.render import LabelItem, layout_pages, render_pdf
-from tests.labels.conftest import RENDER, SITE_URL
-from tests.labels.decoding import decode, decode_labels, rasterise
+from tests.labels.decoding import RENDER, SITE_URL, decode, decode_labels, rasterise
 
 
 @pytest.mark.parametrize("dpi", [203, 300])

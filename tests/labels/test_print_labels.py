@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 
 from inventory.codes import check_symbol, group_label_code
-from tests.builders import make_device
+from tests.builders import wrong_check
 from tests.labels.decoding import page_texts
 
 
@@ -15,17 +15,6 @@ def english():
     # The messages below are matched on their English source text.
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def devices(coordinator):
-    return [make_device(actor=coordinator, model_name=f"Latitude 549{n}") for n in range(3)]
-
-
-def wrong_check(code: str) -> str:
-    payload = code[:-1]
-    other = next(symbol for symbol in "0123456789" if symbol != check_symbol(payload))
-    return payload + other
 
 
 def test_writes_a_pdf_for_codes_typed_in_any_case_with_dashes(devices, tmp_path):

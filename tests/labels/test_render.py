@@ -20,8 +20,7 @@ from labels.render import (
     layout_pages,
     render_pdf,
 )
-from tests.labels.conftest import RENDER
-from tests.labels.decoding import crop_mm, page_texts, rasterise
+from tests.labels.decoding import RENDER, crop_mm, page_texts, rasterise
 
 FORMATS = list(all_formats())
 ROLLS = [name for name, fmt in all_formats().items() if fmt.dpi is not None]

@@ -8,7 +8,7 @@ from inventory.codes import group_label_code
 from labels.qr import qr_payload
 from labels.render import LabelItem, layout_pages
 from labels.zpl import render_zpl, zpl_field
-from tests.labels.conftest import RENDER, SITE_URL
+from tests.labels.decoding import RENDER, SITE_URL
 
 
 def test_one_block_per_label_with_its_payload_and_grouped_code(items):

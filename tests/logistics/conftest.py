@@ -1,12 +1,21 @@
-"""Logistics tests: a clean cache, where the forms keep their replay keys."""
+"""Logistics fixtures: a shipment of three devices by van, and a device recycled at a workshop."""
 
 import pytest
-from django.core.cache import cache
+
+from logistics.shipments.services import shipment_create
+from tests.builders import recycled
 
 
-@pytest.fixture(autouse=True)
-def clean_cache(db):
-    # The form's replay key lives in the cache: one test's keys must not answer the next.
-    cache.clear()
-    yield
-    cache.clear()
+@pytest.fixture
+def shipment(coordinator, workshop_org, devices):
+    return shipment_create(
+        actor=coordinator,
+        workshop=workshop_org,
+        devices=[device.pk for device in devices],
+        carrier="Van",
+    )
+
+
+@pytest.fixture
+def workshop_recycled(coordinator, workshop_org, workshop_staff):
+    return recycled(actor=coordinator, workshop=workshop_org, workshop_actor=workshop_staff)

@@ -17,9 +17,8 @@ from django.utils.translation import gettext
 from inventory.codes import group_label_code
 from inventory.models import Role
 from logistics.models import DisposalBatch, DisposalItem
-from tests.builders import make_device, make_user
-from tests.inventory.test_concurrency import run_at_once
-from tests.logistics.test_disposals import dispose, recycled
+from tests.builders import dispose, make_device, make_user, recycled
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +26,6 @@ LIST = reverse("logistics:disposal_list")
 NEW = reverse("logistics:disposal_create")
 CSV = reverse("logistics:disposal_register_csv")
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-@pytest.fixture
-def workshop_recycled(coordinator, workshop_org, workshop_staff):
-    return recycled(actor=coordinator, workshop=workshop_org, workshop_actor=workshop_staff)
 
 
 @pytest.fixture

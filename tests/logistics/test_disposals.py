@@ -8,8 +8,7 @@ from django.db import IntegrityError, transaction
 
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
-from inventory.models import Device, Role
-from inventory.services import device_transition
+from inventory.models import Role
 from inventory.states import Status
 from logistics.disposals import services as disposals
 from logistics.disposals.selectors import (
@@ -19,37 +18,11 @@ from logistics.disposals.selectors import (
     disposal_years,
     disposals_visible_to,
 )
-from logistics.disposals.services import disposal_create
 from logistics.models import DisposalBatch, DisposalItem
-from tests.builders import make_device, make_user, reload
-from tests.inventory.test_concurrency import run_at_once
+from tests.builders import dispose, make_device, make_user, recycled, reload
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
-
-
-def recycled(*, actor, workshop=None, workshop_actor=None) -> Device:
-    """A recycled device: at the coordination, or at `workshop`, recycled by its staff."""
-    device = make_device(actor=actor)
-    if workshop is not None:
-        device_transition(
-            actor=actor, device_id=device.pk, action="send_to_workshop", target=workshop
-        )
-        device_transition(
-            actor=workshop_actor or actor, device_id=device.pk, action="receive_at_workshop"
-        )
-    device_transition(actor=workshop_actor or actor, device_id=device.pk, action="recycle")
-    return device
-
-
-def dispose(*, actor, devices, **overrides) -> DisposalBatch:
-    fields = {
-        "eco_organisation": "ecosystem",
-        "left_on": datetime.date(2025, 3, 14),
-        "weight_kg": Decimal("42.50"),
-        "document_reference": "BSD-2025-0042",
-        "collector": "Envie 92",
-    }
-    return disposal_create(actor=actor, devices=devices, **(fields | overrides))
 
 
 def nothing_written() -> bool:
@@ -59,11 +32,6 @@ def nothing_written() -> bool:
         and not DisposalBatch.history.exists()
         and not DisposalItem.history.exists()
     )
-
-
-@pytest.fixture
-def workshop_recycled(coordinator, workshop_org, workshop_staff):
-    return recycled(actor=coordinator, workshop=workshop_org, workshop_actor=workshop_staff)
 
 
 @pytest.fixture

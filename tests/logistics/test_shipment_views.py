@@ -18,25 +18,13 @@ from inventory.services import device_transition
 from inventory.states import Status
 from logistics.models import Shipment, ShipmentItem
 from logistics.shipments.services import shipment_create, shipment_receive
-from tests.builders import make_device, make_user, reload, walk
-from tests.inventory.test_concurrency import run_at_once
+from tests.builders import make_device, make_user, queries_of_get, reload, walk
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("logistics:shipment_list")
 NEW = reverse("logistics:shipment_create")
-
-
-@pytest.fixture
-def devices(coordinator, donor_org):
-    return [make_device(actor=coordinator, donor=donor_org) for _ in range(3)]
-
-
-@pytest.fixture
-def shipment(coordinator, workshop_org, devices):
-    return shipment_create(
-        actor=coordinator, workshop=workshop_org, devices=[d.pk for d in devices], carrier="Van"
-    )
 
 
 def detail(shipment) -> str:
@@ -98,12 +86,6 @@ def test_structures_and_funds_have_no_shipment_screens(request, login, persona, 
     assert client.get(reverse("logistics:workshop_queue")).status_code == 403
 
 
-def _list_queries(client) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(LIST).status_code == 200
-    return len(queries)
-
-
 def test_the_list_query_count_does_not_grow_with_the_rows(login, coordinator, workshop_org):
     client = login(coordinator)
 
@@ -116,9 +98,9 @@ def test_the_list_query_count_does_not_grow_with_the_rows(login, coordinator, wo
             )
 
     ship(3)
-    with_three = _list_queries(client)
+    with_three = queries_of_get(client, LIST)
     ship(40)
-    with_forty_three = _list_queries(client)
+    with_forty_three = queries_of_get(client, LIST)
     assert with_three == with_forty_three
     assert with_three <= 8
 

@@ -10,26 +10,10 @@ from inventory.services import device_transition
 from inventory.states import OrgKind, Status
 from logistics.models import Shipment, ShipmentItem
 from logistics.shipments.services import shipment_create, shipment_receive
-from tests.builders import make_device, make_organisation, make_user, reload, walk
-from tests.inventory.test_concurrency import run_at_once
+from tests.builders import make_device, make_organisation, make_user, reload, walk, wrong_check
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def devices(coordinator, donor_org):
-    return [make_device(actor=coordinator, donor=donor_org) for _ in range(3)]
-
-
-@pytest.fixture
-def shipment(coordinator, workshop_org, devices):
-    return shipment_create(
-        actor=coordinator, workshop=workshop_org, devices=[device.pk for device in devices]
-    )
-
-
-def wrong_check(code: str) -> str:
-    return code[:-1] + next(s for s in "0123456789" if s != check_symbol(code[:-1]))
 
 
 # Sending

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory.models import Device, LockKind, Role
+from inventory.models import Device, Role
 from inventory.reconditioning import services as bench
 from inventory.services import device_transition
 from inventory.states import Status
@@ -19,8 +19,8 @@ from logistics.shipments.selectors import (
     workshop_queue,
     workshop_turnaround,
 )
-from logistics.shipments.services import shipment_create, shipment_receive
-from tests.builders import make_device, make_user, walk
+from logistics.shipments.services import shipment_receive
+from tests.builders import make_user, shipped, walk
 
 QUEUE = reverse("logistics:workshop_queue")
 History = Device.history.model
@@ -62,44 +62,8 @@ def test_turnaround_gives_count_median_and_90th_percentile():
 # The queue
 
 
-def _shipped(coordinator, workshop, count):
-    devices = [make_device(actor=coordinator) for _ in range(count)]
-    shipment = shipment_create(
-        actor=coordinator, workshop=workshop, devices=[d.pk for d in devices]
-    )
-    return shipment, devices
-
-
 def _set_history_date(device, reason: str, when) -> None:
     History.objects.filter(id=device.pk, history_change_reason=reason).update(history_date=when)
-
-
-@pytest.fixture
-def queue_devices(db, coordinator, workshop_org, workshop_staff, other_workshop_org):
-    """Two devices on their way, one received, two in reconditioning (one complete)."""
-    shipment, devices = _shipped(coordinator, workshop_org, 5)
-    sent_a, sent_b, received, partial, complete = devices
-    for device in (received, partial, complete):
-        shipment_receive(actor=workshop_staff, shipment=shipment, raw=device.label_code_id)
-    bench.lock_checks_record(
-        actor=workshop_staff,
-        device_id=partial.pk,
-        outcomes={kind: "not_applicable" for kind in LockKind.values},
-    )
-    from tests.builders import record_reconditioning
-
-    record_reconditioning(actor=workshop_staff, device=complete)
-    # Neither in the queue: one made ready, one at another workshop.
-    _ready_shipment, [ready] = _shipped(coordinator, workshop_org, 1)
-    shipment_receive(actor=workshop_staff, shipment=_ready_shipment, raw=ready.label_code_id)
-    walk(actor=workshop_staff, device=ready, actions=("mark_ready",))
-    _shipped(coordinator, other_workshop_org, 1)
-    return {
-        "sent": [sent_a, sent_b],
-        "received": received,
-        "partial": partial,
-        "complete": complete,
-    }
 
 
 def test_the_queue_groups_the_workshops_devices_by_step(
@@ -148,7 +112,7 @@ def test_one_page_at_most_per_step(workshop_staff, workshop_org, queue_devices):
 @pytest.fixture
 def made_ready(coordinator, workshop_org, workshop_staff):
     """Three devices received, then made ready now; their receipts moved 2, 4 and 10 days back."""
-    shipment, devices = _shipped(coordinator, workshop_org, 3)
+    shipment, devices = shipped(coordinator, workshop_org, 3)
     for device, days in zip(devices, (2, 4, 10), strict=True):
         shipment_receive(actor=workshop_staff, shipment=shipment, raw=device.label_code_id)
         walk(actor=workshop_staff, device=device, actions=("mark_ready",))
@@ -160,14 +124,14 @@ def test_turnaround_median_and_90th_percentile_of_the_last_90_days(
     coordinator, workshop_org, other_workshop_org, workshop_staff, made_ready
 ):
     # Made ready 100 days ago: out of the window.
-    shipment, [old] = _shipped(coordinator, workshop_org, 1)
+    shipment, [old] = shipped(coordinator, workshop_org, 1)
     shipment_receive(actor=workshop_staff, shipment=shipment, raw=old.label_code_id)
     walk(actor=workshop_staff, device=old, actions=("mark_ready",))
     _set_history_date(old, "mark_ready", timezone.now() - timedelta(days=100))
     _set_history_date(old, "receive_at_workshop", timezone.now() - timedelta(days=101))
     # Another workshop's device: not this workshop's figure.
     elsewhere_staff = make_user(organisation=other_workshop_org)
-    shipment, [elsewhere] = _shipped(coordinator, other_workshop_org, 1)
+    shipment, [elsewhere] = shipped(coordinator, other_workshop_org, 1)
     shipment_receive(actor=elsewhere_staff, shipment=shipment, raw=elsewhere.label_code_id)
     walk(actor=elsewhere_staff, device=elsewhere, actions=("mark_ready",))
 
@@ -180,7 +144,7 @@ def test_turnaround_median_and_90th_percentile_of_the_last_90_days(
 def test_a_coordinator_marking_ready_for_the_workshop_counts_for_it(
     coordinator, workshop_org, workshop_staff
 ):
-    shipment, [device] = _shipped(coordinator, workshop_org, 1)
+    shipment, [device] = shipped(coordinator, workshop_org, 1)
     shipment_receive(actor=workshop_staff, shipment=shipment, raw=device.label_code_id)
     walk(actor=coordinator, device=device, actions=("mark_ready",), recorder=workshop_staff)
     _set_history_date(device, "receive_at_workshop", timezone.now() - timedelta(days=3))
@@ -190,7 +154,7 @@ def test_a_coordinator_marking_ready_for_the_workshop_counts_for_it(
 def test_turnaround_takes_a_fixed_number_of_queries(workshop_org, made_ready, coordinator):
     with CaptureQueriesContext(connection) as few:
         workshop_turnaround(workshop_org)
-    shipment, devices = _shipped(coordinator, workshop_org, 5)
+    shipment, devices = shipped(coordinator, workshop_org, 5)
     for device in devices:
         device_transition(actor=coordinator, device_id=device.pk, action="receive_at_workshop")
         walk(actor=coordinator, device=device, actions=("mark_ready",))
@@ -250,7 +214,7 @@ def test_the_queue_page_query_count_does_not_grow_with_the_devices(
     client = login(workshop_staff)
 
     def add(count):
-        shipment, devices = _shipped(coordinator, workshop_org, count)
+        shipment, devices = shipped(coordinator, workshop_org, count)
         for device in devices[: count // 2]:
             shipment_receive(actor=workshop_staff, shipment=shipment, raw=device.label_code_id)
 
@@ -265,12 +229,11 @@ def test_the_queue_page_query_count_does_not_grow_with_the_devices(
 def test_what_devices_in_reconditioning_miss_costs_the_same_queries_for_one_or_many(
     login, coordinator, workshop_org, workshop_staff
 ):
-    from inventory.reconditioning import services as bench
 
     client = login(workshop_staff)
 
     def on_the_bench(count):
-        shipment, devices = _shipped(coordinator, workshop_org, count)
+        shipment, devices = shipped(coordinator, workshop_org, count)
         for device in devices:
             shipment_receive(actor=workshop_staff, shipment=shipment, raw=device.label_code_id)
             bench.lock_checks_record(

@@ -1,28 +1,10 @@
-"""Web-test helpers: a logged-in client per persona, and a clean cache for the login throttle."""
+"""Web-test devices: one at another workshop, and one lent to the structure persona's
+organisation (the personas, workshop_device and the clean cache are in tests/conftest.py)."""
 
 import pytest
-from django.core.cache import cache
 
 from inventory.services import device_transition
 from tests.builders import make_device, walk
-
-
-@pytest.fixture(autouse=True)
-def clean_cache(db):
-    # The throttle counts failures in the cache; one test's failures must not lock the next.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def workshop_device(coordinator, workshop_org, workshop_staff):
-    """A device the coordinator sent to ECODAIR: ECODAIR sees it, the others do not."""
-    device = make_device(actor=coordinator)
-    device_transition(
-        actor=coordinator, device_id=device.pk, action="send_to_workshop", target=workshop_org
-    )
-    return device
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -23,12 +22,6 @@ from tests.builders import make_device, make_user, record_reconditioning, reload
 
 def url(device, section: str = "") -> str:
     return f"/devices/{device.pk}/bench/{section + '/' if section else ''}"
-
-
-@pytest.fixture
-def at_workshop(workshop_device, workshop_staff):
-    walk(actor=workshop_staff, device=workshop_device, actions=("receive_at_workshop",))
-    return reload(workshop_device)
 
 
 def test_the_page_lists_what_ready_still_needs(login, workshop_staff, at_workshop):

@@ -1,13 +1,11 @@
 """The device list: scoping, search, filters, pagination and a constant query budget."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inventory.codes import group_label_code
 from inventory.states import Status
-from tests.builders import make_device, valid_imei
+from tests.builders import make_device, queries_of_get, valid_imei
 
 LIST = reverse("inventory:device_list")
 
@@ -121,20 +119,13 @@ def test_list_is_paginated_by_fifty_and_page_links_keep_the_filters(login, coord
     assert not set(listed(first)) & set(listed(second))
 
 
-def _list_queries(client) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(LIST)
-    assert response.status_code == 200
-    return len(queries)
-
-
 def test_list_query_count_does_not_grow_with_the_rows(login, coordinator, workshop_org):
     client = login(coordinator)
     for _ in range(10):
         make_device(actor=coordinator)
-    with_ten = _list_queries(client)
+    with_ten = queries_of_get(client, LIST)
     for _ in range(50):
         make_device(actor=coordinator, donor=None)
-    with_sixty = _list_queries(client)
+    with_sixty = queries_of_get(client, LIST)
     assert with_ten == with_sixty
     assert with_ten <= 8

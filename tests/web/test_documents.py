@@ -17,17 +17,16 @@ from inventory.documents.services import (
 )
 from inventory.models import Commune, ErasureCertificate
 from inventory.states import OrgKind
-from tests.builders import make_device, make_organisation, make_user
-from tests.inventory.test_documents import (
-    certified_devices,
+from tests.builders import (
     erase,
     hand_over,
+    make_device,
     make_donation,
-    make_structures,
-    pdf_pages,
+    make_organisation,
+    make_user,
     reconditioned,
-    summarised_donation,
 )
+from tests.labels.decoding import page_texts
 
 
 @pytest.fixture(autouse=True)
@@ -43,38 +42,6 @@ def as_user(login):
         return client
 
     return client_for
-
-
-@pytest.fixture
-def donation(coordinator, donor_org):
-    return make_donation(donor=donor_org, actor=coordinator)
-
-
-@pytest.fixture
-def certified(coordinator, workshop_staff, workshop_org, donation):
-    return certified_devices(
-        coordinator=coordinator,
-        workshop_staff=workshop_staff,
-        workshop_org=workshop_org,
-        donation=donation,
-    )
-
-
-@pytest.fixture
-def structures(db):
-    return make_structures()
-
-
-@pytest.fixture
-def summarised(coordinator, workshop_org, donation, structures):
-    return summarised_donation(
-        coordinator=coordinator, workshop_org=workshop_org, donation=donation, structures=structures
-    )
-
-
-@pytest.fixture
-def donor_user(donor_org):
-    return make_user(organisation=donor_org, username="donor")
 
 
 @pytest.fixture
@@ -195,7 +162,7 @@ def test_valid_code_shows_the_certificates_facts_and_nothing_more(donor_org, don
         assert secret not in response.text
 
 
-def test_unknown_or_mistyped_code_is_not_found():
+def test_unknown_or_mistyped_code_is_not_found(db):
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     unknown = verification_code_new()
     for code, hint in ((unknown, "typed exactly"), ("ABCD-EFGH", "not a valid verification code")):
@@ -235,7 +202,7 @@ def test_summary_counts_by_territory_and_never_names_a_structure(
     assert "Grand Paris Seine Ouest" in page.text
     pdf = client.get(reverse("inventory:donation_summary_pdf", args=[summarised.pk]))
     assert pdf["Content-Type"] == "application/pdf"
-    pdf_text = " ".join(pdf_pages(pdf.content))
+    pdf_text = " ".join(page_texts(pdf.content))
     assert "Vallée Sud Grand Paris" in pdf_text
     for structure in structures:
         assert structure.name not in page.text

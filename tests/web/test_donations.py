@@ -1,6 +1,5 @@
 """Donation screens: the list, the forms, the page of a donation, the spreadsheet import."""
 
-from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,46 +14,31 @@ from inventory.intake.selectors import donation_version
 from inventory.intake.services import devices_import, donation_create
 from inventory.models import Device, DeviceImport, Donation, LabelCode, Organisation
 from inventory.states import OrgKind
-from tests.builders import make_device, make_organisation
+from tests.builders import (
+    TODAY,
+    donor_sheet,
+    import_laptops,
+    laptops,
+    make_device,
+    make_organisation,
+    sheet_upload,
+)
 
 LIST = reverse("inventory:donation_list")
 NEW = reverse("inventory:donation_create")
 NEW_DONOR = reverse("inventory:donor_create")
-TODAY = date(2026, 3, 2)
+# A column the import does not read, which the preview names.
+COLOUR_HEADER = ("Catégorie", "Marque", "Modèle", "N° de série", "Couleur")
 
 
 def url(name: str, donation) -> str:
     return reverse(f"inventory:{name}", args=[donation.pk])
 
 
-def csv_file(rows, name="don.csv") -> SimpleUploadedFile:
-    lines = ["Catégorie;Marque;Modèle;N° de série;Couleur"] + [";".join(row) for row in rows]
-    content = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
-    return SimpleUploadedFile(name, content, content_type="text/csv")
-
-
-def laptops(count: int):
-    return [("PC portable", "Dell", "Latitude", f"SN{i:04d}", "noir") for i in range(count)]
-
-
-@pytest.fixture
-def donation(coordinator, donor_org):
-    return donation_create(actor=coordinator, donor=donor_org, received_on=TODAY, expected_count=12)
-
-
 @pytest.fixture
 def pending_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path
     return tmp_path / "imports"
-
-
-def serials_of(donation, rows):
-    return [(c, m, model, f"{donation.pk}-{serial}", x) for c, m, model, serial, x in rows]
-
-
-def import_rows(coordinator, donation, count: int) -> None:
-    content = csv_file(serials_of(donation, laptops(count))).read()
-    devices_import(actor=coordinator, donation=donation, file_name="f.csv", content=content)
 
 
 # Who sees what
@@ -102,7 +86,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, donation):
 def test_coordinator_lists_donations_and_filters_by_donor(login, coordinator, donation):
     other_donor = make_organisation(kind=OrgKind.DONOR, name="Banque Z")
     donation_create(actor=coordinator, donor=other_donor, received_on=TODAY)
-    import_rows(coordinator, donation, 3)
+    import_laptops(actor=coordinator, donation=donation, count=3)
     client = login(coordinator)
     listed = client.get(LIST).context["page"].object_list
     assert {d.donor.name for d in listed} == {"Entreprise Donatrice", "Banque Z"}
@@ -119,7 +103,7 @@ def test_the_donation_list_takes_the_same_queries_whatever_the_rows(
     for index in range(rows):
         donation = donation_create(actor=coordinator, donor=donor_org, received_on=TODAY)
         if index % 5 == 0:
-            import_rows(coordinator, donation, 2)
+            import_laptops(actor=coordinator, donation=donation, count=2)
     client = login(coordinator)
     client.get(LIST)  # warm: the first request of a session reads more
     # Session, user, scope, the donors to filter by, count, the page (donors, device counts).
@@ -133,13 +117,15 @@ def test_the_donation_page_takes_the_same_queries_whatever_its_devices(
 ):
     client = login(coordinator)
     page = url("donation_detail", donation)
-    import_rows(coordinator, donation, 10)
+    import_laptops(actor=coordinator, donation=donation, count=10)
     client.get(page)
     with CaptureQueriesContext(connection) as ten:
         assert client.get(page).status_code == 200
-    more = [(c, m, model, f"MORE{serial}", x) for c, m, model, serial, x in laptops(50)]
     devices_import(
-        actor=coordinator, donation=donation, file_name="more.csv", content=csv_file(more).read()
+        actor=coordinator,
+        donation=donation,
+        file_name="more.csv",
+        content=donor_sheet(laptops(50, prefix="MORE")),
     )
     with CaptureQueriesContext(connection) as sixty:
         assert client.get(page).status_code == 200
@@ -234,7 +220,7 @@ def test_a_read_only_coordinator_reads_but_does_not_write(login, coordinator_org
 def test_the_donation_page_shows_counts_devices_imports_and_a_label_link(
     login, coordinator, donation
 ):
-    import_rows(coordinator, donation, 3)
+    import_laptops(actor=coordinator, donation=donation, count=3)
     response = login(coordinator).get(url("donation_detail", donation))
     page = response.text
     assert response.context["registered_count"] == 3
@@ -248,7 +234,7 @@ def test_the_donation_page_shows_counts_devices_imports_and_a_label_link(
 
 
 def test_a_large_donation_prints_its_labels_from_one_short_link(login, coordinator, donation):
-    import_rows(coordinator, donation, 450)
+    import_laptops(actor=coordinator, donation=donation, count=450)
     client = login(coordinator)
     [link] = client.get(url("donation_detail", donation)).context["label_links"]
     assert len(link["url"]) < 100
@@ -258,7 +244,7 @@ def test_a_large_donation_prints_its_labels_from_one_short_link(login, coordinat
 
 
 def test_the_label_link_prints_the_donations_devices(login, coordinator, donation):
-    import_rows(coordinator, donation, 2)
+    import_laptops(actor=coordinator, donation=donation, count=2)
     client = login(coordinator)
     [link] = client.get(url("donation_detail", donation)).context["label_links"]
     response = client.get(link["url"])
@@ -304,7 +290,8 @@ def test_upload_shows_a_preview_and_writes_nothing(login, coordinator, donation,
     client = login(coordinator)
     page = client.get(url("donation_import", donation))
     assert 'type="file"' in page.text and 'accept=".csv,.xlsx' in page.text
-    response = client.post(url("donation_import", donation), {"file": csv_file(laptops(25))})
+    sheet = sheet_upload(donor_sheet(laptops(25), COLOUR_HEADER))
+    response = client.post(url("donation_import", donation), {"file": sheet})
     assert response.status_code == 200
     result = response.context["result"]
     assert (result.row_count, result.ignored_columns, result.errors) == (25, ["Couleur"], [])
@@ -320,7 +307,9 @@ def test_upload_shows_a_preview_and_writes_nothing(login, coordinator, donation,
 
 def test_confirm_imports_the_previewed_file(login, coordinator, donation, pending_dir):
     client = login(coordinator)
-    preview = client.post(url("donation_import", donation), {"file": csv_file(laptops(5))})
+    preview = client.post(
+        url("donation_import", donation), {"file": sheet_upload(donor_sheet(laptops(5)))}
+    )
     confirm = preview.context["confirm_form"].initial
     response = client.post(url("donation_import", donation), {**confirm, "confirm": "1"})
     assert response["Location"] == url("donation_detail", donation)
@@ -337,9 +326,11 @@ def test_confirm_imports_the_previewed_file(login, coordinator, donation, pendin
 
 def test_confirm_re_checks_the_file_against_the_database(login, coordinator, donation, pending_dir):
     client = login(coordinator)
-    preview = client.post(url("donation_import", donation), {"file": csv_file(laptops(5))})
+    preview = client.post(
+        url("donation_import", donation), {"file": sheet_upload(donor_sheet(laptops(5)))}
+    )
     # Someone registers one of its devices between the preview and the confirmation.
-    make_device(actor=coordinator, manufacturer="Dell", serial_number="SN0003")
+    make_device(actor=coordinator, manufacturer="Dell", serial_number="SN00003")
     confirm = preview.context["confirm_form"].initial
     response = client.post(url("donation_import", donation), {**confirm, "confirm": "1"})
     assert response.status_code == 400
@@ -352,8 +343,10 @@ def test_preview_lists_every_error_and_offers_no_confirmation(
 ):
     rows = laptops(6)
     rows[2] = ("Grille-pain", "", "", "", "")
-    rows[4] = ("PC portable", "Dell", "", "SN0000", "")
-    response = login(coordinator).post(url("donation_import", donation), {"file": csv_file(rows)})
+    rows[4] = ("PC portable", "Dell", "", "SN00000", "")
+    response = login(coordinator).post(
+        url("donation_import", donation), {"file": sheet_upload(donor_sheet(rows))}
+    )
     assert response.status_code == 400
     errors = [(e.row, e.column, e.code) for e in response.context["result"].errors]
     assert errors == [
@@ -368,9 +361,11 @@ def test_preview_lists_every_error_and_offers_no_confirmation(
 
 def test_a_file_imported_before_is_refused_at_the_preview(login, coordinator, donation):
     client = login(coordinator)
-    import_rows(coordinator, donation, 2)
-    rows = serials_of(donation, laptops(2))
-    response = client.post(url("donation_import", donation), {"file": csv_file(rows)})
+    import_laptops(actor=coordinator, donation=donation, count=2)
+    rows = laptops(2, prefix=f"SN{donation.pk}-")
+    response = client.post(
+        url("donation_import", donation), {"file": sheet_upload(donor_sheet(rows))}
+    )
     assert response.status_code == 409
     assert donation.reference in response.text
     assert Device.objects.count() == 2
@@ -412,7 +407,7 @@ def test_an_oversized_upload_is_refused_before_parsing(
 
     monkeypatch.setattr(intake.imports, "parse_spreadsheet", must_not_parse)
     response = login(coordinator).post(
-        url("donation_import", donation), {"file": csv_file(laptops(200))}
+        url("donation_import", donation), {"file": sheet_upload(donor_sheet(laptops(200)))}
     )
     assert response.status_code == 413
     assert response.context["upload_form"].errors["file"]
@@ -426,7 +421,9 @@ def test_the_import_page_still_checks_csrf(coordinator, donation):
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(coordinator)
-    response = client.post(url("donation_import", donation), {"file": csv_file(laptops(2))})
+    response = client.post(
+        url("donation_import", donation), {"file": sheet_upload(donor_sheet(laptops(2)))}
+    )
     assert response.status_code == 403
     assert Device.objects.count() == 0
 

@@ -13,9 +13,7 @@ from inventory.login import (
     LOGIN_MAX_FAILURES_PER_USERNAME,
     ThrottledAuthenticationForm,
 )
-from tests.builders import make_user
-
-PASSWORD = "a-long-test-password"
+from tests.builders import PASSWORD, make_user
 
 
 def sign_in(client, username, password, ip="203.0.113.7", url="login"):

@@ -9,13 +9,9 @@ from inventory.codes import check_symbol, group_label_code
 from inventory.models import ScanEvent, ScanResult
 from inventory.services import device_transition, label_codes_preprint
 from inventory.states import Status
-from tests.builders import make_device, reload, walk
+from tests.builders import make_device, reload, walk, wrong_check
 
 SCAN = "/scan/"
-
-
-def wrong_check(code: str) -> str:
-    return code[:-1] + next(s for s in "0123456789" if s != check_symbol(code[:-1]))
 
 
 # /d/<code>
