@@ -1,19 +1,22 @@
 """The bench record in a real browser at 390 px: from the scan card to "ready" by taps and
 the keyboard only, as a technician with a phone does it."""
 
+import pytest
+
 from inventory.models import LockCheck, Reconditioning
 from inventory.models import TestItem as ChecklistItem
 from inventory.services import device_transition
 from inventory.states import Status
 from tests.builders import make_device, reload
 
-# The browser fixture and the module's marks (live server, real transactions) are shared.
-from tests.e2e.test_scan_page import SHOTS, browser_page, pytestmark, sign_in  # noqa: F401
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_from_the_scan_card_to_ready_in_a_few_taps(
     live_server,
-    browser_page,  # noqa: F811 (the fixture imported above)
+    browser_page,
+    sign_in,
+    screenshots,
     coordinator,
     workshop_org,
     workshop_staff,
@@ -24,7 +27,7 @@ def test_from_the_scan_card_to_ready_in_a_few_taps(
     )
     device_transition(actor=workshop_staff, device_id=phone_free.pk, action="receive_at_workshop")
     page = browser_page
-    sign_in(page, live_server.url, "bench")
+    sign_in("bench")
     page.goto(f"{live_server.url}/scan/")
     with page.expect_navigation():
         page.keyboard.type(phone_free.label_code_id, delay=5)
@@ -52,8 +55,7 @@ def test_from_the_scan_card_to_ready_in_a_few_taps(
     with page.expect_navigation():
         page.get_by_role("button", name="Enregistrer le grade et l'état").click()
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "bench-record-complete.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "bench-record-complete.png"), full_page=True)
     assert page.locator("[data-code]").count() == 0
     with page.expect_navigation():
         page.get_by_role("button", name="Déclarer disponible (en stock)").click()

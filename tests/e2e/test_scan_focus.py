@@ -3,19 +3,19 @@
 import pytest
 
 from inventory.models import ScanEvent, ScanResult
-from tests.e2e.test_scan_page import browser_page, sign_in, workshop_device  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_a_scan_after_tapping_the_card_still_reaches_the_input(
     live_server,
-    browser_page,  # noqa: F811
+    browser_page,
+    sign_in,
     workshop_staff,
-    workshop_device,  # noqa: F811
+    workshop_device,
 ):
     page = browser_page
-    sign_in(page, live_server.url, "bench")
+    sign_in("bench")
     page.goto(f"{live_server.url}/scan/")
     with page.expect_navigation():
         page.keyboard.type(workshop_device.label_code_id, delay=5)
