@@ -22,7 +22,7 @@ demo: $(VENV)/.installed
 	$(BIN)/python manage.py runserver $(HOST)
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 lint: $(VENV)/.installed
 	$(BIN)/python -m ruff check .

@@ -30,6 +30,28 @@ from tests.builders import (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by mark
+def pytest_collection_modifyitems(items):
+    # The slow kinds are marked by what the test uses, so that a new one is marked too: the
+    # live server (a real browser), real transactions (threads racing), generated examples.
+    try:
+        from hypothesis import is_hypothesis_test
+    except ImportError:  # a development dependency
+        is_hypothesis_test = bool
+    for item in items:
+        database = item.get_closest_marker("django_db")
+        if "live_server" in getattr(item, "fixturenames", ()):
+            kind = "browser"
+        elif database is not None and database.kwargs.get("transaction"):
+            kind = "concurrency"
+        elif is_hypothesis_test(getattr(item, "obj", None)):
+            kind = "fuzz"
+        else:
+            continue
+        item.add_marker(kind)
+        item.add_marker("slow")
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     # PBKDF2's deliberate slowness would dominate the suite's time; tests don't need it.

@@ -39,6 +39,7 @@ def production_env(**overrides):
     return env
 
 
+@pytest.mark.slow
 def test_development_defaults_need_no_variable():
     result = manage("check")
     assert result.returncode == 0, result.stderr
@@ -58,6 +59,7 @@ def test_production_refuses_a_short_secret_key():
     assert "at least 50 characters" in result.stderr
 
 
+@pytest.mark.slow
 def test_check_deploy_passes_without_warning_with_the_documented_variables():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
     assert result.returncode == 0, result.stdout + result.stderr

@@ -62,6 +62,7 @@ def test_the_compiled_catalogue_matches_its_source(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext (xgettext) not installed")
+@pytest.mark.slow
 def test_the_catalogue_holds_every_string_of_the_code(tmp_path):
     for name in SOURCES:
         source = ROOT / name

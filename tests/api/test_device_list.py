@@ -32,6 +32,7 @@ def add_devices(actor, count, *, donor, workshop):
             )
 
 
+@pytest.mark.slow
 def test_list_query_count_is_the_same_for_10_and_200_devices(
     api, coordinator, donor_org, workshop_org
 ):
@@ -45,6 +46,7 @@ def test_list_query_count_is_the_same_for_10_and_200_devices(
     assert small == large
 
 
+@pytest.mark.slow
 def test_workshop_list_query_count_is_the_same_for_10_and_200_devices(
     api, coordinator, workshop_staff, workshop_org, donor_org
 ):

@@ -33,6 +33,9 @@ from logistics.models import DisposalBatch, Shipment
 from logistics.shipments.services import shipment_create
 from tests.builders import make_device, reload
 
+# Every operation of the schema, twice: over a second, so out of the fast loop.
+pytestmark = pytest.mark.slow
+
 
 @dataclass(frozen=True)
 class Call:

@@ -20,6 +20,8 @@ from logistics.disposals.services import disposal_create
 from logistics.shipments.services import shipment_create
 from tests.builders import make_device
 
+pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
+
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")  # installed with schemathesis
 

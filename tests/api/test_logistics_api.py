@@ -238,6 +238,7 @@ def test_roles_without_shipments_get_403(request, coordinator, workshop_org, per
         assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
 
 
+@pytest.mark.slow
 def test_the_shipment_list_costs_the_same_queries_for_10_and_60(
     coord, coordinator, workshop_org, other_workshop_org
 ):
@@ -371,6 +372,7 @@ def test_roles_without_a_queue_get_403(request, workshop_org, persona):
     assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
 
 
+@pytest.mark.slow
 def test_the_queue_costs_the_same_queries_for_few_and_many_devices(
     bench_client, coordinator, workshop_org, workshop_staff
 ):
@@ -566,6 +568,7 @@ def test_the_disposal_list_filters_by_period(coord, coordinator):
         assert (response.status_code, list(response.json()["fields"])) == (400, [field])
 
 
+@pytest.mark.slow
 def test_the_disposal_list_costs_the_same_queries_for_10_and_60(coord, coordinator):
     def count_queries() -> int:
         with CaptureQueriesContext(connection) as queries:

@@ -220,6 +220,7 @@ def test_a_fund_reader_batch_moves_nothing(api, fund_reader, device):
 # R6: a batch of 200 scans, 10 of them conflicting by now, uploaded three times
 
 
+@pytest.mark.slow
 def test_r6_a_batch_of_200_uploaded_three_times_applies_each_move_once(
     api, coordinator, workshop_org, other_workshop_org
 ):

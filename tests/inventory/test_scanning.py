@@ -131,6 +131,7 @@ def test_a_refused_move_is_recorded_with_its_code(coordinator, device):
     assert reload(device).status == Status.REGISTERED
 
 
+@pytest.mark.slow
 def test_a_batch_uploaded_three_times_applies_each_move_once(coordinator, workshop_org):
     devices = [make_device(actor=coordinator) for _ in range(200)]
     # Ten of them were already moved elsewhere: those scans must come back as conflicts.

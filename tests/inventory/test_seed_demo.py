@@ -47,6 +47,8 @@ def seeded(django_db_setup, django_db_blocker):
 
 @pytest.mark.usefixtures("db")
 class TestSeededNetwork:
+    pytestmark = pytest.mark.slow  # the seed itself takes some twenty seconds
+
     def test_every_status_has_devices(self, seeded):
         present = set(Device.objects.values_list("status", flat=True))
         assert present == set(Status.values)
@@ -175,6 +177,7 @@ def test_a_taken_demo_username_stops_the_seed_before_any_write(db):
 
 
 @override_settings(PASSWORD_HASHERS=FAST_HASHER)
+@pytest.mark.slow
 def test_an_existing_admin_keeps_its_password(db):
     get_user_model().objects.create_superuser(username="admin", password="the-real-one-2026")
     output = seed("--devices", "13")
@@ -185,6 +188,7 @@ def test_an_existing_admin_keeps_its_password(db):
 
 
 @override_settings(PASSWORD_HASHERS=FAST_HASHER)
+@pytest.mark.slow
 def test_a_failure_halfway_leaves_nothing_behind(db, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -26,6 +26,7 @@ def test_without_the_inventory_demo_it_says_what_to_run_first(db):
 
 
 @override_settings(PASSWORD_HASHERS=FAST_HASHER)
+@pytest.mark.slow
 def test_the_demo_gets_a_shipment_and_a_disposal_once(db):
     run("seed_demo")
     run("seed_logistics_demo")

@@ -121,6 +121,7 @@ def test_a_period_ending_before_it_starts_is_an_error_linked_to_its_field(login,
     assert re.search(r'<input[^>]*aria-describedby="id_end_error"[^>]*id="id_end"', page.text)
 
 
+@pytest.mark.slow
 def test_the_list_costs_the_same_queries_for_10_and_40_batches(login, coordinator):
     client = login(coordinator)
 

@@ -86,6 +86,7 @@ def test_structures_and_funds_have_no_shipment_screens(request, login, persona, 
     assert client.get(reverse("logistics:workshop_queue")).status_code == 403
 
 
+@pytest.mark.slow
 def test_the_list_query_count_does_not_grow_with_the_rows(login, coordinator, workshop_org):
     client = login(coordinator)
 

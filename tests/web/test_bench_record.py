@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -180,6 +181,7 @@ def test_the_device_page_says_what_is_missing(login, workshop_staff, at_workshop
     ]
 
 
+@pytest.mark.slow
 def test_the_record_page_costs_the_same_queries_for_short_and_long_records(
     login, workshop_staff, at_workshop, coordinator, workshop_org
 ):

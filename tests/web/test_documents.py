@@ -209,6 +209,7 @@ def test_summary_counts_by_territory_and_never_names_a_structure(
         assert structure.name not in pdf_text
 
 
+@pytest.mark.slow
 def test_summary_queries_do_not_grow_with_devices(
     as_user, coordinator, workshop_org, donation, structures
 ):
