@@ -64,3 +64,16 @@ def test_a_note_typed_with_a_move_reaches_its_history_row(coordinator, workshop_
     assert row.history_note == "Carton 3, étagère B"
     assert row.history_change_reason == "send_to_workshop"
     assert row.history_user == coordinator
+
+
+def test_historical_models_live_in_their_apps_models_package():
+    # Where `manage.py shell`, pickling and `from inventory.models import HistoricalDevice`
+    # look for them, as before the models were split into one module per noun.
+    import importlib
+
+    for app in ("inventory", "logistics"):
+        package = importlib.import_module(f"{app}.models")
+        for model in apps.get_app_config(app).get_models():
+            if model.__name__.startswith("Historical"):
+                assert model.__module__ == f"{app}.models"
+                assert getattr(package, model.__name__) is model
