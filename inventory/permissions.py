@@ -46,11 +46,6 @@ def may_read_coordination(scope: Scope) -> bool:
     return scope.kind == OrgKind.COORDINATOR
 
 
-def may_read_donations(scope: Scope) -> bool:
-    """Donations and their documents: the coordination, and a donor for its own."""
-    return scope.kind in (OrgKind.COORDINATOR, OrgKind.DONOR)
-
-
 def may_issue_certificates(user) -> bool:
     return may_coordinate(user_scope(user))
 

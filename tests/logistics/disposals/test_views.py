@@ -368,3 +368,10 @@ def test_a_recycled_device_not_yet_in_a_batch_says_so_on_its_page(login, coordin
     device = recycled(actor=coordinator)
     page = login(coordinator).get(reverse("inventory:device_detail", args=[device.pk]))
     assert gettext("Not yet handed to an éco-organisme") in page.text
+
+
+def test_logistics_registers_its_device_fact_from_its_apps_ready():
+    from inventory.web import device_facts
+    from logistics.disposals.selectors import disposal_facts
+
+    assert disposal_facts in device_facts.registered()
