@@ -11,3 +11,18 @@ def tracked_save(instance, *, actor, reason: str, note: str = "", **save_kwargs)
     instance._change_reason = reason
     instance._history_note = note
     instance.save(**save_kwargs)
+
+
+def historical_models_home(namespace: dict) -> None:
+    """Make an app's `models` package the home of its historical models.
+
+    django-simple-history names a historical model's module after the app ("inventory") when
+    the tracked model is not defined in the app's `models` module itself, and leaves the class
+    in the submodule: `manage.py shell`, pickling and `inventory.models.HistoricalDevice`
+    would not find it. Called at the end of each `models/__init__.py` with its globals().
+    """
+    for name in namespace["__all__"]:
+        model = getattr(getattr(namespace[name], "history", None), "model", None)
+        if model is not None and not name.startswith("Historical"):
+            model.__module__ = namespace["__name__"]
+            namespace[model.__name__] = model

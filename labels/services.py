@@ -5,6 +5,7 @@ stock (labels.stock); issuing them is inventory's (inventory.services.label_code
 from django.utils.translation import gettext_lazy as _
 
 from inventory import services
+from inventory.errors import invalid
 from inventory.models import LabelCode
 from labels import stock
 
@@ -12,5 +13,5 @@ from labels import stock
 def preprint_issue(*, actor, count: int) -> list[LabelCode]:
     """Issue `count` fresh codes for labels printed ahead; scanning one binds it later."""
     if not stock.preprint_count_allowed(count):
-        raise services.invalid({"count": [_("Between 1 and 5,000 codes at a time.")]})
+        raise invalid({"count": [_("Between 1 and 5,000 codes at a time.")]})
     return services.label_codes_preprint(actor=actor, count=count)

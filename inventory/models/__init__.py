@@ -1,6 +1,7 @@
 """The models of the inventory app, one module per noun; every class is re-exported here so
 that the app label, the table names and `from inventory.models import X` stay as they were."""
 
+from inventory.history import historical_models_home
 from inventory.models.devices import (
     Category,
     Device,
@@ -93,18 +94,4 @@ __all__ = [
     "ErasureCertificate",
 ]
 
-
-def _historical_models_live_here() -> None:
-    # django-simple-history names a historical model's module after the app ("inventory")
-    # when the model is not defined in the app's `models` module itself, and leaves the class
-    # in the submodule: `manage.py shell`, pickling and `inventory.models.HistoricalDevice`
-    # would not find it. Give each one this package as its home, as before the split.
-    for name in __all__:
-        history = getattr(globals()[name], "history", None)
-        model = getattr(history, "model", None)
-        if model is not None and not name.startswith("Historical"):
-            model.__module__ = __name__
-            globals()[model.__name__] = model
-
-
-_historical_models_live_here()
+historical_models_home(globals())
