@@ -165,7 +165,12 @@ _AZERTY_SIGNATURE = re.compile(r"[&é\"'(è_çà!]")
 
 def _code_from_url(text: str, site_url: str) -> str:
     site = urlsplit(site_url)
-    url = urlsplit(text if "://" in text or text.startswith("/") else f"//{text}")
+    try:
+        url = urlsplit(text if "://" in text or text.startswith("/") else f"//{text}")
+    except ValueError as exc:
+        # What a scanner can type is no URL at all ("[/" reads as a broken IPv6 host): that is
+        # a refused scan like any other, never an error of the server.
+        raise InvalidCode(text, "foreign_url") from exc
     if url.netloc and url.netloc.lower() != site.netloc.lower():
         raise InvalidCode(text, "foreign_url")
     prefix = site.path.rstrip("/").lower()
