@@ -62,7 +62,10 @@ def request_fingerprint(request: Request) -> str:
     if hasattr(data, "lists"):  # a multipart QueryDict: every value of every key
         data = {key: [_fingerprint_value(v) for v in values] for key, values in data.lists()}
     body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+    # The query string counts: `?dry_run=true` asks for another thing than the same body without.
+    query = json.dumps(sorted(request.query_params.lists()), separators=(",", ":"))
+    target = f"{request.method} {request.path}\n{query}\n{body}"
+    return hashlib.sha256(target.encode()).hexdigest()
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:

@@ -177,6 +177,15 @@ class ImportUploadSerializer(serializers.Serializer):
     )
 
 
+class ImportQuerySerializer(serializers.Serializer):
+    dry_run = FormBooleanField(
+        required=False,
+        default=False,
+        help_text="true: a preview, as the form field asks; either one asking is enough, and "
+        "nothing is written.",
+    )
+
+
 class RowErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField(
         allow_null=True,

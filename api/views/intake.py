@@ -35,6 +35,7 @@ from api.serializers.intake import (
     DonorSerializer,
     ImportErrorSerializer,
     ImportPreviewSerializer,
+    ImportQuerySerializer,
     ImportReplySerializer,
     ImportUploadSerializer,
     RowErrorSerializer,
@@ -286,7 +287,8 @@ class DonationImportViewSet(ApiMixin, viewsets.ViewSet):
     @extend_schema(
         summary="Import the donation's devices from a spreadsheet",
         description="multipart/form-data with `file` (CSV or .xlsx, columns named in French or "
-        "English) and optionally `dry_run=true`. A dry run answers 200 with the columns read, "
+        "English) and optionally `dry_run=true` (in the form or the query string). A dry run "
+        "answers 200 with the columns read, "
         "the row count, a preview and every problem (`errors`, each with its row, column and "
         "code); it writes nothing. A real run is all or nothing: 201 with the devices "
         "registered and their label codes, or 400 `import_invalid` with the same `errors` and "
@@ -294,7 +296,7 @@ class DonationImportViewSet(ApiMixin, viewsets.ViewSet):
         "limit 413 `file_too_large`, before it is read. Coordination only (403); a donation "
         "outside your scope answers 404. An `Idempotency-Key` replays the first reply (the "
         "file counts by its content).",
-        parameters=[DONATION_ID, IDEMPOTENCY_KEY],
+        parameters=[DONATION_ID, IDEMPOTENCY_KEY, ImportQuerySerializer],
         request={MULTIPART: ImportUploadSerializer},
         responses={
             200: ImportPreviewSerializer,
@@ -317,9 +319,13 @@ class DonationImportViewSet(ApiMixin, viewsets.ViewSet):
             return _import_refusal(err)
 
     def _import(self, request, donation: Donation) -> Response:
+        query = ImportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         data = ImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        upload, dry_run = data.validated_data["file"], data.validated_data["dry_run"]
+        upload = data.validated_data["file"]
+        # A preview never writes, whichever way it is asked for: the form or the query string.
+        dry_run = data.validated_data["dry_run"] or query.validated_data["dry_run"]
         result = intake.devices_import(
             actor=request.user,
             donation=donation,

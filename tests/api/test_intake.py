@@ -402,6 +402,43 @@ def test_a_dry_run_previews_the_file_and_writes_nothing(coord, donation):
     assert written() == before
 
 
+@pytest.mark.parametrize("query", ["?dry_run=true", "?dry_run=TRUE"])
+def test_a_dry_run_asked_in_the_query_string_writes_nothing(coord, donation, query):
+    content = donor_sheet(laptops(3))
+    before = written()
+    response = coord.post(import_url(donation) + query, {"file": sheet_upload(content)})
+    assert response.status_code == 200, response.content
+    assert response.json()["row_count"] == 3
+    assert written() == before
+    # Either way of asking is enough: the form saying false does not turn it into an import.
+    both = coord.post(
+        import_url(donation) + query, {"file": sheet_upload(content), "dry_run": "false"}
+    )
+    assert both.status_code == 200
+    assert written() == before
+
+
+def test_a_query_dry_run_that_is_not_a_boolean_is_a_field_error(coord, donation):
+    before = written()
+    response = coord.post(
+        import_url(donation) + "?dry_run=yes", {"file": sheet_upload(donor_sheet(laptops(1)))}
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert "dry_run" in response.json()["fields"]
+    assert written() == before
+
+
+def test_one_idempotency_key_cannot_turn_a_preview_into_an_import(coord, donation):
+    content = donor_sheet(laptops(2))
+    key = {"HTTP_IDEMPOTENCY_KEY": "import-once"}
+    preview = coord.post(
+        import_url(donation) + "?dry_run=true", {"file": sheet_upload(content)}, **key
+    )
+    assert preview.status_code == 200
+    real = coord.post(import_url(donation), {"file": sheet_upload(content)}, **key)
+    assert real.status_code == 422
+
+
 def test_a_dry_run_lists_the_problems_with_200(coord, donation):
     rows = laptops(3) + [("Grille-pain", "Moulinex", "", "T1", "")]
     response = coord.post(
