@@ -1,6 +1,7 @@
 """Scans: resolve scanned text to a device, record every scan (refused ones too) and apply a
 move through the lifecycle door; a client id seen before replays its record."""
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -47,8 +48,18 @@ def _scan_replay(actor, client_id: str) -> ScanOutcome | None:
     return ScanOutcome(event, event.device, replayed=True) if event else None
 
 
+def as_read(raw: str) -> str:
+    """The scanned text as the record keeps it: control characters (a GS1 separator, a NUL)
+    and lone surrogates shown as "\ufffd", which every database stores; 300 characters."""
+    return "".join(
+        "\ufffd" if unicodedata.category(char) in ("Cc", "Cs") else char
+        for char in (raw or "")[:300]
+    )
+
+
 def _scan_save(actor, **fields) -> ScanOutcome:
     """Record a scan in its own transaction; a client id seen before replays its record."""
+    fields["raw"] = as_read(fields.get("raw", ""))
     try:
         with transaction.atomic():
             event = ScanEvent.objects.create(
@@ -72,7 +83,7 @@ def device_scan(
     lookup = scan_lookup(actor, raw)
     return _scan_save(
         actor,
-        raw=(raw or "")[:300],
+        raw=raw,
         device=lookup.device,
         result=lookup.result,
         error_code=lookup.error_code,

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from inventory.codes import InvalidCode, code_from_scan
 from inventory.models import ScanEvent, ScanResult
+from inventory.scanning.services import device_scan
 from inventory.states import Status
 from tests.builders import make_device, reload, token_client
 from tests.logistics.disposals.test_services import recycled
@@ -127,3 +128,22 @@ def test_the_scan_page_shows_a_refusal(login, workshop_staff, action):
     response = login(workshop_staff).post("/scan/", {"raw": "[/", "action": action})
     assert response.status_code == 200
     assert ScanEvent.objects.get(user=workshop_staff).result == ScanResult.INVALID
+
+
+CONTROL_TEXT = ["\x00", "lap\x00top", "\x1d0104012345678901", "\ud800", "A\x00/[", "\x7f\x1b[2J"]
+
+
+@pytest.mark.parametrize("raw", CONTROL_TEXT)
+def test_control_characters_and_lone_surrogates_are_recorded_as_read(workshop_staff, raw):
+    # PostgreSQL refuses NUL in text and psycopg cannot encode a lone surrogate: the record
+    # shows them as U+FFFD, so the scan is stored and refused like any unreadable text.
+    outcome = device_scan(actor=workshop_staff, raw=raw)
+    assert outcome.result == ScanResult.INVALID
+    stored = ScanEvent.objects.get(pk=outcome.event.pk).raw
+    assert stored == "".join("\ufffd" if not ch.isprintable() else ch for ch in raw)
+
+
+def test_the_scan_page_records_a_scan_holding_a_nul(login, workshop_staff):
+    response = login(workshop_staff).post("/scan/", {"raw": "ABC\x00DEF"})
+    assert response.status_code == 200
+    assert ScanEvent.objects.get(user=workshop_staff).raw == "ABC\ufffdDEF"
