@@ -40,7 +40,8 @@ def test_lock_checks_are_saved_in_one_post(login, workshop_staff, at_workshop):
     data["lock_mdm"] = "cleared"
     response = login(workshop_staff).post(url(at_workshop, "locks"), data)
     assert response.status_code == 302
-    assert response["Location"].endswith("#locks")
+    # Back to the top of the record, where the message and what is still missing are.
+    assert response["Location"] == url(at_workshop)
     assert LockCheck.objects.count() == len(LockKind.values)
     assert LockCheck.objects.get(kind="mdm").checked_by == workshop_staff
     assert reload(at_workshop).status == Status.IN_RECONDITIONING
