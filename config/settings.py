@@ -140,6 +140,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A form refused for its CSRF token (session expired, cookies blocked): a page in the user's
+# language with a way back, instead of Django's technical one.
+CSRF_FAILURE_VIEW = "inventory.views.csrf_failure"
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]

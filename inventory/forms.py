@@ -176,7 +176,10 @@ class DeviceRegistrationForm(forms.Form):
 
 
 class TransitionForm(forms.Form):
-    action = forms.ChoiceField(choices=[(action, move.label) for action, move in MOVES.items()])
+    action = forms.ChoiceField(
+        choices=[(action, move.label) for action, move in MOVES.items()],
+        error_messages={"required": _("Choose the move to make (for an exit, its reason).")},
+    )
     target = forms.ModelChoiceField(
         label=_("Organisation"), required=False, queryset=Organisation.objects.all()
     )

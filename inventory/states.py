@@ -217,3 +217,17 @@ def needs_target(move: Move, actor_kind: OrgKind | str | None) -> bool:
             move.target_kind is not None and move.target_kind != actor_kind
         )
     return False
+
+
+# The move that normally comes next from each status, in order of preference: a screen shows
+# the first one the user may make as its primary action. Exits are never a next step, and a
+# reserved device has none (a gift or a loan is the allocation's choice, not the status's).
+NEXT_STEPS: dict[Status, tuple[str, ...]] = {
+    Status.REGISTERED: ("send_to_workshop", "receive_at_workshop"),
+    Status.RETURNED: ("send_to_workshop", "receive_at_workshop"),
+    Status.SENT_TO_WORKSHOP: ("receive_at_workshop",),
+    Status.AT_WORKSHOP: ("start_reconditioning",),
+    Status.IN_RECONDITIONING: ("mark_ready",),
+    Status.READY: ("reserve",),
+    Status.ON_LOAN: ("return_loan",),
+}

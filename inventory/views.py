@@ -3,6 +3,8 @@
 Views translate a request into one selector or one service call; rules live in services.
 """
 
+from urllib.parse import urlencode, urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
@@ -10,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +32,7 @@ from inventory.states import (
     IN_STOCK,
     INTAKE,
     MOVES,
+    NEXT_STEPS,
     STATUS_TONE,
     OrgKind,
     Status,
@@ -157,12 +161,25 @@ def _visible_device(request, pk: int):
     )
 
 
-def move_choices(request, device):
-    """The moves this user may make now, each with the organisations it may send to."""
+def move_choices(request, device, missing=None):
+    """The moves this user may make now, each with the organisations it may send to.
+
+    The primary one is the device's next step (states.NEXT_STEPS) when the user may make it;
+    "ready" is no primary while the bench record still misses something (`missing`, what
+    ready.missing_before_ready says; read here when the caller has not).
+    """
     scope = selectors.user_scope(request.user)
     candidates: dict[str, list[Organisation]] = {}
     choices = []
-    for move in selectors.moves_for(request.user, device):
+    moves = selectors.moves_for(request.user, device)
+    offered = {move.action for move in moves}
+    primary = next((a for a in NEXT_STEPS.get(device.status, ()) if a in offered), None)
+    if primary == "mark_ready":
+        if missing is None:
+            missing = ready.missing_before_ready(request.user, device)
+        if missing:
+            primary = None
+    for move in moves:
         targets = None
         kind = None
         if needs_target(move, scope.kind):
@@ -174,15 +191,51 @@ def move_choices(request, device):
             {
                 "move": move,
                 "targets": targets,
+                "target_kind": kind,
                 # Already with an organisation of the right kind: preselect it.
                 "current_target": device.custodian_id
                 if move.target_kind and device.custodian.kind == move.target_kind
                 else None,
                 "target_label": capfirst(OrgKind(kind).label) if targets is not None else "",
-                "is_exit": move.target in EXITS,
+                "is_exit": move.target in EXITS and targets is None,
+                "primary": move.action == primary,
+                "missing": len(missing) if move.action == "mark_ready" and missing else 0,
             }
         )
     return choices
+
+
+def move_panel(choices) -> dict:
+    """The moves as the screens lay them out: one form per destination kind, so that moves
+    sending to the same kind of organisation share one list of organisations (never two
+    identical selects on a page), the primary move's form first; the exits apart, behind one
+    "leave the channel" choice with one confirmation."""
+    forms: list[dict] = []
+    by_kind: dict[str, dict] = {}
+    for choice in choices:
+        if choice["is_exit"]:
+            continue
+        kind = choice["target_kind"]
+        form = by_kind.get(kind) if kind else None
+        if form is None:
+            form = {
+                "key": choice["move"].action,
+                "targets": choice["targets"],
+                "target_label": choice["target_label"],
+                "current_target": choice["current_target"],
+                "choices": [],
+                "primary": False,
+            }
+            forms.append(form)
+            if kind:
+                by_kind[kind] = form
+        form["choices"].append(choice)
+        form["current_target"] = form["current_target"] or choice["current_target"]
+        if choice["primary"]:
+            form["primary"] = True
+            form["choices"].sort(key=lambda c: not c["primary"])
+    forms.sort(key=lambda form: not form["primary"])
+    return {"forms": forms, "exits": [choice for choice in choices if choice["is_exit"]]}
 
 
 @login_required
@@ -193,20 +246,23 @@ def device_detail(request, pk: int):
     scope = selectors.user_scope(request.user)
     context = {
         "device": device,
-        "moves": move_choices(request, device),
         "timeline": device_timeline(device),
         "may_print": permissions.may_register(scope),
         # Lines other apps add (logistics: a recycled device's WEEE batch).
         "facts": device_facts.device_facts(scope, device),
     }
+    missing = None
     if permissions.may_read_bench(scope):
         record = bench_reads.bench_record(device)
+        missing = ready.missing_before_ready(request.user, device)
         context |= {
             "reconditioning": record,
             "tests_done": sum(1 for _item, result in record.checklist if result is not None),
             "may_bench": True,
-            "missing": ready.missing_before_ready(request.user, device),
+            "missing": missing,
         }
+    context["moves"] = move_choices(request, device, missing)
+    context["move_panel"] = move_panel(context["moves"])
     return render(request, "inventory/device_detail.html", context)
 
 
@@ -216,9 +272,11 @@ def device_transition(request, pk: int):
     device = _visible_device(request, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        for error in form.non_field_errors() or [
-            _("This move could not be read. Choose it again.")
-        ]:
+        for error in (
+            form.non_field_errors()
+            or form.errors.get("action")
+            or [_("This move could not be read. Choose it again.")]
+        ):
             messages.error(request, error)
         return redirect("inventory:device_detail", pk=device.pk)
     action = form.cleaned_data["action"]
@@ -253,6 +311,33 @@ def device_transition(request, pk: int):
         )
         return redirect("inventory:device_list")
     return redirect("inventory:device_detail", pk=device.pk)
+
+
+def csrf_failure(request, reason: str = ""):
+    """A form refused for its security token: the session expired or cookies are blocked.
+    Nothing was recorded; the page says so and leads back (to the page the form was on when
+    it is this site's, else home) or to signing in again."""
+    referer = request.META.get("HTTP_REFERER", "")
+    back = ""
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        parts = urlsplit(referer)
+        back = parts.path + (f"?{parts.query}" if parts.query else "")
+    login_url = reverse("login")
+    after_login = back or request.path
+    if not after_login.startswith(login_url):
+        login_url += "?" + urlencode({"next": after_login})
+    return render(
+        request,
+        "403_csrf.html",
+        {
+            "back_url": back or reverse("home"),
+            "back_is_page": bool(back),
+            "login_url": login_url,
+        },
+        status=403,
+    )
 
 
 @login_required

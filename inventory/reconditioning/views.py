@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -89,9 +88,11 @@ def bench_record(request, pk: int):
     return _render(request, _device(request, pk))
 
 
-def _done(request, device, message: str, anchor: str):
+def _done(request, device, message: str):
+    # Back to the top of the record, where the message and what "ready" still misses are
+    # shown (and focused, static/js/page.js): the page lands on what happened.
     messages.success(request, message)
-    return redirect(reverse("inventory:bench_record", args=[device.pk]) + f"#{anchor}")
+    return redirect("inventory:bench_record", pk=device.pk)
 
 
 def _refused(request, device, err: DomainError, forms: dict, form_key: str):
@@ -125,7 +126,7 @@ def bench_locks(request, pk: int):
         )
     except DomainError as err:
         return _refused(request, device, err, {"locks": form}, "locks")
-    return _done(request, device, _("Lock checks saved."), "locks")
+    return _done(request, device, _("Lock checks saved."))
 
 
 @login_required
@@ -139,7 +140,17 @@ def bench_medium(request, pk: int):
         bench.medium_add(actor=request.user, device_id=device.pk, **form.cleaned_data)
     except DomainError as err:
         return _refused(request, device, err, {"medium": form}, "medium")
-    return _done(request, device, _("Storage medium added."), "media")
+    return _done(request, device, _("Storage medium added."))
+
+
+def _file_dropped(form, request):
+    # A browser never fills a file input again: say so, rather than lose the report silently.
+    if request.FILES.get("report") and not form.has_error("report"):
+        form.add_error(
+            "report",
+            _("Choose the report file again: a page shown again cannot keep a chosen file."),
+        )
+    return form
 
 
 @login_required
@@ -149,7 +160,7 @@ def bench_erasure(request, pk: int):
     media = device.media.filter(state=MediumState.IN_DEVICE)
     form = ErasureForm(request.POST, request.FILES, media=media)
     if not form.is_valid():
-        return _render(request, device, {"erasure": form}, status=400)
+        return _render(request, device, {"erasure": _file_dropped(form, request)}, status=400)
     data = form.cleaned_data
     try:
         bench.erasure_record(
@@ -167,8 +178,8 @@ def bench_erasure(request, pk: int):
             report=data["report"],
         )
     except DomainError as err:
-        return _refused(request, device, err, {"erasure": form}, "erasure")
-    return _done(request, device, _("Erasure recorded."), "media")
+        return _refused(request, device, err, {"erasure": _file_dropped(form, request)}, "erasure")
+    return _done(request, device, _("Erasure recorded."))
 
 
 @login_required
@@ -183,8 +194,8 @@ def bench_factory_reset(request, pk: int):
         if err.status == 404:
             raise Http404(err.message) from err
         messages.error(request, err.message)
-        return redirect(reverse("inventory:bench_record", args=[device.pk]) + "#media")
-    return _done(request, device, _("Encrypted factory reset recorded."), "media")
+        return redirect("inventory:bench_record", pk=device.pk)
+    return _done(request, device, _("Encrypted factory reset recorded."))
 
 
 @login_required
@@ -199,7 +210,7 @@ def bench_tests(request, pk: int):
         bench.test_results_record(actor=request.user, device_id=device.pk, outcomes=form.outcomes())
     except DomainError as err:
         return _refused(request, device, err, {"tests": form}, "tests")
-    return _done(request, device, _("Test results saved."), "tests")
+    return _done(request, device, _("Test results saved."))
 
 
 @login_required
@@ -213,7 +224,7 @@ def bench_assessment(request, pk: int):
         bench.assessment_record(actor=request.user, device_id=device.pk, **form.cleaned_data)
     except DomainError as err:
         return _refused(request, device, err, {"assessment": form}, "assessment")
-    return _done(request, device, _("Grade and condition saved."), "assessment")
+    return _done(request, device, _("Grade and condition saved."))
 
 
 @login_required
@@ -227,7 +238,7 @@ def bench_repair(request, pk: int):
         bench.repair_record(actor=request.user, device_id=device.pk, **form.cleaned_data)
     except DomainError as err:
         return _refused(request, device, err, {"repair": form}, "repair")
-    return _done(request, device, _("Repair recorded."), "repairs")
+    return _done(request, device, _("Repair recorded."))
 
 
 @login_required

@@ -24,7 +24,7 @@ from inventory.scanning import services as scan_services
 from inventory.scanning.messages import SCAN_MESSAGES
 from inventory.states import EXITS, MOVES, STATUS_TONE, OrgKind, actor_may, needs_target
 from inventory.timeline import device_timeline
-from inventory.views import move_choices
+from inventory.views import move_choices, move_panel
 
 RECENT_EVENTS = 3
 
@@ -80,15 +80,18 @@ def _card(request, device, *, raw: str, batch: str = ""):
     device.tone = STATUS_TONE.get(device.status, "neutral")
     scope = selectors.user_scope(request.user)
     at_bench = permissions.may_read_bench(scope) and device.status in RECORDABLE
+    # What "ready" still waits for, so the bench sees it on the card after each scan.
+    missing = missing_before_ready(request.user, device) if at_bench and not batch else None
+    moves = move_choices(request, device, missing)
     return {
         "device": device,
-        "moves": move_choices(request, device),
+        "moves": moves,
+        "move_panel": move_panel(moves),
         "events": device_timeline(device)[:RECENT_EVENTS],
         "scan_raw": raw,
         "batch": batch,
         "at_bench": at_bench,
-        # What "ready" still waits for, so the bench sees it on the card after each scan.
-        "missing": missing_before_ready(request.user, device) if at_bench and not batch else [],
+        "missing": missing or [],
     }
 
 
@@ -116,16 +119,38 @@ def scan(request):
             context["outcome"] = outcome
             if outcome.device is not None:
                 context |= _card(request, outcome.device, raw=outcome.device.label_code_id)
+        context |= _scanned_code(request, raw, context.get("outcome"))
     # Read after the scan, so that the list includes it.
     context["recent"] = _with_move_labels(scan_selectors.recent_scans(request.user, limit=5))
     return render(request, "scanning/scan.html", context)
+
+
+def _scanned_code(request, raw: str, outcome) -> dict:
+    """The code as the page and its title show it; for a pre-printed label not yet on a
+    device, the registration that binds it, as /d/<code> offers."""
+    try:
+        code = code_from_scan(raw, settings.SITE_URL)
+    except InvalidCode:
+        return {"scan_code": ""}
+    context = {"scan_code": group_label_code(code)}
+    if (
+        outcome is not None
+        and outcome.result == ScanResult.UNASSIGNED
+        and permissions.may_register(selectors.user_scope(request.user))
+    ):
+        context["bind_url"] = f"{reverse('inventory:device_register')}?label_code={code}"
+    return context
 
 
 def _apply_from_card(request, raw: str) -> dict:
     form = TransitionForm(request.POST)
     if not form.is_valid():
         lookup = scan_selectors.scan_lookup(request.user, raw)
-        context = {"form_errors": form.non_field_errors() or [_("Choose the move again.")]}
+        context = {
+            "form_errors": form.non_field_errors()
+            or form.errors.get("action")
+            or [_("Choose the move again.")]
+        }
         if lookup.device is not None:
             context |= _card(request, lookup.device, raw=lookup.code)
         return context
@@ -200,15 +225,19 @@ def scan_batch(request, batch: str):
         else None
     )
     outcome = None
+    scanned = {}
     if request.method == "POST":
+        raw = request.POST.get("raw", "")[:300]
         outcome = scan_services.scan_apply(
             actor=request.user,
-            raw=request.POST.get("raw", "")[:300],
+            raw=raw,
             action=action,
             target=target,
             batch=batch,
             client_id=request.POST.get("client_id", "")[:64],
         )
+        scanned = _scanned_code(request, raw, outcome)
+        scanned.pop("bind_url", None)  # a batch goes on scanning; /scan/ offers the binding
     events, summary = scan_selectors.batch_scans(request.user, batch)
     return render(
         request,
@@ -224,5 +253,6 @@ def scan_batch(request, batch: str):
             ],
             "finished": request.GET.get("finished") == "1",
             "total": len(events),
+            **scanned,
         },
     )

@@ -86,8 +86,11 @@
         })
         .then(function (html) {
           queue.shift();
-          var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-batch-live]");
+          var answer = new DOMParser().parseFromString(html, "text/html");
+          var fresh = answer.querySelector("[data-batch-live]");
           if (fresh) { live.innerHTML = fresh.innerHTML; }
+          // The title carries the latest result, as a page loaded afresh would.
+          if (answer.title) { document.title = answer.title; }
           var latest = live.querySelector("[data-result]");
           if (latest) { beep(latest.getAttribute("data-result")); }
           busy = false;

@@ -65,3 +65,53 @@ def test_from_the_scan_card_to_ready_in_a_few_taps(
     assert cycle.test_results.count() == ChecklistItem.objects.filter(category_id="screen").count()
     # No horizontal scrolling on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def in_view(page, selector: str) -> bool:
+    return page.evaluate(
+        """(s) => { const r = document.querySelector(s).getBoundingClientRect();
+                    return r.top > -1 && r.top < window.innerHeight; }""",
+        selector,
+    )
+
+
+def test_the_record_lands_on_what_happened_and_never_drops_choices_silently(
+    live_server, browser_page, sign_in, screenshots, workshop_staff, at_workshop
+):
+    device_transition(actor=workshop_staff, device_id=at_workshop.pk, action="start_reconditioning")
+    page = browser_page
+    page.set_viewport_size({"width": 320, "height": 640})
+    sign_in("bench")
+    bench = f"{live_server.url}/devices/{at_workshop.pk}/bench/"
+    page.goto(bench)
+
+    # An error: the title says so, the focus and the screen are on the error summary.
+    page.locator("#repairs summary").click()
+    page.fill("#id_cost", "-5")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer la réparation").click()
+    assert page.title().startswith("Erreur\u00a0: ")
+    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    assert in_view(page, "[data-error-summary]")
+    assert page.input_value("#id_cost") == "-5"
+    page.screenshot(path=str(screenshots / "bench-record-error-320.png"))
+
+    # Saved: the focus and the screen are on the message; the title is plain again.
+    page.fill("#id_part", "Clavier")
+    page.fill("#id_cost", "25")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer la réparation").click()
+    assert not page.title().startswith("Erreur")
+    assert page.evaluate("document.activeElement.classList.contains('messages')")
+    assert in_view(page, ".messages")
+    assert "Réparation enregistrée" in page.locator(".messages").inner_text()
+
+    # A choice not saved yet: leaving asks first (the browser's own dialog).
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.locator("#locks fieldset").first.get_by_text("Sans objet", exact=True).click()
+    page.locator(".breadcrumb a").first.click()
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"]
+    assert page.url.startswith(bench)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320

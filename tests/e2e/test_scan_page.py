@@ -4,6 +4,7 @@ characters typed quickly one after another, then Enter."""
 import pytest
 from django.test import Client
 
+from inventory.codes import group_label_code
 from inventory.models import ScanEvent, ScanResult
 from inventory.states import Status
 from tests.builders import make_device, reload
@@ -82,3 +83,7 @@ def test_batch_mode_keeps_every_scan_fired_in_quick_succession(
     assert [event.result for event in events] == [ScanResult.APPLIED] * 6
     assert {event.device_id for event in events} == {device.pk for device in devices}
     assert all(event.client_id for event in events)
+    # The title follows the scans sent in the background: the latest result, as a reload would.
+    last = group_label_code(devices[-1].label_code_id)
+    page.wait_for_function(f"document.title.indexOf('{last}') >= 0", timeout=5000)
+    assert page.title().startswith(f"Action effectuée\u00a0: {last}")

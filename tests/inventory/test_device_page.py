@@ -1,5 +1,7 @@
 """The device page: details, the timeline, and the moves the user may make from it."""
 
+from html.parser import HTMLParser
+
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +15,14 @@ from inventory.models import TestResult as ChecklistResult
 from inventory.services import device_transition
 from inventory.states import MOVES, Status
 from inventory.timeline import BENCH_TITLES, device_timeline
-from tests.builders import make_device, make_user, reload, valid_imei, walk
+from tests.builders import (
+    make_device,
+    make_user,
+    record_reconditioning,
+    reload,
+    valid_imei,
+    walk,
+)
 
 
 def page(device) -> str:
@@ -272,3 +281,115 @@ def test_an_exit_needs_its_confirmation_box_ticked(login, coordinator, device):
     assert 'name="confirm"' in page_text
     client.post(move_url(device), {"action": "declare_lost", "confirm": "1"})
     assert reload(device).status == Status.LOST
+
+
+class _Page(HTMLParser):
+    """The selects (name and options), buttons and exit confirmations of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.selects: list[tuple[str, tuple[str, ...]]] = []
+        self.buttons: dict[str, str] = {}
+        self.confirms = 0
+        self.exit_details = 0
+        self._select = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "select":
+            self._select = (attrs.get("name", ""), [])
+        elif tag == "option" and self._select is not None:
+            self._select[1].append(attrs.get("value", ""))
+        elif tag == "button" and attrs.get("name") == "action":
+            self.buttons[attrs["value"]] = attrs.get("class", "")
+        elif tag == "input" and attrs.get("name") == "confirm":
+            self.confirms += 1
+        elif tag == "details" and "move-exit" in attrs.get("class", ""):
+            self.exit_details += 1
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select is not None:
+            self.selects.append((self._select[0], tuple(self._select[1])))
+            self._select = None
+
+
+def parsed(response) -> _Page:
+    result = _Page()
+    result.feed(response.content.decode())
+    return result
+
+
+def is_primary(css_class: str) -> bool:
+    return "button" in css_class.split() and "button--secondary" not in css_class.split()
+
+
+def test_the_primary_button_is_the_devices_next_step(login, coordinator, device, workshop_org):
+    html = parsed(login(coordinator).get(page(device)))
+    # Registered: sending it to a workshop comes next; receiving it there is offered, second.
+    assert [action for action, css in html.buttons.items() if is_primary(css)] == [
+        "send_to_workshop"
+    ]
+    assert "receive_at_workshop" in html.buttons
+
+
+def test_moves_to_the_same_kind_of_organisation_share_one_select(
+    login, coordinator, device, workshop_device, structure_org
+):
+    client = login(coordinator)
+    html = parsed(client.get(page(device)))
+    # Send and receive both name a workshop: one list of workshops, never two identical ones.
+    assert len(html.selects) == len(set(html.selects))
+    assert [name for name, _options in html.selects].count("target") == 1
+    walk(
+        actor=coordinator,
+        device=workshop_device,
+        actions=("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"),
+    )
+    html = parsed(client.get(page(workshop_device)))
+    assert {"hand_over_gift", "lend"} <= set(html.buttons)
+    assert len(html.selects) == len(set(html.selects))
+    assert [name for name, _options in html.selects].count("target") == 1
+
+
+def test_ready_is_no_primary_while_the_record_misses_something(login, workshop_staff, at_workshop):
+    walk(actor=workshop_staff, device=at_workshop, actions=("start_reconditioning",))
+    response = login(workshop_staff).get(page(at_workshop))
+    html = parsed(response)
+    assert not is_primary(html.buttons["mark_ready"])
+    assert 'aria-describedby="missing-hint-mark_ready"' in response.text
+    # What is missing is on the page, and the bench record is the step to take.
+    assert 'id="missing-before-ready"' in response.text
+    assert 'data-code="grade_missing"' in response.text
+    bench = reverse("inventory:bench_record", args=[at_workshop.pk])
+    assert f'class="button" href="{bench}"' in response.text
+
+
+def test_ready_is_the_primary_once_nothing_is_missing(login, workshop_staff, at_workshop):
+    walk(actor=workshop_staff, device=at_workshop, actions=("start_reconditioning",))
+    record_reconditioning(actor=workshop_staff, device=at_workshop)
+    html = parsed(login(workshop_staff).get(page(at_workshop)))
+    assert is_primary(html.buttons["mark_ready"])
+
+
+def test_the_exits_sit_behind_one_choice_with_one_confirmation(login, coordinator, device):
+    response = login(coordinator).get(page(device))
+    html = parsed(response)
+    assert html.exit_details == 1
+    assert html.confirms == 1
+    [reasons] = [options for name, options in html.selects if name == "action"]
+    assert reasons == ("", "recycle", "return_to_donor", "declare_lost")
+    # No exit is a button of its own: one choice, one confirmation, one button.
+    assert not {"recycle", "return_to_donor", "declare_lost"} & set(html.buttons)
+
+
+def test_an_exit_without_its_reason_or_confirmation_changes_nothing(login, coordinator, device):
+    client = login(coordinator)
+    response = client.post(move_url(device), {"confirm": "1"}, follow=True)
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "error"
+    assert "raison" in str(message)
+    response = client.post(move_url(device), {"action": "recycle"}, follow=True)
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert reload(device).status == Status.REGISTERED
+    client.post(move_url(device), {"action": "recycle", "confirm": "1"})
+    assert reload(device).status == Status.RECYCLED

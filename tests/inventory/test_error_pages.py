@@ -2,6 +2,7 @@
 
 import pytest
 from django.template import loader
+from django.test import Client
 from django.urls import path, reverse
 
 
@@ -39,3 +40,36 @@ def test_an_unexpected_error_answers_500_with_the_standalone_page(client, db):
     assert response.status_code == 500
     assert "Réemploi" in response.content.decode()
     assert "a bug" not in response.content.decode()
+
+
+def test_a_form_refused_for_its_csrf_token_explains_in_french_with_a_way_back(coordinator, db):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("inventory:device_register"),
+        {"manufacturer": "Dell"},
+        HTTP_REFERER="http://testserver/devices/new/?label_code=ABC",
+    )
+    assert response.status_code == 403
+    assert "403_csrf.html" in [t.name for t in response.templates]
+    text = response.content.decode()
+    assert "session a expiré" in text
+    assert "cookies" in text
+    assert 'href="/devices/new/?label_code=ABC"' in text
+    assert f'href="{reverse("login")}?next=%2Fdevices%2Fnew%2F%3Flabel_code%3DABC"' in text
+    assert "<title>Erreur" in text
+
+
+def test_the_csrf_page_never_leads_to_another_site(client, db):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        reverse("login"),
+        {"username": "someone", "password": "x"},
+        HTTP_REFERER="https://evil.example/login/",
+    )
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "evil.example" not in text
+    assert f'href="{reverse("home")}"' in text
+    # Signing in from the login page itself: no "next" that would lead back to it.
+    assert f'href="{reverse("login")}"' in text

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -40,7 +41,8 @@ def test_lock_checks_are_saved_in_one_post(login, workshop_staff, at_workshop):
     data["lock_mdm"] = "cleared"
     response = login(workshop_staff).post(url(at_workshop, "locks"), data)
     assert response.status_code == 302
-    assert response["Location"].endswith("#locks")
+    # Back to the top of the record, where the message and what is still missing are.
+    assert response["Location"] == url(at_workshop)
     assert LockCheck.objects.count() == len(LockKind.values)
     assert LockCheck.objects.get(kind="mdm").checked_by == workshop_staff
     assert reload(at_workshop).status == Status.IN_RECONDITIONING
@@ -236,3 +238,33 @@ def test_a_report_lost_from_storage_answers_404_not_500(
     (tmp_path / erasure.report.name).unlink()
     assert client.get(web).status_code == 404
     assert client.get(f"/api/erasures/{erasure.pk}/report/").status_code == 404
+
+
+def test_an_error_is_summed_up_with_links_to_its_fields_and_a_title_that_says_so(
+    login, workshop_staff, at_workshop
+):
+    response = login(workshop_staff).post(url(at_workshop, "repairs"), {"cost": "-5"})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "data-error-summary" in text
+    assert 'href="#id_part"' in text
+    assert 'value="-5"' in text
+    assert "<title>Erreur" in text
+    # Each form warns before its unsaved choices are left (static/js/page.js).
+    assert text.count("data-warn-unsaved") >= 5
+
+
+def test_an_erasure_shown_again_asks_for_its_report_file_again(login, workshop_staff, at_workshop):
+    client = login(workshop_staff)
+    client.post(url(at_workshop, "media"), {"kind": "ssd", "interface": "nvme", "capacity_gb": 256})
+    medium = StorageMedium.objects.get()
+    report = SimpleUploadedFile("report.pdf", b"%PDF-1.4 report", "application/pdf")
+    response = client.post(
+        url(at_workshop, "erasure"),
+        {"medium": medium.pk, "level": "purge", "method": "nvme_sanitize", "report": report},
+    )
+    assert response.status_code == 400
+    # A browser cannot fill a file input again: the page says so instead of losing it silently.
+    assert "report" in response.context["erasure_form"].errors
+    assert "fichier du rapport" in response.text
+    assert not ErasureRecord.objects.exists()

@@ -1,5 +1,8 @@
 """The label URL, the scan page and batch mode, as a user at the bench drives them."""
 
+import re
+from html import unescape
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -226,3 +229,69 @@ def test_a_coordinator_may_batch_receipts_for_a_workshop(login, coordinator, wor
     client.post(start["Location"], {"raw": registered.label_code_id})
     assert ScanEvent.objects.get().result == ScanResult.APPLIED
     assert reload(registered).custodian == workshop_org
+
+
+# What the title says (read first by a screen reader when the page opens)
+
+
+def title(response) -> str:
+    text = response.content.decode()
+    inner = text[text.index("<title>") + 7 : text.index("</title>")]
+    return unescape(re.sub(r"[ \t\r\n]+", " ", inner).strip())
+
+
+def test_the_scan_pages_title_carries_the_result(login, workshop_staff, workshop_device):
+    client = login(workshop_staff)
+    code = group_label_code(workshop_device.label_code_id)
+    found = client.post(SCAN, {"raw": workshop_device.label_code_id})
+    assert title(found).startswith(f"Appareil trouvé\u00a0: {code} · ")
+    unknown = "7QK2M9XH" + check_symbol("7QK2M9XH")
+    response = client.post(SCAN, {"raw": unknown})
+    assert title(response).startswith(f"Code inconnu\u00a0: {group_label_code(unknown)}")
+    response = client.post(SCAN, {"raw": wrong_check(workshop_device.label_code_id)})
+    assert title(response).startswith("Erreur\u00a0: ")
+    refused = client.post(SCAN, {"raw": workshop_device.label_code_id, "action": "mark_ready"})
+    assert refused.context["outcome"].result == ScanResult.REFUSED
+    assert title(refused).startswith("Erreur\u00a0: ")
+    assert not title(client.get(SCAN)).startswith("Erreur")
+
+
+def test_the_scan_page_offers_to_bind_a_preprinted_label_like_the_label_url(
+    login, coordinator, structure_staff
+):
+    [label] = label_codes_preprint(actor=coordinator, count=1)
+    bind = f"{reverse('inventory:device_register')}?label_code={label.code}"
+    response = login(coordinator).post(SCAN, {"raw": label.code.lower()})
+    assert response.context["outcome"].result == ScanResult.UNASSIGNED
+    assert title(response).startswith(
+        f"Étiquette pas encore associée\u00a0: {group_label_code(label.code)}"
+    )
+    assert f'href="{bind}"' in response.text
+    # The same offer as /d/<code>.
+    assert f'href="{bind}"' in login(coordinator).get(f"/d/{label.code}").text
+    # Who may not register devices is told the label is free, and offered nothing.
+    response = login(structure_staff).post(SCAN, {"raw": label.code})
+    assert response.context["outcome"].result == ScanResult.UNASSIGNED
+    assert "label_code=" not in response.text
+
+
+def test_the_batch_pages_title_carries_the_last_result(login, coordinator, workshop_org):
+    first = make_device(actor=coordinator)
+    client = login(coordinator)
+    start = client.post(
+        "/scan/batch/", {"action": "send_to_workshop", "target-workshop": str(workshop_org.pk)}
+    )
+    response = client.post(start["Location"], {"raw": first.label_code_id})
+    assert title(response).startswith(
+        f"Action effectuée\u00a0: {group_label_code(first.label_code_id)} · "
+    )
+    response = client.post(start["Location"], {"raw": "[/"})
+    assert title(response).startswith("Erreur\u00a0: ")
+
+
+def test_the_label_urls_title_says_unknown_or_error(client, login, coordinator, device):
+    unknown = "7QK2M9XH" + check_symbol("7QK2M9XH")
+    assert title(client.get(f"/d/{unknown}")).startswith("Code inconnu\u00a0: ")
+    assert title(client.get(f"/d/{wrong_check(device.label_code_id)}")).startswith("Erreur\u00a0: ")
+    [label] = label_codes_preprint(actor=coordinator, count=1)
+    assert title(client.get(f"/d/{label.code}")).startswith("Étiquette pas encore associée\u00a0: ")
