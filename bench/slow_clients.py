@@ -1,6 +1,6 @@
 """Slow clients against a running server: how long a normal request waits while N connections
-trickle their headers (half of them) or their bodies (the other half), one byte every half
-second. Run it against bare gunicorn, then against nginx in front (README, "Production"):
+trickle their headers, their bodies (a 4,000-byte form) or half and half (--kind), one byte
+every half second. Run it against bare gunicorn, then against nginx in front (README, "Production"):
 
     .venv/bin/python bench/slow_clients.py --port 8000 --clients 8
     .venv/bin/python bench/slow_clients.py --port 443 --tls --host-name reemploi.example.org
@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20, help="how long the clients trickle")
     parser.add_argument("--requests", type=int, default=3)
+    parser.add_argument("--kind", choices=["mixed", "headers", "bodies"], default="mixed")
     args = parser.parse_args()
 
     baseline = [normal_request(args) for _ in range(args.requests)]
@@ -66,14 +67,14 @@ def main() -> None:
     head = f"GET {args.path} HTTP/1.1\r\nHost: {args.host_name}\r\n".encode()
     body = (
         f"POST {args.path} HTTP/1.1\r\nHost: {args.host_name}\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 4000\r\n\r\n"
     ).encode()
     slow = [
         threading.Thread(
             target=trickle,
             args=(args, head, b"X-Slow: " + b"a" * 1000, until)
-            if i % 2 == 0
-            else (args, body, b"a" * 100000, until),
+            if args.kind == "headers" or (args.kind == "mixed" and i % 2 == 0)
+            else (args, body, b"a" * 4000, until),
             daemon=True,
         )
         for i in range(args.clients)
