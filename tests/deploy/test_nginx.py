@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import socket
@@ -44,7 +45,7 @@ def render_site(**values: str) -> str:
 def test_every_placeholder_is_named_in_the_header_and_nginx_lets_the_largest_upload_through():
     text = TEMPLATE.read_text(encoding="utf-8")
     header = "".join(line for line in text.splitlines() if line.startswith("#"))
-    placeholders = {part.split("@")[0] for part in text.split("@")[1::2] if part.isupper()}
+    placeholders = set(re.findall(r"@([A-Z_]+)@", text))
     assert placeholders == {
         "SERVER_NAME",
         "HTTP_PORT",
