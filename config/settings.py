@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, which reads a form: bodies are refused by size before any read.
+    "config.body_limits.BodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -166,7 +168,15 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = DATA_DIR / "media"
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Request bodies (config/body_limits.py refuses them by size before they are read): 64 KB from
+# anyone not signed in (a login form is under 1 KB), 1 MB from a signed-in user (a batch of 500
+# scans, a WEEE batch of 1,000 codes), and a file's own cap plus 64 KB only on the views that
+# take a file. The reverse proxy refuses anything above the largest (deploy/nginx/).
+REEMPLOI_ANONYMOUS_BODY_MAX_BYTES = 64 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # a label selection posts up to 500 device ids
+DATA_UPLOAD_MAX_NUMBER_FILES = 5  # every upload form takes one file
+# An uploaded file above this goes to a temporary file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Donors' spreadsheets: refused above these sizes before any parsing.
 REEMPLOI_IMPORT_MAX_BYTES = int(os.environ.get("REEMPLOI_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
