@@ -21,6 +21,7 @@ from inventory.services import device_transition
 from inventory.states import Status
 from tests.builders import (
     dispose,
+    donor_sheet,
     hand_over,
     make_device,
     make_donation,
@@ -36,6 +37,17 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 # Long unbroken values, as donors' spreadsheets and e-mail addresses bring them.
 LONG_SERIAL = "SN-" + "7QK2M9XHP" * 8
 LONG_MODEL = "ThinkPad-X1-Carbon-Gen11-21HMCTO1WW-AZERTY-FR-Intel-Core-i7-1365U-vPro"
+# A donor's spreadsheet with a wrong row, for the import preview.
+SPREADSHEET = {
+    "name": "don-avec-un-nom-de-fichier-tres-long-exporte-du-logiciel-de-gestion.csv",
+    "mimeType": "text/csv",
+    "buffer": donor_sheet(
+        [
+            ("PC portable", "Lenovo", LONG_MODEL, LONG_SERIAL, ""),
+            ("Grille-pain", "Lenovo", "X", "SN-2", ""),
+        ]
+    ),
+}
 
 
 def devices_in_every_state(coordinator, workshop_org, structure_org, donor_org) -> dict:
@@ -199,6 +211,16 @@ def test_every_page_reflows_at_320_px_with_and_without_text_spacing(
                     opened.add(name)
                     checked.append(f"{persona} {url}")
                     problems += [f"{persona} {url}: {found}" for found in problems_of(page)]
+                if persona == "coordination":
+                    # A page reached by a POST: the import preview, its errors and its rows.
+                    url = reverse("inventory:donation_import", args=[long_donation.pk])
+                    page.goto(live_server.url + url)
+                    page.set_input_files("input[type=file]", SPREADSHEET)
+                    with page.expect_navigation():
+                        page.get_by_role("button", name="Prévisualiser l'import").click()
+                    assert page.locator("#import-errors").count() == 1
+                    checked.append(f"{persona} {url} (preview)")
+                    problems += [f"{persona} preview: {found}" for found in problems_of(page)]
                 context.close()
             browser.close()
     finally:
@@ -217,7 +239,7 @@ def test_the_menu_and_the_filters_fold_on_a_phone_and_unfold_by_keyboard(
     page.set_viewport_size({"width": WIDTH, "height": 640})
     sign_in("coord")
     page.goto(f"{live_server.url}/devices/")
-    menu = page.get_by_role("button", name="Menu")
+    menu = page.get_by_role("button", name="Menu", exact=True)
     devices_link = page.get_by_role("navigation").get_by_role("link", name="Appareils")
     assert menu.get_attribute("aria-expanded") == "false"
     assert menu.get_attribute("aria-controls") == "site-menu"
