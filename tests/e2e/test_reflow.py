@@ -228,7 +228,10 @@ def test_every_page_reflows_at_320_px_with_and_without_text_spacing(
     elapsed = time.monotonic() - started
     print(f"reflow: {len(checked)} pages checked, {len(urls)} URLs a persona, {elapsed:.0f} s")
     never = sorted({name for name, _url in urls} - opened)
-    assert not never, f"no persona could open {never}: give the test data for them"
+    assert not never, (
+        f"no persona could open {never}: give the test data for them, or list them in "
+        "tests/e2e/reflow.py NOT_PAGES if they answer no page (a POST only, a file)"
+    )
     assert not problems, "\n".join(problems)
 
 
