@@ -146,6 +146,12 @@ def device_list(request):
             "page": page,
             "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "filtered": any(filters.values()),
+            # The folded filters say how many are set, and open when one is set or refused
+            # (the search box and the donation, hidden, are not among them).
+            "filters_set": sum(
+                1 for key, value in filters.items() if key not in ("q", "donation") and value
+            ),
+            "filters_refused": bool(form.errors),
             "may_register": permissions.may_register(scope),
         },
     )
