@@ -2,7 +2,10 @@
 
 import re
 
-from inventory.codes import group_label_code
+from django.urls import reverse
+
+from inventory.codes import generate_label_code as make_code
+from inventory.codes import group_label_code, label_code_for_display
 from inventory.models import LabelCode
 from tests.builders import make_device
 
@@ -46,3 +49,21 @@ def test_the_print_page_lists_grouped_codes(login, coordinator):
     device = make_device(actor=coordinator)
     page = login(coordinator).get(f"/labels/print/?device={device.pk}")
     assert shows_grouped(page.text, device.label_code_id)
+
+
+def test_a_code_typed_any_way_is_shown_as_the_label_prints_it():
+    code = make_code()
+    assert label_code_for_display(code.lower()) == group_label_code(code)
+    assert label_code_for_display(group_label_code(code)) == group_label_code(code)
+    assert label_code_for_display("not a code") == "not a code"
+
+
+def test_registering_a_scanned_preprinted_code_shows_it_grouped(login, coordinator, donation):
+    code = make_code()
+    client = login(coordinator)
+    for url in (
+        reverse("inventory:device_register"),
+        reverse("inventory:donation_device_register", args=[donation.pk]),
+    ):
+        page = client.get(url, {"label_code": code})
+        assert f'value="{group_label_code(code)}"' in page.text, url
