@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from inventory.models import Donation
+from inventory.models import TestItem as ChecklistItem
+from inventory.reconditioning import services as bench
 from logistics.models import DisposalBatch, Shipment
 from logistics.shipments.services import shipment_create, shipment_receive
 from tests.builders import make_device, recycled
@@ -93,3 +95,11 @@ def test_printing_one_label_says_one_label(coordinator, tmp_path):
         )
     assert out.getvalue().startswith("1 étiquette au format ")
     assert "écrite dans" in out.getvalue()
+
+
+def test_one_test_answered_of_the_checklist_is_singular(login, coordinator, device):
+    [item, *others] = ChecklistItem.objects.filter(category_id=device.category_id, is_active=True)
+    assert others
+    bench.test_results_record(actor=coordinator, device_id=device.pk, outcomes={item.pk: "passed"})
+    page = login(coordinator).get(reverse("inventory:device_detail", args=[device.pk]))
+    assert re.search(rf"\b1 sur {len(others) + 1} renseigné\b(?!s)", visible(page.text))
