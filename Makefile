@@ -15,6 +15,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	@touch $@
 
+# HOST is runserver's [address:]port; 0.0.0.0:8000 lets phones on the same network in, and
+# without SITE_URL the labels then encode this machine's address on that network.
+demo: export REEMPLOI_DEMO_HOST = $(HOST)
 demo: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input -v 0
 	$(BIN)/python manage.py seed_demo

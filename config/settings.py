@@ -2,10 +2,13 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from inventory.demo.address import binds_all_interfaces, demo_url, lan_address
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,8 +40,16 @@ elif not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 
+# `make demo HOST=…` passes runserver's address on; the demo is then served at DEMO_URL (the
+# machine's LAN address when HOST listens on every interface, so a phone there can open it).
+DEMO_HOST = os.environ.get("REEMPLOI_DEMO_HOST", "").strip()
+DEMO_URL = demo_url(DEMO_HOST, lan_address() if binds_all_interfaces(DEMO_HOST) else None)
+if DEBUG and DEMO_URL:
+    ALLOWED_HOSTS.append(urlsplit(DEMO_URL).netloc.rsplit(":", 1)[0])
+
 # Public base URL of the site: what QR labels encode, so it must not depend on the request.
-SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+# Unset, the demo's labels encode the address the demo is served at.
+SITE_URL = (os.environ.get("SITE_URL") or DEMO_URL or "http://localhost:8000").rstrip("/")
 NETWORK_NAME = os.environ.get("REEMPLOI_NETWORK_NAME", "Réseau inclusion numérique 92")
 # Shown on the public page a found device's QR code opens (an e-mail address or a phone).
 NETWORK_CONTACT = os.environ.get("REEMPLOI_NETWORK_CONTACT", "")

@@ -79,6 +79,14 @@ def group_label_code(code: str) -> str:
     return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
 
 
+def label_code_for_display(raw: str) -> str:
+    """A typed or scanned code as the label prints it when it is one; the text as given if not."""
+    try:
+        return group_label_code(normalize_label_code(raw))
+    except InvalidCode:
+        return raw
+
+
 def luhn_check_digit(digits: str) -> str:
     total = 0
     for position, char in enumerate(reversed(digits)):

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inventory.codes import group_label_code
 from inventory.models import (
@@ -26,6 +27,23 @@ from inventory.models import (
     TestResult,
 )
 from inventory.states import MOVES, Status
+
+# What each lifecycle move reads as once done (the moves' own labels are what a button says).
+DONE_LABELS = {
+    "send_to_workshop": pgettext_lazy("history", "Sent to a workshop"),
+    "receive_at_workshop": pgettext_lazy("history", "Received at the workshop"),
+    "start_reconditioning": pgettext_lazy("history", "Reconditioning started"),
+    "mark_ready": pgettext_lazy("history", "Declared ready for reuse"),
+    "reserve": pgettext_lazy("history", "Reserved for a need"),
+    "release_reservation": pgettext_lazy("history", "Reservation released"),
+    "hand_over_gift": pgettext_lazy("history", "Handed over as a gift"),
+    "lend": pgettext_lazy("history", "Lent"),
+    "return_loan": pgettext_lazy("history", "Loan returned"),
+    "recycle": pgettext_lazy("history", "Recycled (WEEE)"),
+    "dismantle": pgettext_lazy("history", "Dismantled for parts"),
+    "return_to_donor": pgettext_lazy("history", "Returned to the donor"),
+    "declare_lost": pgettext_lazy("history", "Declared lost or stolen"),
+}
 
 # Reasons written by services other than lifecycle moves.
 REASON_LABELS = {
@@ -65,12 +83,15 @@ def _who(user) -> tuple[str, str]:
     return user.get_full_name() or user.get_username(), organisation
 
 
-def _reason_label(reason: str) -> str:
+def action_label(reason: str) -> str:
+    """What a person reads for a history row's reason or a cycle's outcome: never the code."""
+    if reason in DONE_LABELS:
+        return str(DONE_LABELS[reason])
     if reason in MOVES:
         return str(MOVES[reason].label)
     if reason in REASON_LABELS:
         return str(REASON_LABELS[reason])
-    return reason or str(_("Changed"))
+    return str(_("Changed"))
 
 
 class _Display:
@@ -150,7 +171,7 @@ def _device_entries(device: Device) -> list[TimelineEntry]:
                 who=who,
                 organisation=organisation,
                 action=row.history_change_reason or "",
-                what=_reason_label(row.history_change_reason or ""),
+                what=action_label(row.history_change_reason or ""),
                 note=getattr(row, "history_note", "") or "",
                 changes=changes,
                 is_creation=previous is None,
@@ -228,8 +249,13 @@ def _bench_changes(model, row, previous, items) -> list[Change]:
         new = getattr(row, name)
         if old != new and (new not in (None, "") or previous is not None):
             field = Reconditioning._meta.get_field(name)
-            value = _choice(Reconditioning, name, new) if field.choices else (new or "—")
-            old_value = (_choice(Reconditioning, name, old) if field.choices else old) or "—"
+            if name == "outcome":
+                # The move that closed the cycle, kept as its action code.
+                value = action_label(new) if new else "—"
+                old_value = action_label(old) if old else "—"
+            else:
+                value = _choice(Reconditioning, name, new) if field.choices else (new or "—")
+                old_value = (_choice(Reconditioning, name, old) if field.choices else old) or "—"
             changes.append(Change(capfirst(str(field.verbose_name)), str(old_value), str(value)))
     return changes
 

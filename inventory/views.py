@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from inventory import permissions, selectors, services
-from inventory.codes import group_label_code
+from inventory.codes import group_label_code, label_code_for_display
 from inventory.errors import DomainError
 from inventory.forms import DeviceFilterForm, DeviceRegistrationForm, TransitionForm
 from inventory.login import ThrottledAuthenticationForm
@@ -358,7 +358,7 @@ def device_register(request):
         request.POST or None,
         choose_custody=choose_custody,
         # A pre-printed label scanned before registration arrives as ?label_code=.
-        initial={"label_code": request.GET.get("label_code", "")[:20]},
+        initial={"label_code": label_code_for_display(request.GET.get("label_code", "")[:20])},
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from inventory import permissions, selectors
+from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.forms import DeviceFilterForm
 from labels.documents import label_document
@@ -48,7 +49,8 @@ def print_labels(request):
     form = LabelStockForm(request.POST or None)
     if request.method == "POST" and devices and form.is_valid():
         try:
-            name = "labels" if len(devices) > 1 else f"label-{devices[0].label_code_id}"
+            single = f"label-{group_label_code(devices[0].label_code_id)}"
+            name = "labels" if len(devices) > 1 else single
             return label_response([item_from_device(d) for d in devices], form, name)
         except LayoutError as exc:
             form.add_error("label_format", str(exc))

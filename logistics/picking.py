@@ -24,6 +24,17 @@ class DeviceProblem:
     message: str
 
 
+def problems_text(problems: Iterable[DeviceProblem]) -> str:
+    """The problems as sentences, each naming its device: "ABC-DEF-GHJ: it already left."."""
+    sentences = []
+    for problem in problems:
+        sentence = str(
+            _("%(device)s: %(message)s") % {"device": problem.device, "message": problem.message}
+        )
+        sentences.append(sentence if sentence.endswith((".", "!", "?")) else sentence + ".")
+    return " ".join(sentences)
+
+
 def device_problem(device: Device, code: str, message) -> DeviceProblem:
     return DeviceProblem(group_label_code(device.label_code_id), code, str(message))
 

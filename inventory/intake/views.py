@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from inventory import permissions, selectors
-from inventory.codes import group_label_code
+from inventory.codes import group_label_code, label_code_for_display
 from inventory.errors import DomainError
 from inventory.intake import selectors as intake_selectors
 from inventory.intake import services as intake
@@ -197,7 +197,7 @@ def donation_device_register(request, pk: int):
     form = DonationDeviceForm(
         request.POST or None,
         choose_custody=True,
-        initial={"label_code": request.GET.get("label_code", "")[:20]},
+        initial={"label_code": label_code_for_display(request.GET.get("label_code", "")[:20])},
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,5 +1,7 @@
 """Devices, their categories and the label codes they carry."""
 
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -8,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from inventory.codes import group_label_code
 from inventory.models.organisations import Organisation
 from inventory.states import OrgKind, Status
 
@@ -69,7 +72,7 @@ class LabelCode(models.Model):
         indexes = [models.Index(fields=["preprint_run"], name="labelcode_run_idx")]
 
     def __str__(self) -> str:
-        return self.code
+        return group_label_code(self.code)
 
 
 class StorageType(models.TextChoices):
@@ -167,4 +170,9 @@ class Device(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.label_code_id} {self.manufacturer} {self.model_name}".strip()
+        return f"{self.label_display} {self.manufacturer} {self.model_name}".strip()
+
+    @cached_property
+    def label_display(self) -> str:
+        """The label code as printed on the label: ABC-DEF-GHJ."""
+        return group_label_code(self.label_code_id or "")

@@ -21,7 +21,13 @@ from inventory.selectors import user_scope
 from inventory.states import Status
 from logistics import permissions
 from logistics.models import DisposalBatch, DisposalItem
-from logistics.picking import DeviceProblem, device_problem, requested_lock, requested_split
+from logistics.picking import (
+    DeviceProblem,
+    device_problem,
+    problems_text,
+    requested_lock,
+    requested_split,
+)
 
 # A cage of phones can hold a few hundred; more in one batch is more likely a wrong selection.
 MAX_DEVICES = 1000
@@ -36,7 +42,7 @@ def _refused(problems: list[DeviceProblem]) -> DomainError:
     """One error for the whole batch; its code is the problems' code when they share one."""
     codes = {problem.code for problem in problems}
     code = codes.pop() if len(codes) == 1 else "devices_refused"
-    lines = "; ".join(f"{problem.device}: {problem.message}" for problem in problems)
+    lines = problems_text(problems)
     return DomainError(
         code,
         _("Nothing was recorded. %(problems)s") % {"problems": lines},

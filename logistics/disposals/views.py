@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
@@ -94,14 +95,15 @@ def disposal_create(request):
             if earlier:
                 messages.info(request, _("This disposal was already recorded."))
                 return redirect("logistics:disposal_detail", pk=earlier)
+            count = batch.items.count()
             messages.success(
                 request,
-                _("%(reference)s recorded: %(count)s devices left with %(eco)s.")
-                % {
-                    "reference": batch.reference,
-                    "count": batch.items.count(),
-                    "eco": batch.eco_organisation,
-                },
+                ngettext(
+                    "%(reference)s recorded: %(count)s device left with %(eco)s.",
+                    "%(reference)s recorded: %(count)s devices left with %(eco)s.",
+                    count,
+                )
+                % {"reference": batch.reference, "count": count, "eco": batch.eco_organisation},
             )
             return redirect("logistics:disposal_detail", pk=batch.pk)
     candidates = disposal_selectors.devices_awaiting_disposal(request.user, **filters.filters())

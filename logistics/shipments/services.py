@@ -24,7 +24,13 @@ from inventory.services import device_transition
 from inventory.states import MOVES, OrgKind, Status
 from logistics import permissions
 from logistics.models import Shipment, ShipmentItem
-from logistics.picking import DeviceProblem, device_problem, requested_lock, requested_split
+from logistics.picking import (
+    DeviceProblem,
+    device_problem,
+    problems_text,
+    requested_lock,
+    requested_split,
+)
 
 SEND = MOVES[permissions.SEND_ACTION]
 RECEIVE = MOVES[permissions.RECEIVE_ACTION]
@@ -39,7 +45,7 @@ class ReceiptResult:
 
 
 def _refused(problems: list[DeviceProblem]) -> DomainError:
-    lines = "; ".join(f"{problem.device}: {problem.message}" for problem in problems)
+    lines = problems_text(problems)
     return DomainError(
         "devices_refused",
         _("Nothing was sent. %(problems)s") % {"problems": lines},

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
@@ -111,12 +111,17 @@ def shipment_create(request):
             if earlier:
                 messages.info(request, _("This shipment was already recorded."))
                 return redirect("logistics:shipment_detail", pk=earlier)
+            count = shipment.items.count()
             messages.success(
                 request,
-                _("%(reference)s recorded: %(count)s devices on their way to %(workshop)s.")
+                ngettext(
+                    "%(reference)s recorded: %(count)s device on its way to %(workshop)s.",
+                    "%(reference)s recorded: %(count)s devices on their way to %(workshop)s.",
+                    count,
+                )
                 % {
                     "reference": shipment.reference,
-                    "count": shipment.items.count(),
+                    "count": count,
                     "workshop": shipment.workshop.name,
                 },
             )

@@ -14,7 +14,7 @@ from inventory.models import Device, ErasureRecord, LockCheck, Role
 from inventory.models import TestResult as ChecklistResult
 from inventory.services import device_transition
 from inventory.states import MOVES, Status
-from inventory.timeline import BENCH_TITLES, device_timeline
+from inventory.timeline import BENCH_TITLES, DONE_LABELS, device_timeline
 from tests.builders import (
     make_device,
     make_user,
@@ -226,7 +226,7 @@ def test_timeline_says_who_did_what_and_why_newest_first(
     )
     response = client.get(page(device))
     [sent, registered] = response.context["timeline"]
-    assert sent.what == str(MOVES["send_to_workshop"].label)
+    assert sent.what == str(DONE_LABELS["send_to_workshop"])
     assert sent.who == "coord"
     assert sent.organisation == "Coordination 92"
     assert sent.note == "Batch of 12 laptops"
@@ -237,7 +237,7 @@ def test_timeline_says_who_did_what_and_why_newest_first(
     assert changes[status] == (str(Status.REGISTERED.label), str(Status.SENT_TO_WORKSHOP.label))
     assert changes[custody] == ("Coordination 92", "ECODAIR")
     assert registered.is_creation
-    for text in ("Batch of 12 laptops", "coord", "ECODAIR", str(MOVES["send_to_workshop"].label)):
+    for text in ("Batch of 12 laptops", "coord", "ECODAIR", str(DONE_LABELS["send_to_workshop"])):
         assert escape(text) in response.text
 
 

@@ -3,13 +3,17 @@
 All or nothing, in one transaction; run again, it finds the demo there and writes nothing.
 """
 
+import ipaddress
 import time
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
+from inventory.demo.address import binds_all_interfaces, demo_url
 from inventory.demo.seed import (
     ACCOUNTS,
     ADMIN,
@@ -23,7 +27,7 @@ from inventory.demo.seed import (
 from inventory.errors import DomainError
 from inventory.states import Status
 
-SITE = "http://127.0.0.1:8000/"
+DEFAULT_HOST = "127.0.0.1:8000"  # runserver's and the Makefile's default
 
 
 class Command(BaseCommand):
@@ -91,14 +95,21 @@ class Command(BaseCommand):
         self._accounts(admin_created=summary.admin_created)
 
     def _accounts(self, *, admin_created: bool) -> None:
+        host = settings.DEMO_HOST or DEFAULT_HOST
+        site = settings.DEMO_URL or demo_url(DEFAULT_HOST)
         self.stdout.write("")
-        self.stdout.write(
-            _("Start the server (python manage.py runserver) and sign in at %(url)s")
-            % {"url": SITE}
-        )
+        if settings.DEMO_HOST:  # make demo starts the server right after
+            self.stdout.write(_("Sign in at %(url)s") % {"url": site})
+        else:
+            self.stdout.write(
+                _("Start the server (python manage.py runserver %(host)s) and sign in at %(url)s")
+                % {"host": host, "url": site}
+            )
+        for line in _reach(host, site):
+            self.stdout.write(line)
         rows = [(a.role_label, a.username, a.password, a.organisation) for a in ACCOUNTS]
         admin_password = ADMIN.password if admin_created else _("(existing account, unchanged)")
-        rows.append((ADMIN.role_label, ADMIN.username, admin_password, f"{SITE}admin/"))
+        rows.append((ADMIN.role_label, ADMIN.username, admin_password, f"{site}admin/"))
         header = (_("role"), _("username"), _("password"), _("organisation"))
         widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(3)]
         for row in [header, *rows]:
@@ -112,3 +123,24 @@ class Command(BaseCommand):
                 )
             )
         )
+
+
+def _reach(host: str, site: str) -> list[str]:
+    """Who can open the demo at that address, and what its labels encode."""
+    lines = []
+    hostname = urlsplit(site).hostname or ""
+    if binds_all_interfaces(host) and not ipaddress.ip_address(hostname).is_loopback:
+        lines.append(_("Phones and computers on the same network open it at that address too."))
+    elif binds_all_interfaces(host):
+        lines.append(_("No network address was found: only this computer can open it."))
+    else:
+        lines.append(
+            _(
+                "Only this computer can open it; for phones on the same network (to scan the "
+                "labels), run: make demo HOST=0.0.0.0:%(port)s"
+            )
+            % {"port": urlsplit(site).port}
+        )
+    if site != settings.SITE_URL + "/":
+        lines.append(_("Labels encode %(url)s (SITE_URL).") % {"url": settings.SITE_URL})
+    return lines

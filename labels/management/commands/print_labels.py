@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from inventory.codes import InvalidCode, group_label_code, normalize_label_code
 from inventory.models import Device
@@ -74,7 +74,12 @@ class Command(BaseCommand):
         unknown = [group_label_code(code) for code in dict.fromkeys(wanted) if code not in devices]
         if unknown:
             raise CommandError(
-                _("No device carries the label code(s): %(codes)s") % {"codes": ", ".join(unknown)}
+                ngettext(
+                    "No device carries the label code %(codes)s.",
+                    "No device carries these label codes: %(codes)s.",
+                    len(unknown),
+                )
+                % {"codes": ", ".join(unknown)}
             )
         items = [item_from_device(devices[code]) for code in wanted]
         options = {"site_url": settings.SITE_URL, "network_name": settings.NETWORK_NAME}
@@ -84,7 +89,11 @@ class Command(BaseCommand):
             document = render_pdf(items, fmt, start_position=start - stock.START_MIN, **options)
         output.write_bytes(document)
         self.stdout.write(
-            _("%(count)d label(s) in %(format)s written to %(output)s")
+            ngettext(
+                "%(count)d label in %(format)s written to %(output)s",
+                "%(count)d labels in %(format)s written to %(output)s",
+                len(items),
+            )
             % {"count": len(items), "format": fmt.name, "output": output}
         )
 
