@@ -50,6 +50,6 @@ class RefuseControlCharactersMiddleware:
     def _refusal(self, request, name: str, problem):
         if request.path_info.startswith(API_PREFIX):
             body = {"code": "invalid", "detail": str(INVALID), "fields": {name: [str(problem)]}}
-            return JsonResponse(body, status=400)
+            return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
         context = {"parameter": name, "problem": problem}
         return render(request, "control_characters.html", context, status=400)

@@ -83,3 +83,12 @@ def test_the_donor_form_shows_the_field_error(login, coordinator):
 def test_the_login_page_answers_a_username_holding_a_nul(db):
     response = Client().post("/login/", {"username": "coord\x00", "password": "x"})
     assert response.status_code == 200
+
+
+def test_batch_mode_answers_a_batch_or_client_id_holding_a_nul(login, workshop_staff):
+    client = login(workshop_staff)
+    assert client.get("/scan/batch/ab%00cd/?action=start_reconditioning").status_code == 404
+    response = client.post(
+        "/scan/batch/abcd/?action=start_reconditioning", {"raw": "ABC", "client_id": "c\x00"}
+    )
+    assert response.status_code == 200
