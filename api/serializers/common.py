@@ -40,7 +40,7 @@ def control_character_errors(field, data):
         return None
     if isinstance(field, serializers.ListSerializer | serializers.ListField):
         if not isinstance(data, list | tuple):
-            return text_errors(field, data)
+            return None  # the field refuses it itself
         errors = {}
         for index, item in enumerate(data):
             if item_errors := control_character_errors(field.child, item):
@@ -48,7 +48,7 @@ def control_character_errors(field, data):
         return errors or None
     if isinstance(field, serializers.DictField):
         if not isinstance(data, Mapping):
-            return text_errors(field, data)
+            return None
         errors = {}
         for key, value in data.items():
             if item_errors := text_errors(field, key) or control_character_errors(
@@ -58,7 +58,7 @@ def control_character_errors(field, data):
         return errors or None
     if isinstance(field, serializers.BaseSerializer):
         if not isinstance(data, Mapping):
-            return text_errors(field, data)
+            return None  # "expected a dictionary": DRF says it, in its own shape
         errors = {}
         for child in field.fields.values():
             if child.read_only:

@@ -282,3 +282,23 @@ def test_every_text_of_every_operation_refuses_control_characters(coordinator, w
 
 def quoted(text: str) -> str:
     return quote(text.encode("utf-8", "surrogatepass"))
+
+
+@pytest.mark.parametrize(
+    "body", ['["lap\\u0000top"]', '[null, {"\\u0000": "\\ud800"}]', '"\\u0000"', "3"]
+)
+def test_a_body_that_is_no_object_is_refused_in_drf_shape(coordinator, at_workshop, body):
+    # The fields are only read in an object: DRF refuses anything else itself (no 500).
+    response = token_client(coordinator).post(
+        f"/api/devices/{at_workshop.pk}/repairs/",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="one",
+    )
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()["fields"]
+
+
+def test_every_operation_documents_the_400_of_a_refused_query_string(coordinator):
+    schema, table = operations(token_client(coordinator))
+    assert [key for key, operation in table.items() if "400" not in operation["responses"]] == []
