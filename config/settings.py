@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session: a cookie holding a NUL must not reach the session table.
+    "inventory.web.middleware.RefuseControlCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -127,7 +129,11 @@ _SQLITE_OPTIONS = {
 }
 _DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if _DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(_DATABASE_URL, conn_max_age=60)}
+    # Connections are kept a minute between requests; each is checked before reuse, so one
+    # that the server closed meanwhile (a restart, a failover) is replaced, not a 500.
+    DATABASES = {
+        "default": dj_database_url.parse(_DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = dict(_SQLITE_OPTIONS)
 else:

@@ -10,9 +10,10 @@ from inventory.models import Category, Organisation, StorageType
 from inventory.selectors import organisations_of_kind
 from inventory.services import DEVICE_SPEC_FIELDS
 from inventory.states import EXITS, MOVES, OrgKind, Status
+from inventory.web.forms import CleanTextMixin
 
 
-class DeviceFilterForm(forms.Form):
+class DeviceFilterForm(CleanTextMixin, forms.Form):
     """The device list's query string; invalid values are ignored, not errors."""
 
     q = forms.CharField(
@@ -73,7 +74,7 @@ class DeviceFilterForm(forms.Form):
         }
 
 
-class DeviceRegistrationForm(forms.Form):
+class DeviceRegistrationForm(CleanTextMixin, forms.Form):
     """Intake of one device; every check happens in services.device_register."""
 
     category = forms.ModelChoiceField(
@@ -175,7 +176,7 @@ class DeviceRegistrationForm(forms.Form):
             self.add_error(None, error.message)
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(CleanTextMixin, forms.Form):
     action = forms.ChoiceField(
         choices=[(action, move.label) for action, move in MOVES.items()],
         error_messages={"required": _("Choose the move to make (for an exit, its reason).")},

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from inventory.web.forms import CleanTextMixin
 from labels import stock
 from labels.formats import all_formats, get_format
 
@@ -28,7 +29,7 @@ def format_choices():
     return choices
 
 
-class LabelStockForm(forms.Form):
+class LabelStockForm(CleanTextMixin, forms.Form):
     label_format = forms.ChoiceField(label=_("Label stock"), choices=format_choices)
     start = forms.IntegerField(
         label=_("First free position on the sheet"),

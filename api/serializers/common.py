@@ -1,7 +1,18 @@
 """What every API body shares: the error shapes, strict scalar fields and references to
 organisations and categories. Input serializers only check types and sizes; no serializer saves."""
 
+from collections.abc import Mapping
+
+from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
+
+from inventory.text import shown, text_problem
+
+# DRF's mark of a multi-line text field (what a form shows as a textarea): tab and line
+# breaks are allowed there, not in one-line fields.
+TEXTAREA = {"base_template": "textarea.html"}
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -17,6 +28,64 @@ class ValidationErrorSerializer(ErrorSerializer):
     )
 
 
+def control_character_errors(field, data):
+    """What `field` refuses in `data` for holding control characters, in the shape of DRF's
+    errors ({"specs": {"cpu": [...]}}, {"scans": {"3": {"client_id": [...]}}}), or None.
+
+    It walks the fields as declared, nested serializers, lists and dicts included, and reads
+    the data before any field does: a slug, a choice or an id is never looked up with a NUL.
+    A field with `keeps_control_characters` (scanned text) is left to its service.
+    """
+    if data is empty or getattr(field, "keeps_control_characters", False):
+        return None
+    if isinstance(field, serializers.ListSerializer | serializers.ListField):
+        if not isinstance(data, list | tuple):
+            return None  # the field refuses it itself
+        errors = {}
+        for index, item in enumerate(data):
+            if item_errors := control_character_errors(field.child, item):
+                errors[str(index)] = item_errors
+        return errors or None
+    if isinstance(field, serializers.DictField):
+        if not isinstance(data, Mapping):
+            return None
+        errors = {}
+        for key, value in data.items():
+            if item_errors := text_errors(field, key) or control_character_errors(
+                field.child, value
+            ):
+                errors[shown(str(key))] = item_errors
+        return errors or None
+    if isinstance(field, serializers.BaseSerializer):
+        if not isinstance(data, Mapping):
+            return None  # "expected a dictionary": DRF says it, in its own shape
+        errors = {}
+        for child in field.fields.values():
+            if child.read_only:
+                continue
+            if child_errors := control_character_errors(child, child.get_value(data)):
+                errors[child.field_name] = child_errors
+        return errors or None
+    return text_errors(field, data)
+
+
+def text_errors(field, data) -> list | None:
+    multiline = field.style.get("base_template") == TEXTAREA["base_template"]
+    problem = text_problem(data, multiline=multiline)
+    return [problem] if problem else None
+
+
+class InputSerializer(serializers.Serializer):
+    """The base of every serializer that reads a request (body or query string): text holding
+    control characters or lone surrogates is a field error before any field reads it, where
+    PostgreSQL would have refused it with a 500."""
+
+    def to_internal_value(self, data):
+        if errors := control_character_errors(self, data):
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 class StrictCharField(serializers.CharField):
     """A JSON string: numbers and booleans are refused, not turned into text.
 
@@ -30,6 +99,24 @@ class StrictCharField(serializers.CharField):
         if self.max_length is not None and len(data) > self.max_length:
             self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
+
+
+class ScannedTextField(StrictCharField):
+    """Text as a scanner typed it: kept whatever it holds, because the scan is recorded (its
+    control characters shown as U+FFFD) and answered with a per-scan result, not a 400."""
+
+    keeps_control_characters = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # DRF's own refusal of NUL and surrogates would turn a whole batch into a 400.
+        self.validators = [
+            validator
+            for validator in self.validators
+            if not isinstance(
+                validator, ProhibitNullCharactersValidator | ProhibitSurrogateCharactersValidator
+            )
+        ]
 
 
 class StrictIntegerField(serializers.IntegerField):

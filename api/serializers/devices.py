@@ -5,7 +5,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.common import (
+    TEXTAREA,
     CategorySerializer,
+    InputSerializer,
     OrganisationField,
     OrganisationRefSerializer,
     StrictCharField,
@@ -100,7 +102,7 @@ class DeviceSerializer(serializers.ModelSerializer):
         return [{"action": m.action, "label": str(m.label)} for m in moves_for(user, device)]
 
 
-class DeviceCreateSerializer(serializers.Serializer):
+class DeviceCreateSerializer(InputSerializer):
     category = serializers.SlugRelatedField(
         slug_field="code", queryset=Category.objects.all(), help_text="Category code, e.g. laptop."
     )
@@ -113,7 +115,7 @@ class DeviceCreateSerializer(serializers.Serializer):
     imei2 = StrictCharField(max_length=30, required=False, allow_blank=True)
     asset_tag = StrictCharField(max_length=80, required=False, allow_blank=True)
     specs = SpecsSerializer(source="*", required=False)
-    notes = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    notes = StrictCharField(max_length=5000, required=False, allow_blank=True, style=TEXTAREA)
     donor = OrganisationField(
         queryset=Organisation.objects.all(),
         required=False,
@@ -138,7 +140,7 @@ class DeviceCreateSerializer(serializers.Serializer):
 # Lifecycle
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(InputSerializer):
     action = serializers.ChoiceField(choices=ACTIONS)
     target = OrganisationField(
         queryset=Organisation.objects.all(),
@@ -146,7 +148,7 @@ class TransitionSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Id of the organisation that receives the device, for moves that need one.",
     )
-    note = StrictCharField(max_length=1000, required=False, allow_blank=True)
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True, style=TEXTAREA)
 
 
 class TransitionResultSerializer(serializers.Serializer):

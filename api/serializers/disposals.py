@@ -7,13 +7,18 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers.common import OrganisationRefSerializer, StrictCharField
+from api.serializers.common import (
+    TEXTAREA,
+    InputSerializer,
+    OrganisationRefSerializer,
+    StrictCharField,
+)
 from api.serializers.picking import DeviceSummarySerializer, device_list_field
 from api.serializers.reconditioning import StrictDecimalField
 from logistics.disposals import services as disposals
 
 
-class DisposalCreateSerializer(serializers.Serializer):
+class DisposalCreateSerializer(InputSerializer):
     eco_organisation = StrictCharField(max_length=120, help_text="e.g. ecosystem, Ecologic.")
     collector = StrictCharField(
         max_length=200,
@@ -33,7 +38,9 @@ class DisposalCreateSerializer(serializers.Serializer):
         max_length=120, help_text="The pick-up note or waste tracking slip (BSD) number."
     )
     devices = device_list_field(disposals.MAX_DEVICES)
-    notes = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(
+        max_length=5000, required=False, allow_blank=True, style=TEXTAREA, default=""
+    )
 
 
 class DisposalSerializer(serializers.Serializer):
@@ -61,7 +68,7 @@ class DisposalDetailSerializer(DisposalSerializer):
         return DeviceSummarySerializer([item.device for item in batch.item_rows], many=True).data
 
 
-class RegisterQuerySerializer(serializers.Serializer):
+class RegisterQuerySerializer(InputSerializer):
     """The register's period: a year, or dates, or both (the days they share); validated into
     its first and last day, None where it is open."""
 

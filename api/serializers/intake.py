@@ -6,6 +6,8 @@ rows) live in inventory.intake.
 from rest_framework import serializers
 
 from api.serializers.common import (
+    TEXTAREA,
+    InputSerializer,
     OrganisationField,
     OrganisationRefSerializer,
     StrictCharField,
@@ -53,7 +55,7 @@ class StrictEmailField(serializers.EmailField):
 # Donors
 
 
-class DonorCreateSerializer(serializers.Serializer):
+class DonorCreateSerializer(InputSerializer):
     name = StrictCharField(max_length=200, help_text="Unique among donors, whatever the case.")
     contact_name = StrictCharField(max_length=120, required=False, allow_blank=True)
     contact_email = StrictEmailField(max_length=254, required=False, allow_blank=True)
@@ -75,7 +77,7 @@ class DonorSerializer(serializers.Serializer):
 # Donations
 
 
-class DonationWriteSerializer(serializers.Serializer):
+class DonationWriteSerializer(InputSerializer):
     """A donation's editable fields; in a PATCH every field is optional and those left out keep
     their value."""
 
@@ -114,7 +116,7 @@ class DonationWriteSerializer(serializers.Serializer):
     attested_on = serializers.DateField(
         required=False, allow_null=True, help_text="Date of the attestation; not in the future."
     )
-    notes = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    notes = StrictCharField(max_length=5000, required=False, allow_blank=True, style=TEXTAREA)
 
 
 class DonationCountsSerializer(serializers.Serializer):
@@ -165,7 +167,7 @@ class DonationSerializer(serializers.Serializer):
 # Spreadsheet import
 
 
-class ImportUploadSerializer(serializers.Serializer):
+class ImportUploadSerializer(InputSerializer):
     file = serializers.FileField(
         help_text="The donor's spreadsheet: CSV (comma or semicolon, any usual encoding) or "
         "Excel (.xlsx), one device per row under a header row."
@@ -177,7 +179,7 @@ class ImportUploadSerializer(serializers.Serializer):
     )
 
 
-class ImportQuerySerializer(serializers.Serializer):
+class ImportQuerySerializer(InputSerializer):
     dry_run = FormBooleanField(
         required=False,
         default=False,

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from api.serializers.common import (
     ErrorSerializer,
+    InputSerializer,
     StrictCharField,
     StrictIntegerField,
     ValidationErrorSerializer,
@@ -48,7 +49,7 @@ def _start_errors(fmt: LabelFormat, start: int) -> list[str]:
     return [_("Between 1 and %(count)d for this format.") % {"count": stock.start_max(fmt)}]
 
 
-class LabelQuerySerializer(serializers.Serializer):
+class LabelQuerySerializer(InputSerializer):
     format = LabelFormatField()
     start = serializers.IntegerField(
         min_value=stock.START_MIN, required=False, default=stock.START_MIN, help_text=START_HELP
@@ -86,7 +87,7 @@ class LabelsSerializer(LabelQuerySerializer):
     )
 
 
-class PreprintSerializer(serializers.Serializer):
+class PreprintSerializer(InputSerializer):
     format = LabelFormatField()
     sheets = StrictIntegerField(
         min_value=1,

@@ -14,7 +14,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
-from api.serializers.common import OrganisationRefSerializer, StrictCharField, StrictIntegerField
+from api.serializers.common import (
+    InputSerializer,
+    OrganisationRefSerializer,
+    StrictCharField,
+    StrictIntegerField,
+)
 from inventory.errors import DomainError
 from inventory.models import (
     Device,
@@ -275,7 +280,7 @@ class BenchRecordSerializer(serializers.Serializer):
 LOCK_KINDS = ", ".join(LockKind.values)
 
 
-class LockChecksSerializer(serializers.Serializer):
+class LockChecksSerializer(InputSerializer):
     outcomes = serializers.DictField(
         child=NamedChoiceField(LockOutcome),
         help_text=f"Lock kind → outcome; kinds left out keep their answer. Kinds: {LOCK_KINDS}.",
@@ -291,7 +296,7 @@ class LockChecksSerializer(serializers.Serializer):
         return outcomes
 
 
-class TestResultsSerializer(serializers.Serializer):
+class TestResultsSerializer(InputSerializer):
     outcomes = serializers.DictField(
         child=NamedChoiceField(TestOutcome),
         help_text="Checklist item id (as in the record's checklist) → outcome; items left out "
@@ -311,7 +316,7 @@ class TestResultsSerializer(serializers.Serializer):
         return {int(key): outcome for key, outcome in outcomes.items()}
 
 
-class MediumCreateSerializer(serializers.Serializer):
+class MediumCreateSerializer(InputSerializer):
     kind = NamedChoiceField(MediumKind)
     interface = NamedChoiceField(MediumInterface)
     manufacturer = StrictCharField(max_length=80, required=False, allow_blank=True, default="")
@@ -325,7 +330,7 @@ class MediumCreateSerializer(serializers.Serializer):
     )
 
 
-class ErasureCreateSerializer(serializers.Serializer):
+class ErasureCreateSerializer(InputSerializer):
     level = NamedChoiceField(ErasureLevel, help_text="NIST SP 800-88 / IEEE 2883 level.")
     method = NamedChoiceField(ErasureMethod)
     tool = StrictCharField(max_length=80, required=False, allow_blank=True, default="")
@@ -350,7 +355,7 @@ class ErasureUploadSerializer(ErasureCreateSerializer):
     )
 
 
-class RepairCreateSerializer(serializers.Serializer):
+class RepairCreateSerializer(InputSerializer):
     part = StrictCharField(max_length=200, help_text="The part replaced or the work done.")
     cost = StrictDecimalField(
         max_digits=8,
@@ -366,7 +371,7 @@ class RepairCreateSerializer(serializers.Serializer):
     )
 
 
-class AssessmentSerializer(serializers.Serializer):
+class AssessmentSerializer(InputSerializer):
     grade = NamedChoiceField(
         Grade, required=False, allow_blank=True, help_text="Cosmetic grade; empty clears it."
     )

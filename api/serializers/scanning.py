@@ -3,7 +3,13 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from api.serializers.common import OrganisationField, StrictCharField
+from api.serializers.common import (
+    TEXTAREA,
+    InputSerializer,
+    OrganisationField,
+    ScannedTextField,
+    StrictCharField,
+)
 from api.serializers.devices import ACTIONS, DeviceSerializer
 from inventory.models import Organisation, ScanResult
 
@@ -12,8 +18,8 @@ from inventory.models import Organisation, ScanResult
 MAX_BATCH_SCANS = 500
 
 
-class ScanSerializer(serializers.Serializer):
-    raw = StrictCharField(
+class ScanSerializer(InputSerializer):
+    raw = ScannedTextField(
         max_length=1000,
         allow_blank=True,
         trim_whitespace=False,
@@ -51,11 +57,11 @@ class BatchScanItemSerializer(serializers.Serializer):
         max_length=64,
         help_text="Your own id for this scan, unique for your user across every upload.",
     )
-    raw = StrictCharField(max_length=1000, allow_blank=True, trim_whitespace=False)
+    raw = ScannedTextField(max_length=1000, allow_blank=True, trim_whitespace=False)
     scanned_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class BatchScanSerializer(serializers.Serializer):
+class BatchScanSerializer(InputSerializer):
     batch = StrictCharField(
         max_length=36,
         required=False,
@@ -70,7 +76,7 @@ class BatchScanSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Id of the organisation that receives the devices, for moves that need one.",
     )
-    note = StrictCharField(max_length=1000, required=False, allow_blank=True)
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True, style=TEXTAREA)
     scans = BatchScanItemSerializer(many=True, allow_empty=False, max_length=MAX_BATCH_SCANS)
 
     def validate_scans(self, scans: list[dict]) -> list[dict]:

@@ -6,7 +6,14 @@ import datetime
 from django.utils import timezone
 from rest_framework import serializers
 
-from api.serializers.common import OrganisationField, OrganisationRefSerializer, StrictCharField
+from api.serializers.common import (
+    TEXTAREA,
+    InputSerializer,
+    OrganisationField,
+    OrganisationRefSerializer,
+    ScannedTextField,
+    StrictCharField,
+)
 from api.serializers.picking import DeviceSummarySerializer, device_list_field
 from api.serializers.reconditioning import MissingSerializer
 from inventory.models import Organisation
@@ -19,7 +26,7 @@ from logistics.shipments import services
 # Shipments
 
 
-class ShipmentCreateSerializer(serializers.Serializer):
+class ShipmentCreateSerializer(InputSerializer):
     workshop = OrganisationField(
         queryset=Organisation.objects.all(), help_text="Id of an active workshop."
     )
@@ -31,7 +38,9 @@ class ShipmentCreateSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="Not before sent_on."
     )
     carrier = StrictCharField(max_length=120, required=False, allow_blank=True, default="")
-    notes = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(
+        max_length=5000, required=False, allow_blank=True, style=TEXTAREA, default=""
+    )
 
 
 class ShipmentSerializer(serializers.Serializer):
@@ -66,8 +75,8 @@ class ShipmentDetailSerializer(ShipmentSerializer):
     )
 
 
-class ReceiveSerializer(serializers.Serializer):
-    raw = StrictCharField(
+class ReceiveSerializer(InputSerializer):
+    raw = ScannedTextField(
         max_length=1000,
         allow_blank=True,
         trim_whitespace=False,

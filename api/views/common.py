@@ -19,7 +19,8 @@ from inventory.errors import DomainError
 from inventory.selectors import user_scope
 
 _ERROR_DESCRIPTIONS = {
-    400: "Input not valid: code `invalid` with `fields`, or `parse_error` for malformed JSON.",
+    400: "Input not valid: code `invalid` with `fields`, or `parse_error` for malformed JSON. "
+    "Any operation answers it to a query parameter or a header holding control characters.",
     401: "No valid session or token: code `not_authenticated`.",
     403: "Your role does not allow this: code `action_forbidden` or `permission_denied`.",
     404: "No such object in your scope, or a page beyond the last: code `not_found`.",
@@ -44,7 +45,9 @@ def errors(*statuses: int, media_type: str | None = None) -> dict:
             ValidationErrorSerializer if code == 400 else ErrorSerializer,
             description=_ERROR_DESCRIPTIONS[code],
         )
-        for code in (401, *statuses)
+        # 400 on every operation: the query string and headers are checked everywhere
+        # (inventory.web.middleware).
+        for code in dict.fromkeys((400, 401, *statuses))
     }
 
 

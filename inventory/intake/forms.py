@@ -10,6 +10,7 @@ from inventory.intake.selectors import DONATION_FIELDS
 from inventory.models import Organisation
 from inventory.selectors import organisations_of_kind
 from inventory.states import OrgKind
+from inventory.web.forms import CleanTextMixin
 
 ACCEPTED_TYPES = ",".join(
     (
@@ -34,7 +35,7 @@ class DomainErrorsMixin:
             self.add_error(None, error.message)
 
 
-class DonorForm(DomainErrorsMixin, forms.Form):
+class DonorForm(DomainErrorsMixin, CleanTextMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     contact_name = forms.CharField(label=_("Contact name"), max_length=120, required=False)
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
@@ -42,7 +43,7 @@ class DonorForm(DomainErrorsMixin, forms.Form):
     address = forms.CharField(label=_("Address"), max_length=250, required=False)
 
 
-class DonationFilterForm(forms.Form):
+class DonationFilterForm(CleanTextMixin, forms.Form):
     donor = forms.ModelChoiceField(
         label=_("Donor"),
         required=False,
@@ -56,7 +57,7 @@ class DonationFilterForm(forms.Form):
         return {"donor": donor.pk if donor else None}
 
 
-class DonationForm(DomainErrorsMixin, forms.Form):
+class DonationForm(DomainErrorsMixin, CleanTextMixin, forms.Form):
     donor = forms.ModelChoiceField(
         label=_("Donor"), queryset=organisations_of_kind(OrgKind.DONOR), empty_label=_("Choose…")
     )
@@ -101,7 +102,7 @@ class DonationForm(DomainErrorsMixin, forms.Form):
         return {name: self.cleaned_data[name] for name in DONATION_FIELDS}
 
 
-class ImportUploadForm(forms.Form):
+class ImportUploadForm(CleanTextMixin, forms.Form):
     file = forms.FileField(
         label=_("Spreadsheet"),
         help_text=_(
@@ -111,7 +112,7 @@ class ImportUploadForm(forms.Form):
     )
 
 
-class ImportConfirmForm(forms.Form):
+class ImportConfirmForm(CleanTextMixin, forms.Form):
     sha256 = forms.CharField(min_length=64, max_length=64, widget=forms.HiddenInput)
     file_name = forms.CharField(max_length=255, required=False, widget=forms.HiddenInput)
 

@@ -16,9 +16,10 @@ from inventory.models import (
     TestOutcome,
     Verification,
 )
+from inventory.web.forms import CleanTextMixin
 
 
-class LockChecksForm(forms.Form):
+class LockChecksForm(CleanTextMixin, forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
 
     def __init__(self, *args, checks: dict | None = None, **kwargs):
@@ -49,7 +50,7 @@ class LockChecksForm(forms.Form):
         return cleaned
 
 
-class MediumForm(forms.Form):
+class MediumForm(CleanTextMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=MediumKind.choices)
     interface = forms.ChoiceField(label=_("Interface"), choices=MediumInterface.choices)
     manufacturer = forms.CharField(label=_("Make"), required=False, max_length=80)
@@ -70,7 +71,7 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class ErasureForm(forms.Form):
+class ErasureForm(CleanTextMixin, forms.Form):
     medium = forms.TypedChoiceField(label=_("Medium"), coerce=int)
     level = forms.ChoiceField(
         label=_("Level (NIST SP 800-88 / IEEE 2883)"), choices=ErasureLevel.choices
@@ -108,7 +109,7 @@ class ErasureForm(forms.Form):
         self.fields["medium"].choices = [(m.pk, str(m)) for m in media]
 
 
-class ChecklistForm(forms.Form):
+class ChecklistForm(CleanTextMixin, forms.Form):
     def __init__(self, *args, checklist=(), **kwargs):
         super().__init__(*args, **kwargs)
         for item, result in checklist:
@@ -134,7 +135,7 @@ class ChecklistForm(forms.Form):
         return cleaned
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(CleanTextMixin, forms.Form):
     grade = forms.ChoiceField(
         label=_("Cosmetic grade"),
         choices=Grade.choices,
@@ -150,7 +151,7 @@ class AssessmentForm(forms.Form):
     )
 
 
-class RepairForm(forms.Form):
+class RepairForm(CleanTextMixin, forms.Form):
     part = forms.CharField(label=_("Part replaced or work done"), max_length=200)
     cost = forms.DecimalField(
         label=_("Cost (€)"), required=False, min_value=0, max_digits=8, decimal_places=2
@@ -160,7 +161,7 @@ class RepairForm(forms.Form):
     )
 
 
-class ChecklistItemForm(forms.Form):
+class ChecklistItemForm(CleanTextMixin, forms.Form):
     label_fr = forms.CharField(label=_("Label (French)"), max_length=120)
     label_en = forms.CharField(label=_("Label (English)"), max_length=120)
     sort_order = forms.IntegerField(label=_("Order"), required=False, min_value=0, max_value=32767)

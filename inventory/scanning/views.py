@@ -8,6 +8,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from inventory.scanning import selectors as scan_selectors
 from inventory.scanning import services as scan_services
 from inventory.scanning.messages import SCAN_MESSAGES
 from inventory.states import EXITS, MOVES, STATUS_TONE, OrgKind, actor_may, needs_target
+from inventory.text import text_problem
 from inventory.timeline import device_timeline
 from inventory.views import move_choices, move_panel
 
@@ -214,6 +216,8 @@ def batch_start(request):
 @login_required
 def scan_batch(request, batch: str):
     permissions.require_scanner(selectors.user_scope(request.user))
+    if text_problem(batch):
+        raise Http404  # no batch has such a name; PostgreSQL would refuse to look it up
     action = request.GET.get("action", "")
     move = MOVES.get(action)
     if move is None or (move.target in EXITS and request.GET.get("confirm") != "1"):
@@ -228,13 +232,15 @@ def scan_batch(request, batch: str):
     scanned = {}
     if request.method == "POST":
         raw = request.POST.get("raw", "")[:300]
+        client_id = request.POST.get("client_id", "")[:64]
         outcome = scan_services.scan_apply(
             actor=request.user,
             raw=raw,
             action=action,
             target=target,
             batch=batch,
-            client_id=request.POST.get("client_id", "")[:64],
+            # The page's own id for the scan; one holding control characters is no id at all.
+            client_id=client_id if not text_problem(client_id) else "",
         )
         scanned = _scanned_code(request, raw, outcome)
         scanned.pop("bind_url", None)  # a batch goes on scanning; /scan/ offers the binding

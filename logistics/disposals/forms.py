@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Category
+from inventory.web.forms import CleanTextMixin
 from logistics.web.picking import DevicePickingForm, codes_field
 
 CODES_MAX_LINES = 1000
@@ -70,7 +71,7 @@ class DisposalForm(DevicePickingForm):
         }
 
 
-class CandidateFilterForm(forms.Form):
+class CandidateFilterForm(CleanTextMixin, forms.Form):
     """Which recycled devices the list shows; an invalid value is ignored, not an error."""
 
     category = forms.ModelChoiceField(
@@ -87,7 +88,7 @@ class CandidateFilterForm(forms.Form):
         return {"category": category.pk if category else ""}
 
 
-class RegisterFilterForm(forms.Form):
+class RegisterFilterForm(CleanTextMixin, forms.Form):
     """The period of the list and of the register export: a year, or dates, or both."""
 
     year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int, empty_value=None)

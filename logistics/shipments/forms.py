@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory.models import Category, Organisation
 from inventory.selectors import organisations_of_kind
 from inventory.states import OrgKind
+from inventory.web.forms import CleanTextMixin
 from logistics.web.picking import DevicePickingForm, codes_field
 
 CODES_MAX_LINES = 500
@@ -63,7 +64,7 @@ class ShipmentForm(DevicePickingForm):
         }
 
 
-class CandidateFilterForm(forms.Form):
+class CandidateFilterForm(CleanTextMixin, forms.Form):
     """Which sendable devices the list shows; invalid values are ignored, not errors."""
 
     donor = forms.ModelChoiceField(
@@ -90,7 +91,7 @@ class CandidateFilterForm(forms.Form):
         }
 
 
-class WorkshopChoiceForm(forms.Form):
+class WorkshopChoiceForm(CleanTextMixin, forms.Form):
     workshop = forms.ModelChoiceField(
         label=_("Workshop"), queryset=Organisation.objects.none(), empty_label=_("Choose…")
     )

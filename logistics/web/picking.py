@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.utils.translation import gettext_lazy as _
 
 from inventory.codes import group_label_code
+from inventory.web.forms import CleanTextMixin
 
 PAGE_SIZE = 50
 
@@ -27,7 +28,7 @@ def codes_field(max_lines: int) -> forms.CharField:
     )
 
 
-class DevicePickingForm(forms.Form):
+class DevicePickingForm(CleanTextMixin, forms.Form):
     """Subclasses declare `codes = codes_field(N)` and set CODES_MAX_LINES to the same N."""
 
     CODES_MAX_LINES = 500

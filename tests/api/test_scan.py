@@ -1,6 +1,7 @@
 """POST /api/scan/: scanned text → the device and its moves, every scan recorded, retries
 replayed, and a query count that does not depend on the device's past."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -158,7 +159,7 @@ def test_scanned_at_is_recorded_as_the_client_time(api, coordinator, device):
         ({"raw": None}, "raw"),
         ({"raw": {"code": "x"}}, "raw"),
         ({"raw": "x" * 1001}, "raw"),
-        ({"raw": "ABC\x00"}, "raw"),
+        ({"raw": "ABC", "client_id": "c\x00"}, "client_id"),
         ({"raw": "ABC", "client_id": "c" * 65}, "client_id"),
         ({"raw": "ABC", "scanned_at": "yesterday"}, "scanned_at"),
     ],
@@ -169,6 +170,16 @@ def test_a_malformed_scan_answers_400_and_records_nothing(api, coordinator, body
     assert response.json()["code"] == "invalid"
     assert field in response.json()["fields"]
     assert ScanEvent.objects.count() == 0
+
+
+def test_a_scan_holding_a_nul_is_recorded_as_read_and_refused(api, coordinator):
+    # Scanned text is answered per scan whatever it holds (a batch must finish): the record
+    # shows the control characters as U+FFFD, which PostgreSQL stores.
+    body = json.dumps({"raw": "ABC\x00\ud800"})  # ASCII escapes: the surrogate travels
+    response = api(coordinator).post(URL, body, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["result"] == ScanResult.INVALID
+    assert ScanEvent.objects.get().raw == "ABC\ufffd\ufffd"
 
 
 def test_an_anonymous_scan_answers_401_and_records_nothing(api, device):

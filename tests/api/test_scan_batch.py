@@ -310,3 +310,15 @@ def test_a_batch_refused_as_a_whole_records_nothing_so_the_corrected_upload_appl
         format="json",
     )
     assert fixed.json()["results"][0]["result"] == "applied"
+
+
+def test_a_scan_holding_a_nul_is_reported_and_the_batch_finishes(
+    api, coordinator, workshop_staff, workshop_org
+):
+    first, last = sent_to(coordinator, workshop_org, 2)
+    scans = scans_of([first]) + [{"client_id": "nul", "raw": "A\x00B"}]
+    scans += scans_of([last], prefix="phone-2")
+    response = upload(api(workshop_staff), scans, target=workshop_org.pk)
+    assert response.status_code == 200, response.content
+    results = [item["result"] for item in response.json()["results"]]
+    assert results == ["applied", "invalid", "applied"]

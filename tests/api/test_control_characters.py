@@ -1,0 +1,304 @@
+"""Issue 9: NUL and other control characters in any text of a request are a field error (400
+naming the field), never a 500 (PostgreSQL refuses NUL and lone surrogates).
+
+Every operation of the OpenAPI schema is walked: each string of its request body (nested
+objects, list items, dict keys and values), each query parameter, the Idempotency-Key header
+and the label code in a path. Scanned text is the exception: it is recorded and answered per
+scan, with the control characters shown as U+FFFD (inventory.scanning.services).
+"""
+
+import copy
+import json
+from datetime import date, timedelta
+from urllib.parse import quote
+
+import pytest
+from django.utils import timezone
+
+from inventory.intake.services import donation_create
+from inventory.reconditioning import services as reconditioning
+from inventory.services import device_transition
+from inventory.text import CONTROL_CHARACTERS
+from logistics.disposals.services import disposal_create
+from logistics.shipments.services import shipment_create
+from tests.builders import make_device, token_client
+
+# NUL (PostgreSQL refuses it), ESC (a plain C0 control) and a lone surrogate (psycopg cannot
+# encode it): each one sent alone in each place.
+HOSTILE = {"nul": "lap\x00top", "esc": "lap\x1btop", "surrogate": "lap\ud800top"}
+# Scanned text: answered per scan (found, unknown, invalid…), not refused as a field.
+SCANNED = {("/api/scan/", ("raw",)), ("/api/scan/batch/", ("scans", 0, "raw"))}
+SCANNED |= {("/api/shipments/{id}/receive/", ("raw",))}
+ERASURE = {
+    "level": "purge",
+    "method": "nvme_sanitize",
+    "verification": "full",
+    "result": "passed",
+    "started_at": "2026-01-05T10:00:00+01:00",
+    "ended_at": "2026-01-05T10:40:00+01:00",
+}
+WEEE = {
+    "eco_organisation": "ecosystem",
+    "left_on": "2025-03-14",
+    "weight_kg": "12.50",
+    "document_reference": "BSD-1",
+}
+
+
+@pytest.fixture
+def world(coordinator, workshop_org, donor_org, at_workshop):
+    """One object of each kind a path names, in the coordinator's reach; and a valid body for
+    each operation, so that without the refusal the hostile text would reach the database."""
+    code = at_workshop.label_code_id
+    donation = donation_create(actor=coordinator, donor=donor_org, received_on=date(2026, 3, 2))
+    medium = reconditioning.medium_add(
+        actor=coordinator, device_id=at_workshop.pk, kind="ssd", interface="nvme"
+    )
+    now = timezone.now()
+    erasure = reconditioning.erasure_record(
+        actor=coordinator,
+        medium_id=medium.pk,
+        **ERASURE | {"started_at": now - timedelta(minutes=40), "ended_at": now},
+    )
+    waiting = make_device(actor=coordinator)
+    shipment = shipment_create(actor=coordinator, workshop=workshop_org, devices=[waiting.pk])
+    recycled = make_device(actor=coordinator)
+    device_transition(actor=coordinator, device_id=recycled.pk, action="recycle")
+    disposed = make_device(actor=coordinator)
+    device_transition(actor=coordinator, device_id=disposed.pk, action="recycle")
+    disposal = disposal_create(
+        actor=coordinator,
+        eco_organisation="Ecologic",
+        left_on=date(2025, 3, 1),
+        weight_kg="3.20",
+        document_reference="BSD-0",
+        devices=[disposed.pk],
+    )
+    ids = {
+        "device": at_workshop.pk,
+        "medium": medium.pk,
+        "erasure": erasure.pk,
+        "donation": donation.pk,
+        "shipment": shipment.pk,
+        "disposal": disposal.pk,
+        "workshop": workshop_org.pk,
+    }
+    bodies = {
+        ("post", "/api/devices/"): {"category": "laptop", "manufacturer": "HP"},
+        ("post", "/api/devices/{id}/transition/"): {"action": "start_reconditioning"},
+        ("post", "/api/scan/"): {"raw": code},
+        ("post", "/api/scan/batch/"): {
+            "action": "start_reconditioning",
+            "scans": [{"client_id": "c-1", "raw": code}],
+        },
+        ("post", "/api/labels/"): {"codes": [code], "format": "avery-l7160"},
+        ("post", "/api/labels/preprint/"): {"format": "avery-l7160", "count": 1},
+        ("post", "/api/devices/{id}/lock-checks/"): {"outcomes": {"mdm": "cleared"}},
+        ("post", "/api/devices/{id}/media/"): {"kind": "ssd", "interface": "nvme"},
+        ("post", "/api/devices/{id}/test-results/"): {"outcomes": {"1": "passed"}},
+        ("post", "/api/devices/{id}/repairs/"): {"part": "Clavier"},
+        ("patch", "/api/devices/{id}/assessment/"): {"grade": "B"},
+        ("post", "/api/media/{id}/erasures/"): ERASURE,
+        ("post", "/api/donations/"): {"donor": donor_org.pk, "received_on": "2026-03-02"},
+        ("patch", "/api/donations/{id}/"): {"notes": "x"},
+        ("post", "/api/donors/"): {"name": "Donor"},
+        ("post", "/api/shipments/"): {"workshop": workshop_org.pk, "devices": [waiting.pk]},
+        ("post", "/api/shipments/{id}/receive/"): {"raw": waiting.label_code_id},
+        ("post", "/api/disposals/"): WEEE | {"devices": [recycled.pk]},
+    }
+    return {"ids": ids, "bodies": bodies, "code": code}
+
+
+def path_object(path: str) -> str:
+    for prefix, kind in [
+        ("/api/media/", "medium"),
+        ("/api/erasures/", "erasure"),
+        ("/api/donations/", "donation"),
+        ("/api/shipments/", "shipment"),
+        ("/api/disposals/", "disposal"),
+        ("/api/workshops/", "workshop"),
+    ]:
+        if path.startswith(prefix):
+            return kind
+    return "device"
+
+
+def resolve(schema: dict, node: dict) -> dict:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def string_places(schema: dict, node: dict, base) -> list[tuple]:
+    """Every place in a request body where the schema takes a string: (key, index, …) paths,
+    a dict's keys included (marked by a final None)."""
+    node = resolve(schema, node)
+    branches = node.get("oneOf") or node.get("anyOf") or node.get("allOf")
+    if branches:
+        found = []
+        for branch in branches:
+            for place in string_places(schema, branch, base):
+                if place not in found:
+                    found.append(place)
+        return found
+    kind = node.get("type")
+    if kind == "string" or ("enum" in node and kind is None):
+        return [] if node.get("format") == "binary" else [()]
+    if kind == "array":
+        item = base[0] if isinstance(base, list) and base else None
+        return [(0, *place) for place in string_places(schema, node["items"], item)]
+    if kind == "object" or "properties" in node:
+        base = base if isinstance(base, dict) else {}
+        found = []
+        for name, child in node.get("properties", {}).items():
+            if child.get("readOnly"):
+                continue
+            found += [(name, *place) for place in string_places(schema, child, base.get(name))]
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict):
+            key = next(iter(base), "k")
+            found += [(key, *place) for place in string_places(schema, extra, base.get(key))]
+            found.append((None,))  # a key of its own
+        return found
+    return []
+
+
+def put(body, place: tuple, value):
+    """`body` with `value` at `place`; (…, None) renames the dict's first key to `value`."""
+    body = copy.deepcopy(body) if body is not None else {}
+    *steps, last = place
+    target = body
+    for step, following in zip(steps, [*steps[1:], last], strict=False):
+        if isinstance(step, int):
+            while len(target) <= step:
+                target.append(None)
+        elif step not in target:
+            target[step] = None
+        if not isinstance(target[step], dict | list):
+            target[step] = [] if isinstance(following, int) else {}
+        target = target[step]
+    if last is None:
+        old = next(iter(target), None)
+        target[value] = target.pop(old) if old is not None else "x"
+    elif isinstance(last, int):
+        while len(target) <= last:
+            target.append(None)
+        target[last] = value
+    else:
+        target[last] = value
+    return body
+
+
+def errors_at(fields, place: tuple):
+    node = fields
+    for step in place:
+        if step is None:
+            return next(iter(node.values()), None) if isinstance(node, dict) else None
+        node = node.get(str(step)) if isinstance(node, dict) else None
+        if node is None:
+            return None
+    return node
+
+
+def send(client, method, url, body=None, **extra):
+    if body is None:
+        return getattr(client, method)(url, **extra)
+    content = json.dumps(body)  # ASCII escapes: a lone surrogate travels as \ud800
+    return getattr(client, method)(url, content, content_type="application/json", **extra)
+
+
+def operations(client) -> dict:
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    found = {}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                found[(method, path)] = operation
+    return schema, found
+
+
+def prepared(client, method, path, world) -> tuple[str, dict]:
+    url = path.replace("{id}", str(world["ids"][path_object(path)]))
+    url = url.replace("{code}", world["code"])
+    extra = {}
+    if (method, path) == ("patch", "/api/donations/{id}/"):
+        extra["HTTP_IF_MATCH"] = client.get(url)["ETag"]
+    return url, extra
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hostile", HOSTILE, ids=list(HOSTILE))
+def test_every_text_of_every_operation_refuses_control_characters(coordinator, world, hostile):
+    text = HOSTILE[hostile]
+    client = token_client(coordinator)
+    schema, table = operations(client)
+    checked, failures = 0, []
+    for (method, path), operation in sorted(table.items()):
+        body_schema = (
+            operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+        )
+        base = world["bodies"].get((method, path))
+        places = string_places(schema, body_schema["schema"], base) if body_schema else []
+        for place in places:
+            url, extra = prepared(client, method, path, world)
+            body = put(base, place, text)
+            response = send(client, method, url, body, **extra)
+            checked += 1
+            if response.status_code >= 500:
+                failures.append((method, path, place, response.status_code))
+            elif (path, place) in SCANNED:
+                # Read as a scan: a per-scan answer (a receipt refuses a non-code with 400).
+                if response.status_code != 200 and not response.json()["code"].startswith("code_"):
+                    failures.append((method, path, place, response.status_code, "scan"))
+            elif response.status_code != 400 or errors_at(
+                response.json().get("fields", {}), place
+            ) != [str(CONTROL_CHARACTERS)]:
+                failures.append((method, path, place, response.status_code, response.content))
+        for parameter in operation.get("parameters", []):
+            name = parameter["name"]
+            url, extra = prepared(client, method, path, world)
+            # An address carries UTF-8: a lone surrogate arrives as U+FFFD, no refusal needed.
+            refused = [str(CONTROL_CHARACTERS)] if hostile != "surrogate" else None
+            if parameter["in"] == "query":
+                response = send(client, method, f"{url}?{name}={quoted(text)}", **extra)
+            elif parameter["in"] == "header":
+                extra[f"HTTP_{name.upper().replace('-', '_')}"] = text
+                response = send(client, method, url, world["bodies"].get((method, path)), **extra)
+            elif parameter["in"] == "path" and name == "code":
+                response = send(client, method, url.replace(world["code"], quoted(text)))
+                refused = None  # not a label code: 400 invalid_label_code
+            else:
+                continue
+            checked += 1
+            if response.status_code >= 500:
+                failures.append((method, path, name, response.status_code))
+            elif refused and (
+                response.status_code != 400 or response.json().get("fields") != {name: refused}
+            ):
+                failures.append((method, path, name, response.status_code, response.content))
+    assert checked > 100
+    assert not failures, failures
+
+
+def quoted(text: str) -> str:
+    return quote(text.encode("utf-8", "surrogatepass"))
+
+
+@pytest.mark.parametrize(
+    "body", ['["lap\\u0000top"]', '[null, {"\\u0000": "\\ud800"}]', '"\\u0000"', "3"]
+)
+def test_a_body_that_is_no_object_is_refused_in_drf_shape(coordinator, at_workshop, body):
+    # The fields are only read in an object: DRF refuses anything else itself (no 500).
+    response = token_client(coordinator).post(
+        f"/api/devices/{at_workshop.pk}/repairs/",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="one",
+    )
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()["fields"]
+
+
+def test_every_operation_documents_the_400_of_a_refused_query_string(coordinator):
+    schema, table = operations(token_client(coordinator))
+    assert [key for key, operation in table.items() if "400" not in operation["responses"]] == []
