@@ -23,6 +23,7 @@ from tests.builders import (
     make_organisation,
     sheet_upload,
 )
+from tests.inventory.intake import hostile_files as hostile
 
 LIST = reverse("inventory:donation_list")
 NEW = reverse("inventory:donation_create")
@@ -454,3 +455,37 @@ def test_an_xlsx_upload_is_previewed(login, coordinator, donation, pending_dir):
     assert response.status_code == 200
     assert response.context["result"].row_count == 1
     assert "C02XYZ" in response.text
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (hostile.million_rows, "trop de données"),
+        (hostile.many_shared_strings, "trop de données"),
+        (lambda: hostile.zip_bomb(64), "trop de données"),
+        (hostile.encrypted_xlsx, "mot de passe"),
+        (hostile.nested_archive, "inhabituelle"),
+    ],
+)
+def test_a_hostile_workbook_is_a_clear_error_on_the_file_field(
+    login, coordinator, donation, pending_dir, build, expected
+):
+    upload = SimpleUploadedFile("don.xlsx", build())
+    response = login(coordinator).post(url("donation_import", donation), {"file": upload})
+    assert response.status_code == 400
+    [message] = response.context["upload_form"].errors["file"]
+    assert expected in message
+    assert "result" not in response.context
+    assert Device.objects.count() == 0
+    assert not pending_dir.exists() or list(pending_dir.iterdir()) == []
+
+
+def test_a_csv_mixing_encodings_names_its_row_in_french(login, coordinator, donation, pending_dir):
+    upload = SimpleUploadedFile("don.csv", hostile.csv_mixed_encoding(rows=12, bad_row=7))
+    response = login(coordinator).post(url("donation_import", donation), {"file": upload})
+    assert response.status_code == 400
+    [message] = response.context["upload_form"].errors["file"]
+    message = message.replace("\u00a0", " ")
+    assert message.startswith("Ligne 7 : encodage illisible")
+    assert "« Écran fêlé »" in message
+    assert "colonne" not in message.lower()
