@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.formats import number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from openpyxl.xml.functions import fromstring, iterparse  # defusedxml's if installed
 
@@ -330,7 +332,7 @@ def csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
         raise FileProblem(
             "too_much_data",
             _("Line %(line)s is longer than %(count)s characters: this is no list of devices.")
-            % {"line": line, "count": f"{MAX_LINE_CHARS:,}"},
+            % {"line": line, "count": _count(MAX_LINE_CHARS)},
             row=line,
         )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
@@ -385,8 +387,13 @@ def _encrypted() -> FileProblem:
     )
 
 
+def _count(number: int) -> str:
+    """A count grouped as the reader's language writes it: "250 000" in French."""
+    return number_format(number, force_grouping=True)
+
+
 def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}".replace(".0", "")
+    return number_format(round(size / 1024 / 1024, 1))
 
 
 def _too_much_data(what, size: int, limit: int) -> FileProblem:
@@ -428,7 +435,7 @@ def check_archive(archive: zipfile.ZipFile) -> None:
     """
     members = archive.infolist()
     if len(members) > XLSX_MAX_MEMBERS:
-        raise _suspicious(_("%(count)s parts") % {"count": f"{len(members):,}"})
+        raise _suspicious(_("%(count)s parts") % {"count": _count(len(members))})
     total = 0
     names = set()
     for member in members:
@@ -453,7 +460,7 @@ def check_archive(archive: zipfile.ZipFile) -> None:
                     "times its size) and is not read: save it again from Excel or LibreOffice, "
                     "or as CSV."
                 )
-                % {"name": name[:80], "ratio": f"{size // max(member.compress_size, 1):,}"},
+                % {"name": name[:80], "ratio": _count(size // max(member.compress_size, 1))},
             )
         if lowered.endswith((".xml", ".rels")) and not lowered.startswith("xl/worksheets/"):
             limit = XLSX_MAX_STRINGS_BYTES if "sharedstrings" in lowered else XLSX_MAX_PART_BYTES
@@ -536,7 +543,7 @@ class _SheetParser:
                     "This Excel sheet holds more than %(count)s cells: keep only the devices' "
                     "rows and columns, or save it as CSV."
                 )
-                % {"count": f"{XLSX_MAX_CELLS:,}"},
+                % {"count": _count(XLSX_MAX_CELLS)},
             )
         wanted = self.columns
         last = max(wanted) if wanted else MAX_COLUMNS
@@ -592,7 +599,7 @@ def _shared_strings(archive: zipfile.ZipFile, path: str) -> list[str]:
                 "This Excel file holds more than %(count)s different texts: keep only the "
                 "devices' rows and columns, or save it as CSV."
             )
-            % {"count": f"{XLSX_MAX_SHARED_STRINGS:,}"},
+            % {"count": _count(XLSX_MAX_SHARED_STRINGS)},
         )
     item, text, run = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("si", "t", "r"))
     strings: list[str] = []
@@ -812,7 +819,9 @@ class _RowChecker:
     """Per-row checks and the duplicates within the file; knows nothing of the database."""
 
     def __init__(self, categories: Iterable[CategoryRef], column_of: dict[str, str]):
+        categories = list(categories)
         self.categories = category_index(categories)
+        self.accepted = categories
         self.column_of = column_of
         self.serials: dict[tuple[str, str], int] = {}
         self.imeis: dict[str, int] = {}
@@ -842,7 +851,8 @@ class _RowChecker:
                 error(
                     "category",
                     "category_unknown",
-                    _("Unknown category “%(value)s”.") % {"value": category_text[:80]},
+                    _("Unknown category “%(value)s”. Accepted categories: %(accepted)s.")
+                    % {"value": category_text[:80], "accepted": self._accepted_names()},
                 )
         values["category"] = category.code if category else ""
         imeis = {name: normalize_imei(_clean(raw.get(name, ""))) for name in IMEI_FIELDS}
@@ -909,6 +919,11 @@ class _RowChecker:
 
         self._duplicates(number, values, error)
         return values, errors
+
+    def _accepted_names(self) -> str:
+        english = (get_language() or "").startswith("en")
+        names = [category.name_en if english else category.name_fr for category in self.accepted]
+        return ", ".join(sorted(names, key=fold))
 
     def _duplicates(self, number: int, values: dict, error) -> None:
         serial = values["serial_number"]
@@ -1011,7 +1026,7 @@ def _too_many_rows(max_rows: int, number: int) -> TooManyRows:
     return TooManyRows(
         "too_many_rows",
         _("More than %(count)s devices in one file: split it into several files.")
-        % {"count": f"{max_rows:,}"},
+        % {"count": _count(max_rows)},
         row=number,
     )
 

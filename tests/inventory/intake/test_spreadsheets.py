@@ -460,3 +460,11 @@ def test_a_wholly_windows_1252_or_wholly_utf8_file_is_never_mixed():
 def test_a_csv_line_of_millions_of_separators_is_refused_unsplit():
     result = parse(hostile.csv_one_wide_line(size=300_000), file_name="don.csv")
     assert result.refusal.code == "too_much_data"
+
+
+def test_a_sheet_declaring_more_than_the_sheet_limit_is_refused_unread(monkeypatch):
+    monkeypatch.setattr(imports, "XLSX_MAX_SHEET_BYTES", 200_000)
+    monkeypatch.setattr(imports, "iterparse", None)  # never reached
+    result = parse(hostile.scattered_rows(megabytes=1), file_name="don.xlsx")
+    assert result.refusal.code == "too_much_data"
+    assert "0,2" in str(result.refusal.reason)  # the limit, in megabytes

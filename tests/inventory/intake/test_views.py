@@ -489,3 +489,31 @@ def test_a_csv_mixing_encodings_names_its_row_in_french(login, coordinator, dona
     assert message.startswith("Ligne 7 : encodage illisible")
     assert "« Écran fêlé »" in message
     assert "colonne" not in message.lower()
+
+
+def test_the_preview_marks_each_faulty_cell_quotes_its_value_and_lists_the_categories(
+    login, coordinator, donation, pending_dir
+):
+    rows = laptops(30)
+    rows[26] = ("Grille-pain", "Dell", "Latitude", "SN-X", "")  # row 28, past the first 20
+    rows[3] = ("PC portable", "", "Latitude", "SN-Y", "")  # row 5: no manufacturer
+    response = login(coordinator).post(
+        url("donation_import", donation), {"file": sheet_upload(donor_sheet(rows))}
+    )
+    assert response.status_code == 400
+    page = response.text.replace("\u00a0", " ")
+    # The message quotes the value and lists the accepted categories, in French.
+    assert "Catégorie « Grille-pain » inconnue. Catégories acceptées : " in page
+    assert "Ordinateur portable" in page.split("Catégories acceptées")[1].split("</")[0]
+    # The row in error is shown even past the first rows, its faulty cell marked in text too.
+    preview = {row["number"]: row for row in response.context["preview_rows"]}
+    assert 28 in preview and 5 in preview
+    [category] = [cell for cell in preview[28]["cells"] if cell["problems"]]
+    assert (str(category["label"]), category["value"]) == ("Catégorie", "Grille-pain")
+    marked = page.split('id="row-28"')[1].split("</tr>")[0]
+    assert 'class="cell--error"' in marked and 'data-label="Catégorie"' in marked
+    assert "⚠" in marked and "Erreur :" in marked and "« Grille-pain »" in marked
+    # An empty faulty cell says so; every cell keeps its column name for the phone layout.
+    manufacturer = page.split('id="row-5"')[1].split("</tr>")[0]
+    assert "(vide)" in manufacturer and 'data-label="Marque"' in manufacturer
+    assert 'href="#row-28"' in page
