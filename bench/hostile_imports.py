@@ -36,6 +36,7 @@ def main() -> int:
     categories = [CategoryRef("laptop", "Ordinateur portable", "Laptop", False)]
     cases = {
         "million_rows": ("x.xlsx", files.million_rows),
+        "million_numbered_rows": ("x.xlsx", files.million_numbered_rows),
         "many_shared_strings": ("x.xlsx", files.many_shared_strings),
         "sparse_rows": ("x.xlsx", files.sparse_rows),
         "wide_rows": ("x.xlsx", lambda: files.wide_rows(count=80)),
@@ -54,21 +55,23 @@ def main() -> int:
         "csv_mixed_encoding": ("x.csv", files.csv_mixed_encoding),
     }
     names = args.names or list(cases)
-    print(f"{'file':24} {'on disk':>9} {'slowest':>8}  outcome")
+    # Wall time, and the CPU time of this process: on a shared machine the two differ.
+    print(f"{'file':24} {'on disk':>9} {'slowest':>8} {'CPU':>8}  outcome")
     worst = 0.0
     for name in names:
         file_name, build = cases[name]
         content = build()
-        times = []
+        times, cpu = [], []
         for _ in range(args.repeat):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             result = parse_spreadsheet(content, file_name=file_name, categories=categories)
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
         slowest = max(times)
         worst = max(worst, slowest)
         outcome = result.errors[0].code if result.errors else f"{len(result.rows)} rows read"
         size = f"{len(content) / 1024 / 1024:.2f} MB"
-        print(f"{name:24} {size:>9} {slowest:7.3f}s  {outcome}", flush=True)
+        print(f"{name:24} {size:>9} {slowest:7.3f}s {max(cpu):7.3f}s  {outcome}", flush=True)
     print(f"slowest of all: {worst:.3f}s (target under {TARGET_SECONDS:g} s)")
     return 0 if worst < TARGET_SECONDS else 1
 

@@ -45,8 +45,10 @@ PREVIEW_ROWS = 20
 # A genuine 5,000-row list with 40 columns unpacks to about 10 MB of sheet.
 XLSX_MAX_MEMBERS = 1000
 XLSX_MAX_SHEET_BYTES = 10 * 1024 * 1024  # the sheet that is read
-XLSX_MAX_STRINGS_BYTES = 10 * 1024 * 1024  # the shared strings (sharedStrings.xml)
-XLSX_MAX_PART_BYTES = 4 * 1024 * 1024  # any other XML part (workbook, styles, relationships)
+XLSX_MAX_STRINGS_BYTES = 10 * 1024 * 1024  # the shared strings, and the styles
+XLSX_MAX_PART_BYTES = 1024 * 1024  # any other XML part read (workbook, relationships, types)
+# Parts never read (pictures, charts, drawings, printer settings) count in the total only.
+_UNREAD_PARTS = ("xl/worksheets/", "xl/media/", "xl/charts/", "xl/drawings/", "xl/embeddings/")
 XLSX_MAX_TOTAL_BYTES = 128 * 1024 * 1024  # every member, pictures included
 # Office XML packs 5 to 30 times; zeros or repeated filler pack a thousand times.
 XLSX_MAX_RATIO = 100
@@ -427,6 +429,16 @@ def _odd_name(name: str) -> bool:
     return any(part in ("", ".", "..") for part in name.rstrip("/").split("/"))
 
 
+def _part_label(name: str):
+    """A part of the archive as the person knows it: the sheet, its texts, else its name."""
+    lowered = name.lower()
+    if lowered.startswith("xl/worksheets/"):
+        return _("the sheet")
+    if "sharedstrings" in lowered:
+        return _("the sheet's texts")
+    return name[:80]
+
+
 def check_archive(archive: zipfile.ZipFile) -> None:
     """Refuse, from what the zip directory declares alone, an archive too big to parse.
 
@@ -460,12 +472,16 @@ def check_archive(archive: zipfile.ZipFile) -> None:
                     "times its size) and is not read: save it again from Excel or LibreOffice, "
                     "or as CSV."
                 )
-                % {"name": name[:80], "ratio": _count(size // max(member.compress_size, 1))},
+                % {
+                    "name": _part_label(name),
+                    "ratio": _count(size // max(member.compress_size, 1)),
+                },
             )
-        if lowered.endswith((".xml", ".rels")) and not lowered.startswith("xl/worksheets/"):
-            limit = XLSX_MAX_STRINGS_BYTES if "sharedstrings" in lowered else XLSX_MAX_PART_BYTES
+        if lowered.endswith((".xml", ".rels")) and not lowered.startswith(_UNREAD_PARTS):
+            large = "sharedstrings" in lowered or lowered.endswith("styles.xml")
+            limit = XLSX_MAX_STRINGS_BYTES if large else XLSX_MAX_PART_BYTES
             if size > limit:
-                raise _too_much_data(name[:80], size, limit)
+                raise _too_much_data(_part_label(name), size, limit)
     if total > XLSX_MAX_TOTAL_BYTES:
         raise _too_much_data(_("the whole file"), total, XLSX_MAX_TOTAL_BYTES)
 
@@ -484,7 +500,7 @@ class _SheetParser:
     only its columns' cells are parsed.
     """
 
-    def __init__(self, source, strings: list[str], workbook):
+    def __init__(self, source, strings: list[str], epoch, dates: set[int], durations: set[int]):
         from openpyxl.worksheet._reader import WorkSheetParser
 
         self.source = source
@@ -492,9 +508,9 @@ class _SheetParser:
             source,
             strings,
             data_only=True,
-            epoch=workbook.epoch,
-            date_formats=workbook._date_formats,
-            timedelta_formats=workbook._timedelta_formats,
+            epoch=epoch,
+            date_formats=dates,
+            timedelta_formats=durations,
         )
         self.columns: frozenset[int] | None = None  # 1-based; None: the first MAX_COLUMNS
         self.cells_met = 0
@@ -631,7 +647,7 @@ class XlsxRows:
         with archive:
             check_archive(archive)
             try:
-                strings, workbook, sheet_path = self._open(archive)
+                strings, styles, sheet_path = self._open(archive)
             except FileProblem:
                 raise
             except Exception as exc:  # noqa: BLE001 — any failure of a reader on untrusted bytes
@@ -641,7 +657,7 @@ class XlsxRows:
                 raise _too_much_data(_("the sheet"), size, XLSX_MAX_SHEET_BYTES)
             try:
                 with archive.open(sheet_path) as source:
-                    self.parser = _SheetParser(source, strings, workbook)
+                    self.parser = _SheetParser(source, strings, *styles)
                     yield from self.parser.rows()
             except FileProblem:
                 raise
@@ -651,17 +667,16 @@ class XlsxRows:
                 ) from exc
 
     def _open(self, archive: zipfile.ZipFile):
-        """(shared strings, workbook with its date styles, path of the first worksheet)."""
+        """(shared strings, (epoch, date styles, duration styles), path of the first sheet)."""
         from openpyxl.reader.excel import ExcelReader
-        from openpyxl.styles.stylesheet import apply_stylesheet
-        from openpyxl.xml.constants import SHARED_STRINGS
+        from openpyxl.xml.constants import ARC_STYLE, SHARED_STRINGS
 
         reader = ExcelReader(
             io.BytesIO(self.content), read_only=True, data_only=True, keep_links=False
         )
         reader.read_manifest()
         reader.read_workbook()
-        apply_stylesheet(reader.archive, reader.wb)
+        dates, durations = _date_styles(archive, ARC_STYLE)
         sheet_path = next(
             (
                 relation.target
@@ -676,7 +691,40 @@ class XlsxRows:
         part = reader.package.find(SHARED_STRINGS)
         if part is not None and part.PartName[1:] in reader.valid_files:
             strings = _shared_strings(archive, part.PartName[1:])
-        return strings, reader.wb, sheet_path
+        return strings, (reader.wb.epoch, dates, durations), sheet_path
+
+
+def _date_styles(archive: zipfile.ZipFile, path: str) -> tuple[set[int], set[int]]:
+    """The cell styles that show a date, and those that show a duration.
+
+    openpyxl's own stylesheet reader builds an object per style: a style-bloated workbook
+    (tens of thousands of formats) costs seconds. The number formats are all a reader needs.
+    """
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    if path not in archive.namelist():
+        return set(), set()
+    root = fromstring(archive.read(path))
+    formats = dict(BUILTIN_FORMATS)
+    for element in root.iterfind(f"{{{SHEET_MAIN_NS}}}numFmts/{{{SHEET_MAIN_NS}}}numFmt"):
+        formats[int(element.get("numFmtId", -1))] = element.get("formatCode") or ""
+    dates: set[int] = set()
+    durations: set[int] = set()
+    kinds: dict[int, tuple[bool, bool]] = {}
+    for index, style in enumerate(
+        root.iterfind(f"{{{SHEET_MAIN_NS}}}cellXfs/{{{SHEET_MAIN_NS}}}xf")
+    ):
+        number = int(style.get("numFmtId", 0))
+        if number not in kinds:
+            code = formats.get(number, "")
+            kinds[number] = (is_date_format(code), is_timedelta_format(code))
+        is_date, is_duration = kinds[number]
+        if is_date:
+            dates.add(index)
+        if is_duration:
+            durations.add(index)
+    return dates, durations
 
 
 def table_rows(content: bytes, file_name: str, max_bytes: int = 0) -> Iterable[tuple[int, list]]:

@@ -6,6 +6,7 @@ that a million rows never sit in memory at once.
 """
 
 import io
+import random
 import zipfile
 from collections.abc import Iterable, Iterator
 
@@ -311,20 +312,24 @@ def bloated_styles(megabytes: int = 3) -> bytes:
     base = plain_xlsx()
     with zipfile.ZipFile(io.BytesIO(base)) as archive:
         styles = archive.read("xl/styles.xml").decode()
-    xf = '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/>'
-    count = megabytes * 1_000_000 // len(xf)
+    count = megabytes * 1_000_000 // 110
+    draw = random.Random(1).randrange
+    # Random indents: a stylesheet that packs like a real one, not like filler.
+    formats = "".join(
+        f'<xf numFmtId="{draw(50)}" fontId="0" fillId="0" borderId="0" xfId="0" '
+        f'applyAlignment="1"><alignment indent="{draw(250)}" textRotation="{draw(180)}"/></xf>'
+        for _index in range(count)
+    )
     start = styles.index("<cellXfs")
     end = styles.index("</cellXfs>") + len("</cellXfs>")
-    styles = (
-        styles[:start] + f'<cellXfs count="{count}">' + xf * count + "</cellXfs>" + styles[end:]
-    )
-    return _replace(base, {"xl/styles.xml": styles.encode()})
+    styles = styles[:start] + f'<cellXfs count="{count}">' + formats + "</cellXfs>" + styles[end:]
+    return _replace(base, {"xl/styles.xml": styles.encode()}, level=9)
 
 
-def _replace(content: bytes, parts: dict[str, bytes]) -> bytes:
+def _replace(content: bytes, parts: dict[str, bytes], level: int = 6) -> bytes:
     out = io.BytesIO()
     source = zipfile.ZipFile(io.BytesIO(content))
-    with source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+    with source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
         for info in source.infolist():
             archive.writestr(info.filename, parts.get(info.filename, source.read(info)))
     return out.getvalue()
@@ -346,3 +351,18 @@ def csv_mixed_encoding(rows: int = 5000, bad_row: int = 7) -> bytes:
         text = "Écran fêlé" if number == bad_row else "état correct"
         lines.append(f"PC portable;Dell;{text}".encode("cp1252" if number == bad_row else "utf-8"))
     return b"\r\n".join(lines) + b"\r\n"
+
+
+def million_numbered_rows(count: int = 1_000_000) -> bytes:
+    """The same million rows, numbered as Excel numbers them, packed hard: about 5 MB."""
+
+    def rows() -> Iterator[bytes]:
+        yield HEADER_ROW
+        for number in range(2, count + 2):
+            yield (
+                b'<row r="%d"><c r="A%d" t="s"><v>0</v></c><c r="B%d" t="s"><v>1</v></c></row>'
+                % (number, number, number)
+            )
+
+    strings = _strings([b"Laptop", b"Dell"])
+    return xlsx_with(sheet=_sheet(rows()), strings=strings, level=9)
