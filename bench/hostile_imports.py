@@ -50,6 +50,7 @@ def main() -> int:
         "wide_empty_cells_9MB": ("x.xlsx", files.wide_empty_cells),
         "strings_under_the_cap": ("x.xlsx", files.strings_under_the_cap),
         "bloated_styles_3MB": ("x.xlsx", files.bloated_styles),
+        "bloated_workbook_1MB": ("x.xlsx", files.bloated_workbook),
         "csv_million_lines": ("x.csv", files.csv_million_lines),
         "csv_one_wide_line": ("x.csv", files.csv_one_wide_line),
         "csv_mixed_encoding": ("x.csv", files.csv_mixed_encoding),

@@ -366,3 +366,20 @@ def million_numbered_rows(count: int = 1_000_000) -> bytes:
 
     strings = _strings([b"Laptop", b"Dell"])
     return xlsx_with(sheet=_sheet(rows()), strings=strings, level=9)
+
+
+def bloated_workbook(kilobytes: int = 1000) -> bytes:
+    """A workbook part just under its limit, filled with defined names."""
+    base = plain_xlsx()
+    with zipfile.ZipFile(io.BytesIO(base)) as archive:
+        workbook = archive.read("xl/workbook.xml").decode()
+    draw = random.Random(2).randrange
+    names = []
+    size = 0
+    while size < kilobytes * 1000 - 200:
+        name = f'<definedName name="n{draw(10**9)}">Sheet!$A${draw(10**5)}</definedName>'
+        names.append(name)
+        size += len(name)
+    defined = "<definedNames>" + "".join(names) + "</definedNames>"
+    workbook = workbook.replace("</sheets>", "</sheets>" + defined, 1)
+    return _replace(base, {"xl/workbook.xml": workbook.encode()}, level=9)
