@@ -3,9 +3,10 @@
 Run from the repository root: `.venv/bin/python bench/hostile_imports.py`. The files are built
 in memory by tests/inventory/intake/hostile_files.py (a million rows without <dimension>, two
 million shared strings, a zip bomb, and files kept just under each declared limit); each is
-parsed three times and the slowest time is printed. The target is under 2 s for every file on
-one core, measured through parse_spreadsheet (what the preview and the import both call); no
-database is needed.
+parsed three times and the slowest time is printed, wall and CPU. The target is under 2 s for
+every file, measured through parse_spreadsheet (what the preview and the import both call); the
+verdict reads the CPU time, since on a shared machine the wall time also counts the waits for a
+core. No database is needed.
 """
 
 import argparse
@@ -58,7 +59,7 @@ def main() -> int:
     names = args.names or list(cases)
     # Wall time, and the CPU time of this process: on a shared machine the two differ.
     print(f"{'file':24} {'on disk':>9} {'slowest':>8} {'CPU':>8}  outcome")
-    worst = 0.0
+    worst = worst_cpu = 0.0
     for name in names:
         file_name, build = cases[name]
         content = build()
@@ -69,12 +70,15 @@ def main() -> int:
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
         slowest = max(times)
-        worst = max(worst, slowest)
+        worst, worst_cpu = max(worst, slowest), max(worst_cpu, max(cpu))
         outcome = result.errors[0].code if result.errors else f"{len(result.rows)} rows read"
         size = f"{len(content) / 1024 / 1024:.2f} MB"
         print(f"{name:24} {size:>9} {slowest:7.3f}s {max(cpu):7.3f}s  {outcome}", flush=True)
-    print(f"slowest of all: {worst:.3f}s (target under {TARGET_SECONDS:g} s)")
-    return 0 if worst < TARGET_SECONDS else 1
+    print(
+        f"slowest of all: {worst:.3f}s wall, {worst_cpu:.3f}s CPU "
+        f"(target under {TARGET_SECONDS:g} s of the worker's CPU)"
+    )
+    return 0 if worst_cpu < TARGET_SECONDS else 1
 
 
 if __name__ == "__main__":
