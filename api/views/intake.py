@@ -79,8 +79,13 @@ PRECONDITION_REPLIES = {
 IMPORT_REFUSALS = {
     400: OpenApiResponse(
         ImportErrorSerializer,
-        description="No file (`invalid` with `fields`), or rows in error (`import_invalid` "
-        "with `errors`): nothing was written.",
+        description="No file (`invalid` with `fields`), rows in error (`import_invalid` "
+        "with `errors`), or, preview or not, a file that cannot be read as a whole, with its "
+        "reason as the code and as the one item of `errors`: `unreadable`, `old_excel`, "
+        "`encrypted`, `empty_file`, `too_much_data` (an archive declaring too much once "
+        "unpacked, refused before any parsing), `suspicious_archive`, `too_many_rows`, "
+        "`mixed_encoding` (a CSV mixing UTF-8 and Windows-1252, naming the first row that is "
+        "not UTF-8). Nothing was written.",
     ),
     409: OpenApiResponse(
         ImportErrorSerializer,

@@ -286,7 +286,10 @@ def devices_import(
     A dry run returns the result with its errors. A real run with any error raises
     DomainError "import_invalid" (params: errors, result) and writes nothing. Refused either
     way: "file_too_large" (before any parsing), "already_imported" (the same bytes went into
-    a donation before), "duplicate" (another import or registration took a device first).
+    a donation before), "duplicate" (another import or registration took a device first), and
+    a file that cannot be read as a whole, with the parser's code ("unreadable", "encrypted",
+    "too_much_data", "suspicious_archive", "too_many_rows", "mixed_encoding", ...; params:
+    errors, result).
     """
     scope = user_scope(actor)
     permissions.require(
@@ -324,6 +327,16 @@ def devices_import(
         errors=list(parsed.errors),
         dry_run=dry_run,
     )
+    if parsed.refusal is not None:
+        # A file that cannot be read (to its end) has no preview worth showing: refused with
+        # the reason's own code, preview or not.
+        raise DomainError(
+            parsed.refusal.code,
+            parsed.refusal.reason,
+            status=400,
+            errors=result.errors,
+            result=result,
+        )
     if not result.errors:
         result.errors = database_duplicates(parsed.rows, parsed.column_of)
     if dry_run:

@@ -263,23 +263,77 @@ def _pending_drop(sha256: str) -> None:
     (_pending_dir() / sha256).unlink(missing_ok=True)
 
 
+# Rows in error shown in the preview besides its first rows (every error stays in the list).
+PREVIEW_ERROR_ROWS = 100
+SHOWN_CHARS = 80
+
+
+def _shown(value) -> str:
+    text = str(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
 def _preview_context(result: intake.ImportResult) -> dict:
+    """The errors with the cell each one is about, and the rows to show with their faults.
+
+    Each error is attached to its cell (row, column) so the preview can mark the cell itself
+    and quote what the file holds there; the rows shown are the first ones and those in error.
+    """
     names = {category.code: category.name for category in Category.objects.all()}
+    field_of = dict(result.columns)
     fields = [name for _title, name in result.columns]
+    by_row = {row.row: row for row in result.rows}
+    problems: dict[tuple[int, str], list] = {}
+    errors = []
+    for error in result.errors:
+        name = field_of.get(error.column)
+        parsed = by_row.get(error.row)
+        value = parsed.raw.get(name, "") if parsed is not None and name else ""
+        reason = str(error.reason)
+        errors.append(
+            {
+                "row": error.row,
+                "column": error.column,
+                "reason": reason,
+                # Quoted beside the message unless the message quotes it already.
+                "value": _shown(value) if value and value[:SHOWN_CHARS] not in reason else "",
+                "anchor": f"row-{error.row}" if parsed is not None else "",
+            }
+        )
+        if parsed is not None and name:
+            problems.setdefault((error.row, name), []).append(reason)
+    faulty = sorted({row for row, _name in problems})[:PREVIEW_ERROR_ROWS]
+    shown = sorted({row.row for row in result.preview} | set(faulty))
     rows = []
-    for row in result.preview:
+    for number in shown:
+        row = by_row[number]
         cells = []
         for name in fields:
             value = row[name]
             if name == "category":
                 value = names.get(value, value)
             # A value that could not be read is shown as the file has it.
-            cells.append(row.raw.get(name, "") if value in (None, "") else value)
-        rows.append({"number": row.row, "cells": cells})
+            text = row.raw.get(name, "") if value in (None, "") else value
+            cells.append(
+                {
+                    "label": imports.COLUMN_LABELS[name],
+                    "value": _shown(text),
+                    "problems": problems.get((number, name), []),
+                }
+            )
+        rows.append(
+            {
+                "number": number,
+                "cells": cells,
+                "error_count": sum(len(cell["problems"]) for cell in cells),
+            }
+        )
     return {
         "result": result,
         "mapped": [(title, imports.COLUMN_LABELS[name]) for title, name in result.columns],
+        "errors": errors,
         "preview_rows": rows,
+        "faulty_rows_shown": bool(faulty),
         "confirm_form": ImportConfirmForm(
             initial={"sha256": result.sha256, "file_name": result.file_name}
         ),

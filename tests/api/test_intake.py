@@ -32,6 +32,7 @@ from tests.builders import (
     written,
 )
 from tests.concurrency import run_at_once
+from tests.inventory.intake import hostile_files as hostile
 
 # A column the import does not read, which the preview names.
 COLOUR_HEADER = ("Catégorie", "Marque", "Modèle", "N° de série", "Couleur")
@@ -617,3 +618,35 @@ def test_a_coordination_reader_cannot_import(coordinator_org, donation):
         import_url(donation), {"file": sheet_upload(donor_sheet(laptops(2)))}
     )
     assert (response.status_code, response.json()["code"]) == (403, "action_forbidden")
+
+
+@pytest.mark.parametrize("query", ["?dry_run=true", ""])
+@pytest.mark.parametrize(
+    ("build", "code"),
+    [
+        (hostile.million_rows, "too_much_data"),
+        (hostile.many_shared_strings, "too_much_data"),
+        (lambda: hostile.zip_bomb(64), "too_much_data"),
+        (hostile.zip_encrypted, "encrypted"),
+        (hostile.nested_archive, "suspicious_archive"),
+        (lambda: b"plain text renamed", "unreadable"),
+    ],
+)
+def test_a_hostile_workbook_answers_400_with_its_code(coord, donation, build, code, query):
+    upload = sheet_upload(build(), "don.xlsx")
+    response = coord.post(import_url(donation) + query, {"file": upload})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == code
+    assert body["detail"]
+    assert [(error["row"], error["code"]) for error in body["errors"]] == [(None, code)]
+    assert written() == (0, 0, 0, 0)
+
+
+def test_a_csv_mixing_encodings_answers_400_naming_the_row(coord, donation):
+    content = hostile.csv_mixed_encoding(rows=12, bad_row=7)
+    response = coord.post(import_url(donation) + "?dry_run=true", {"file": sheet_upload(content)})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "mixed_encoding"
+    assert [(error["row"], error["code"]) for error in body["errors"]] == [(7, "mixed_encoding")]

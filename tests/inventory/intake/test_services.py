@@ -26,6 +26,7 @@ from inventory.models import (
 from inventory.states import OrgKind, Status
 from tests.builders import TODAY, donor_sheet, laptops, make_device, make_user, valid_imei, written
 from tests.concurrency import run_at_once
+from tests.inventory.intake import hostile_files as hostile
 
 
 def do_import(actor, donation, content, **kwargs):
@@ -269,8 +270,27 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(
 
 def test_the_row_limit_comes_from_the_settings(coordinator, donation, settings):
     settings.REEMPLOI_IMPORT_MAX_ROWS = 10
-    result = do_import(coordinator, donation, donor_sheet(laptops(11)), dry_run=True)
-    assert [(e.row, e.code) for e in result.errors] == [(12, "too_many_rows")]
+    with pytest.raises(DomainError) as caught:
+        do_import(coordinator, donation, donor_sheet(laptops(11)), dry_run=True)
+    assert (caught.value.code, caught.value.status) == ("too_many_rows", 400)
+    assert [(e.row, e.code) for e in caught.value.params["errors"]] == [(12, "too_many_rows")]
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_file_that_cannot_be_read_is_refused_with_its_reason_even_in_a_preview(
+    coordinator, donation, dry_run
+):
+    with pytest.raises(DomainError) as caught:
+        intake.devices_import(
+            actor=coordinator,
+            donation=donation,
+            file_name="don.xlsx",
+            content=hostile.million_rows(),
+            dry_run=dry_run,
+        )
+    assert (caught.value.code, caught.value.status) == ("too_much_data", 400)
+    assert caught.value.params["result"].rows == []
+    assert written() == (0, 0, 0, 0)
 
 
 def test_rows_already_in_the_database_are_named(coordinator, donation):

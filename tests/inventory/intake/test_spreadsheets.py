@@ -16,6 +16,7 @@ from inventory.intake.spreadsheets import (
     sniff_delimiter,
 )
 from tests.builders import valid_imei
+from tests.inventory.intake import hostile_files as hostile
 
 CATEGORIES = [
     CategoryRef("laptop", "Ordinateur portable", "Laptop", False),
@@ -320,3 +321,149 @@ def test_category_synonyms_and_names_match_in_any_case():
 def test_csv_rows_count_records_not_lines():
     content = b'Category,Notes\r\nLaptop,"two\nlines"\r\nTablet,x\r\n'
     assert [number for number, _cells in csv_rows(content)] == [1, 2, 3]
+
+
+# Hostile files: refused from what the archive declares, or stopped early, never read through.
+# Their timings are in bench/hostile_imports.py; here, what is refused and why.
+
+
+@pytest.mark.parametrize(
+    ("build", "code"),
+    [
+        (hostile.million_rows, "too_much_data"),  # a million rows, no <dimension>
+        (hostile.many_shared_strings, "too_much_data"),  # two million shared strings
+        (lambda: hostile.many_shared_strings(100_001, distinct=True), "too_much_data"),
+        (lambda: hostile.zip_bomb(64), "too_much_data"),
+        (lambda: hostile.zip_bomb(64, member="xl/media/image1.png"), "too_much_data"),
+        (hostile.lying_sizes, "too_much_data"),
+        (lambda: hostile.long_cell(5_000_000), "too_much_data"),
+        (lambda: hostile.many_members(1001), "suspicious_archive"),
+        (hostile.nested_archive, "suspicious_archive"),
+        (lambda: hostile.odd_member("../../etc/passwd"), "suspicious_archive"),
+        (lambda: hostile.odd_member("/xl/absolute.xml"), "suspicious_archive"),
+        (hostile.zip_encrypted, "encrypted"),
+        (hostile.encrypted_xlsx, "encrypted"),
+    ],
+)
+def test_a_hostile_workbook_is_refused_as_a_whole_with_its_reason(build, code, monkeypatch):
+    # Not one row element may reach the XML parser for the files refused from their sizes.
+    result = parse(build(), file_name="don.xlsx")
+    assert result.refusal is not None
+    assert (result.refusal.row, result.refusal.code) == (None, code)
+    assert result.errors == [result.refusal]
+    assert result.rows == []
+    assert str(result.refusal.reason)
+
+
+def test_sizes_are_refused_before_any_xml_is_parsed(monkeypatch):
+    def must_not_parse(*args, **kwargs):
+        raise AssertionError("the XML of a refused archive was parsed")
+
+    monkeypatch.setattr(imports, "iterparse", must_not_parse)
+    monkeypatch.setattr(imports, "fromstring", must_not_parse)
+    for content in (hostile.million_rows(), hostile.many_shared_strings(), hostile.zip_bomb(16)):
+        assert parse(content, file_name="don.xlsx").refusal.code == "too_much_data"
+
+
+def test_a_sheet_of_scattered_rows_stops_at_the_row_cap_without_reading_the_rest():
+    content = hostile.scattered_rows(megabytes=2)
+    result = parse(content, file_name="don.xlsx", max_rows=50)
+    assert result.refusal.code == "too_many_rows"
+    # 50 devices and the blank rows allowed between them: the reader stopped there.
+    assert result.refusal.row <= 2 + (50 + imports.ROW_SLACK)
+
+
+def test_a_sheet_of_empty_cells_far_to_the_right_is_stopped_at_the_cell_budget(monkeypatch):
+    monkeypatch.setattr(imports, "XLSX_MAX_CELLS", 20_000)
+    result = parse(hostile.wide_empty_cells(megabytes=1), file_name="don.xlsx")
+    assert result.refusal.code == "too_much_data"
+
+
+def test_rows_gapped_far_apart_are_read_without_walking_the_gaps():
+    result = parse(hostile.sparse_rows(count=30, gap=100_000), file_name="don.xlsx")
+    assert result.errors == []
+    assert [row.row for row in result.rows][:2] == [2, 100_003]
+    assert len(result.rows) == 30
+
+
+def test_a_file_named_xlsx_that_is_no_archive_is_unreadable():
+    result = parse(b"Category;Manufacturer\r\nLaptop;Dell\r\n", file_name="renamed.xlsx")
+    assert result.refusal.code == "unreadable"
+
+
+def test_formulas_give_their_computed_values_and_an_uncomputed_one_is_named():
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Catégorie", "Marque", "Modèle"])
+    sheet.append(["Laptop", "Dell", '="Lat"&"itude"'])
+    out = io.BytesIO()
+    workbook.save(out)  # openpyxl saves formulas without their values, as programs do
+    result = parse(out.getvalue(), file_name="don.xlsx")
+    assert codes(result) == [(2, "Modèle", "formula_not_computed")]
+    cached = hostile.xlsx_with(
+        sheet=[
+            b'<?xml version="1.0"?><worksheet ' + hostile.MAIN + b"><sheetData>",
+            hostile.HEADER_ROW,
+            b'<row r="2"><c r="A2" t="str"><f>"Lap"&amp;"top"</f><v>Laptop</v></c>'
+            b'<c r="B2" t="inlineStr"><is><t>Dell</t></is></c></row>',
+            b"</sheetData></worksheet>",
+        ]
+    )
+    result = parse(cached, file_name="don.xlsx")
+    assert result.errors == []
+    assert result.rows[0]["category"] == "laptop"
+
+
+def test_dates_very_long_cells_and_many_columns_are_read_or_named():
+    import datetime
+
+    header = ["Catégorie", "Marque", "Remarques"] + [f"Colonne {index}" for index in range(300)]
+    workbook_rows = [
+        header,
+        ["Laptop", "Dell", datetime.datetime(2024, 3, 1)] + ["x"] * 300,
+        ["Laptop", "HP", "y" * 50_000] + ["x"] * 300,
+    ]
+    result = parse(xlsx_bytes(workbook_rows), file_name="don.xlsx")
+    assert result.rows[0]["notes"] == "2024-03-01"
+    assert codes(result) == [(3, "Remarques", "too_long")]
+    assert len(result.ignored) == imports.MAX_COLUMNS - 3
+
+
+# CSV files mixing UTF-8 and Windows-1252 rows
+
+
+def test_a_csv_mixing_utf8_and_windows_1252_names_the_first_unreadable_row():
+    result = parse(hostile.csv_mixed_encoding(rows=20, bad_row=7), file_name="don.csv")
+    assert codes(result) == [(7, "", "mixed_encoding")]
+    assert result.refusal is not None
+    assert "7" in str(result.refusal.reason)
+    assert "Écran fêlé" in str(result.refusal.reason)  # the row's text, as it was meant
+
+
+def test_a_bom_says_utf8_so_a_windows_1252_row_is_named_too():
+    content = csv_bytes([["Catégorie", "Marque"], ["Laptop", "Dell"]], bom=True)
+    content += "Écran;Asus\r\n".encode("cp1252")
+    assert codes(parse(content)) == [(3, "", "mixed_encoding")]
+
+
+def test_a_wholly_windows_1252_or_wholly_utf8_file_is_never_mixed():
+    lines = [["Catégorie", "Marque", "Remarques"], ["Écran", "Dell", "fêlé"]]
+    for encoding in ("utf-8", "cp1252"):
+        result = parse(csv_bytes(lines, delimiter=";", encoding=encoding))
+        assert result.errors == [], encoding
+        assert result.rows[0]["notes"] == "fêlé"
+
+
+def test_a_csv_line_of_millions_of_separators_is_refused_unsplit():
+    result = parse(hostile.csv_one_wide_line(size=300_000), file_name="don.csv")
+    assert result.refusal.code == "too_much_data"
+
+
+def test_a_sheet_declaring_more_than_the_sheet_limit_is_refused_unread(monkeypatch):
+    monkeypatch.setattr(imports, "XLSX_MAX_SHEET_BYTES", 200_000)
+    monkeypatch.setattr(imports, "iterparse", None)  # never reached
+    result = parse(hostile.scattered_rows(megabytes=1), file_name="don.xlsx")
+    assert result.refusal.code == "too_much_data"
+    assert "0,2" in str(result.refusal.reason)  # the limit, in megabytes

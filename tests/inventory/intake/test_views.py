@@ -23,6 +23,7 @@ from tests.builders import (
     make_organisation,
     sheet_upload,
 )
+from tests.inventory.intake import hostile_files as hostile
 
 LIST = reverse("inventory:donation_list")
 NEW = reverse("inventory:donation_create")
@@ -454,3 +455,65 @@ def test_an_xlsx_upload_is_previewed(login, coordinator, donation, pending_dir):
     assert response.status_code == 200
     assert response.context["result"].row_count == 1
     assert "C02XYZ" in response.text
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (hostile.million_rows, "trop de données"),
+        (hostile.many_shared_strings, "trop de données"),
+        (lambda: hostile.zip_bomb(64), "trop de données"),
+        (hostile.encrypted_xlsx, "mot de passe"),
+        (hostile.nested_archive, "inhabituelle"),
+    ],
+)
+def test_a_hostile_workbook_is_a_clear_error_on_the_file_field(
+    login, coordinator, donation, pending_dir, build, expected
+):
+    upload = SimpleUploadedFile("don.xlsx", build())
+    response = login(coordinator).post(url("donation_import", donation), {"file": upload})
+    assert response.status_code == 400
+    [message] = response.context["upload_form"].errors["file"]
+    assert expected in message
+    assert "result" not in response.context
+    assert Device.objects.count() == 0
+    assert not pending_dir.exists() or list(pending_dir.iterdir()) == []
+
+
+def test_a_csv_mixing_encodings_names_its_row_in_french(login, coordinator, donation, pending_dir):
+    upload = SimpleUploadedFile("don.csv", hostile.csv_mixed_encoding(rows=12, bad_row=7))
+    response = login(coordinator).post(url("donation_import", donation), {"file": upload})
+    assert response.status_code == 400
+    [message] = response.context["upload_form"].errors["file"]
+    message = message.replace("\u00a0", " ")
+    assert message.startswith("Ligne 7 : encodage illisible")
+    assert "« Écran fêlé »" in message
+    assert "colonne" not in message.lower()
+
+
+def test_the_preview_marks_each_faulty_cell_quotes_its_value_and_lists_the_categories(
+    login, coordinator, donation, pending_dir
+):
+    rows = laptops(30)
+    rows[26] = ("Grille-pain", "Dell", "Latitude", "SN-X", "")  # row 28, past the first 20
+    rows[3] = ("PC portable", "", "Latitude", "SN-Y", "")  # row 5: no manufacturer
+    response = login(coordinator).post(
+        url("donation_import", donation), {"file": sheet_upload(donor_sheet(rows))}
+    )
+    assert response.status_code == 400
+    page = response.text.replace("\u00a0", " ")
+    # The message quotes the value and lists the accepted categories, in French.
+    assert "Catégorie « Grille-pain » inconnue. Catégories acceptées : " in page
+    assert "Ordinateur portable" in page.split("Catégories acceptées")[1].split("</")[0]
+    # The row in error is shown even past the first rows, its faulty cell marked in text too.
+    preview = {row["number"]: row for row in response.context["preview_rows"]}
+    assert 28 in preview and 5 in preview
+    [category] = [cell for cell in preview[28]["cells"] if cell["problems"]]
+    assert (str(category["label"]), category["value"]) == ("Catégorie", "Grille-pain")
+    marked = page.split('id="row-28"')[1].split("</tr>")[0]
+    assert 'class="cell--error"' in marked and 'data-label="Catégorie"' in marked
+    assert "⚠" in marked and "Erreur :" in marked and "« Grille-pain »" in marked
+    # An empty faulty cell says so; every cell keeps its column name for the phone layout.
+    manufacturer = page.split('id="row-5"')[1].split("</tr>")[0]
+    assert "(vide)" in manufacturer and 'data-label="Marque"' in manufacturer
+    assert 'href="#row-28"' in page
