@@ -14,14 +14,17 @@ from inventory.states import OrgKind
 
 
 def donations_visible_to(user) -> QuerySet[Donation]:
-    """Coordinators: every donation. A donor's people: their own (the donor's portal).
-    Everyone else: none, so their requests are answered like a missing page."""
+    """Coordinators: every donation. A donor's people: their own (the donor's portal). A
+    workshop: the donations it collected and recorded itself. Everyone else: none, so their
+    requests are answered like a missing page."""
     scope = user_scope(user)
     donations = Donation.objects.select_related("donor")
     if scope.sees_all:
         return donations
     if scope.kind == OrgKind.DONOR and scope.organisation is not None:
         return donations.filter(donor=scope.organisation)
+    if scope.kind == OrgKind.WORKSHOP and scope.organisation is not None:
+        return donations.filter(collected_by=scope.organisation)
     return donations.none()
 
 
