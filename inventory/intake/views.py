@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods
 
 from inventory import permissions, selectors
 from inventory.codes import group_label_code
-from inventory.documents.selectors import donations_visible_to
+from inventory.documents.selectors import certificate_states, donations_visible_to
 from inventory.errors import DomainError
 from inventory.intake import selectors as intake_selectors
 from inventory.intake import services as intake
@@ -58,6 +58,18 @@ def _donation(request, pk: int) -> Donation:
     return get_object_or_404(donations, pk=pk)
 
 
+# The donation lists the coordination's home links to: ?todo=<key>.
+TODO = {
+    "certificate": lambda state: state.to_issue,
+    "attestation": lambda state: not state.attestation_complete,
+    "counts": lambda state: state.counts_differ,
+}
+TODO_LABELS = {
+    "certificate": _lazy("Erasure certificates to issue"),
+    "attestation": _lazy("Release attestation incomplete"),
+    "counts": _lazy("Counted devices differ from those announced or registered"),
+}
+
 NOT_YOURS = _lazy("Donations are handled by the coordination and the workshops that collect.")
 
 
@@ -72,9 +84,15 @@ def donation_list(request):
     permissions.require_screen(permissions.may_read_donations(scope), NOT_YOURS)
     form = DonationFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {"donor": None}
-    donations = intake_selectors.donation_list(
-        donations_visible_to(request.user), donor=filters["donor"]
-    )
+    visible = donations_visible_to(request.user)
+    todo = request.GET.get("todo", "")
+    if todo in TODO:
+        # What the coordination's home counts: the same states, the same rule.
+        states = certificate_states(visible)
+        visible = visible.filter(pk__in=[pk for pk, state in states.items() if TODO[todo](state)])
+    else:
+        todo = ""
+    donations = intake_selectors.donation_list(visible, donor=filters["donor"])
     page = Paginator(donations, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -83,7 +101,9 @@ def donation_list(request):
             "form": form,
             "page": page,
             "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
-            "filtered": bool(filters["donor"]),
+            "filtered": bool(filters["donor"] or todo),
+            "todo": todo,
+            "todo_label": TODO_LABELS.get(todo, ""),
             "may_write": scope.can_write,
         },
     )

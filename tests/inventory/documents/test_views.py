@@ -287,3 +287,12 @@ def test_a_collected_donation_reaches_its_certificate_and_the_donors_summary(
     # Another workshop: as for any donation outside its share.
     for url in page_urls(donation, certificate):
         assert as_user(other_workshop_staff).get(url).status_code == 404, url
+
+
+def test_the_donors_page_says_why_each_certificate_is_pending(
+    as_user, donor_user, donation, certified
+):
+    page = as_user(donor_user).get(reverse("inventory:donor_donations"))
+    assert page.status_code == 200
+    assert "2 devices not erased yet" in page.text
+    assert "Release attestation incomplete" in page.text
