@@ -21,8 +21,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
@@ -65,12 +64,14 @@ TODO = {
     "counts": lambda state: state.counts_differ,
 }
 TODO_LABELS = {
-    "certificate": _lazy("Erasure certificates to issue"),
-    "attestation": _lazy("Release attestation incomplete"),
-    "counts": _lazy("Counted devices differ from those announced or registered"),
+    "certificate": gettext_lazy("Erasure certificates to issue"),
+    "attestation": gettext_lazy("Release attestation incomplete"),
+    "counts": gettext_lazy("Counted devices differ from those announced or registered"),
 }
 
-NOT_YOURS = _lazy("Donations are handled by the coordination and the workshops that collect.")
+NOT_YOURS = gettext_lazy(
+    "Donations are handled by the coordination and the workshops that collect."
+)
 
 
 def _refuse_forbidden(err: DomainError) -> None:
