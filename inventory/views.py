@@ -89,11 +89,13 @@ def _decorate(devices):
 
 def _waiting(request, scope, counts) -> list[dict]:
     """Each step's count and its oldest devices: one query per step that has any, and for
-    the devices in reconditioning what "ready" still misses, in a fixed number more."""
+    the devices in reconditioning what "ready" still misses, in a fixed number more. The
+    coordination gets counts and links only: its to-do list stays short on a phone."""
     waiting = []
+    previews = scope.kind != OrgKind.COORDINATOR
     for status, heading in WAITING.get(scope.kind, ()):
         devices = []
-        if counts[status.value]:
+        if counts[status.value] and previews:
             devices = _decorate(
                 list(
                     selectors.device_list(request.user, status=status.value).order_by(
