@@ -1,8 +1,10 @@
 """Where each donation's certificate stands: the same counts as the certificate, and why it is
 still pending, in a fixed number of queries."""
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from inventory.documents.content import certificate_content
 from inventory.documents.selectors import certificate_states
@@ -19,6 +21,13 @@ ATTESTED = {
     "attested_by": "Mme Durand, DSI",
     "attested_on": TODAY,
 }
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # The reasons are read in English here, whatever language an earlier test left active.
+    with translation.override("en"):
+        yield
 
 
 def state_of(donation):
