@@ -104,7 +104,7 @@ def test_a_bad_donor_names_its_field(coord, donor_org, body, field):
 
 
 @pytest.mark.parametrize("persona", ["structure_staff", "donor_user", "fund_reader"])
-def test_only_the_coordination_and_workshops_record_donors(request, persona):
+def test_only_the_coordination_and_workshops_record_donors(db, request, persona):
     user = request.getfixturevalue(persona)
     response = token_client(user).post("/api/donors/", {"name": "Nouveau"}, format="json")
     assert (response.status_code, response.json()["code"]) == (403, "action_forbidden")
