@@ -52,7 +52,15 @@ class CommuneAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(NoDeleteMixin, SimpleHistoryAdmin):
-    list_display = ["code", "name_fr", "name_en", "has_imei", "holds_data", "sort_order"]
+    list_display = [
+        "code",
+        "name_fr",
+        "name_en",
+        "has_imei",
+        "holds_data",
+        "required_locks",
+        "sort_order",
+    ]
     list_editable = ["sort_order"]
     search_fields = ["code", "name_fr", "name_en"]
 

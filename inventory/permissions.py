@@ -36,8 +36,20 @@ def may_record_bench(scope: Scope) -> bool:
     return scope.can_write and scope.kind in BENCH_KINDS
 
 
+def may_read_donations(scope: Scope) -> bool:
+    """The donation screens: the coordination sees every donation, a workshop the donations it
+    collected itself (inventory.documents.selectors.donations_visible_to)."""
+    return scope.kind in REGISTERING_KINDS
+
+
+def may_record_donations(scope: Scope) -> bool:
+    """Donors, donations and their devices: the coordination, and a workshop that collects
+    devices itself (ECODAIR collects from companies), for its own donations."""
+    return scope.can_write and scope.kind in REGISTERING_KINDS
+
+
 def may_coordinate(scope: Scope) -> bool:
-    """Writes kept to the coordination: donations and imports, checklists, certificates."""
+    """Writes kept to the coordination: checklists, certificates."""
     return scope.can_write and scope.kind == OrgKind.COORDINATOR
 
 

@@ -20,10 +20,11 @@ from django.views.decorators.http import require_POST
 
 from inventory import permissions, selectors, services
 from inventory.codes import group_label_code, label_code_for_display
+from inventory.documents.selectors import certificate_states
 from inventory.errors import DomainError
 from inventory.forms import DeviceFilterForm, DeviceRegistrationForm, TransitionForm
 from inventory.login import ThrottledAuthenticationForm
-from inventory.models import Organisation
+from inventory.models import Donation, Organisation
 from inventory.reconditioning import ready
 from inventory.reconditioning import selectors as bench_reads
 from inventory.states import (
@@ -59,21 +60,25 @@ STATUS_GROUPS = (
 )
 
 # What waits for each kind of organisation: (status, heading) pairs, in the order of the work.
+# A workshop's home is its queue: the devices at its bench, by the next step to take.
 WAITING = {
     OrgKind.COORDINATOR: (
-        (Status.REGISTERED, gettext_lazy("Registered devices to dispatch to a workshop")),
+        (Status.REGISTERED, gettext_lazy("Registered devices to send to a workshop")),
         (Status.RETURNED, gettext_lazy("Returned loans to send back to a workshop")),
+        (Status.ON_LOAN, gettext_lazy("Loans out, to receive back when they return")),
     ),
     OrgKind.WORKSHOP: (
+        (Status.REGISTERED, gettext_lazy("Devices you collected, to take in at the bench")),
         (Status.SENT_TO_WORKSHOP, gettext_lazy("Devices sent to you, to receive")),
-        (Status.AT_WORKSHOP, gettext_lazy("Devices at your workshop, to recondition")),
-        (Status.IN_RECONDITIONING, gettext_lazy("Devices in reconditioning")),
+        (Status.AT_WORKSHOP, gettext_lazy("Received devices, reconditioning to start")),
+        (Status.IN_RECONDITIONING, gettext_lazy("In reconditioning: what each still needs")),
     ),
     OrgKind.STRUCTURE: (
         (Status.ON_LOAN, gettext_lazy("Devices on loan to you")),
         (Status.GIVEN, gettext_lazy("Devices given to you")),
     ),
 }
+CERTIFICATES_LISTED = 5
 
 
 def _decorate(devices):
@@ -82,6 +87,64 @@ def _decorate(devices):
         device.label_display = group_label_code(device.label_code_id)
         device.tone = STATUS_TONE.get(device.status, "neutral")
     return devices
+
+
+def _waiting(request, scope, counts) -> list[dict]:
+    """Each step's count and its oldest devices: one query per step that has any, and for
+    the devices in reconditioning what "ready" still misses, in a fixed number more. The
+    coordination gets counts and links only: its to-do list stays short on a phone."""
+    waiting = []
+    previews = scope.kind != OrgKind.COORDINATOR
+    for status, heading in WAITING.get(scope.kind, ()):
+        devices = []
+        if counts[status.value] and previews:
+            devices = _decorate(
+                list(
+                    selectors.device_list(request.user, status=status.value).order_by(
+                        "updated_at", "id"
+                    )[:PREVIEW_SIZE]
+                )
+            )
+            if status == Status.IN_RECONDITIONING:
+                ready.missing_for_each(request.user, devices)
+        waiting.append(
+            {
+                "status": status.value,
+                "heading": heading,
+                "count": counts[status.value],
+                "devices": devices,
+                "url": f"{reverse('inventory:device_list')}?{urlencode({'status': status.value})}",
+            }
+        )
+    return waiting
+
+
+def _coordination_todo() -> dict:
+    """The donations that wait for the coordination, counted over every donation in a fixed
+    number of queries (documents.selectors.certificate_states)."""
+    states = certificate_states(Donation.objects.all())
+    to_issue = [pk for pk, state in states.items() if state.to_issue]
+    listed = list(
+        Donation.objects.filter(pk__in=sorted(to_issue)[:CERTIFICATES_LISTED])
+        .select_related("donor")
+        .order_by("received_on", "id")
+    )
+    donations = reverse("inventory:donation_list")
+    return {
+        "certificates": {
+            "count": len(to_issue),
+            "donations": listed,
+            "url": f"{donations}?{urlencode({'todo': 'certificate'})}",
+        },
+        "attestations": {
+            "count": sum(1 for state in states.values() if not state.attestation_complete),
+            "url": f"{donations}?{urlencode({'todo': 'attestation'})}",
+        },
+        "counts": {
+            "count": sum(1 for state in states.values() if state.counts_differ),
+            "url": f"{donations}?{urlencode({'todo': 'counts'})}",
+        },
+    }
 
 
 @login_required
@@ -108,24 +171,11 @@ def home(request):
         }
         for title, members in STATUS_GROUPS
     ]
-    context["waiting"] = [
-        {
-            "status": status.value,
-            "heading": heading,
-            "count": counts[status.value],
-            "devices": _decorate(
-                list(
-                    selectors.device_list(request.user, status=status.value).order_by(
-                        "updated_at", "id"
-                    )[:PREVIEW_SIZE]
-                )
-            )
-            if counts[status.value]
-            else [],
-        }
-        for status, heading in WAITING.get(scope.kind, ())
-    ]
+    context["waiting"] = _waiting(request, scope, counts)
+    if scope.kind == OrgKind.COORDINATOR:
+        context["todo"] = _coordination_todo()
     context["may_register"] = permissions.may_register(scope)
+    context["may_record_donations"] = permissions.may_record_donations(scope)
     return render(request, "inventory/home.html", context)
 
 

@@ -9,7 +9,8 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from inventory.models import Commune, LockKind, Role
+from inventory.intake.services import donation_device_register
+from inventory.models import Category, Commune, LockKind, Role
 from inventory.reconditioning import services as bench
 from inventory.services import device_transition
 from inventory.states import OrgKind
@@ -225,6 +226,26 @@ def queue_devices(coordinator, workshop_org, workshop_staff, other_workshop_org)
 @pytest.fixture
 def donation(coordinator, donor_org):
     return make_donation(actor=coordinator, donor=donor_org, expected_count=12)
+
+
+@pytest.fixture
+def other_workshop_staff(other_workshop_org):
+    return make_user(organisation=other_workshop_org, username="nord")
+
+
+@pytest.fixture
+def collected(workshop_staff, donor_org) -> dict:
+    """A donation ECODAIR collected from a company and recorded itself, with one laptop it
+    registered into its own custody."""
+    donation = make_donation(actor=workshop_staff, donor=donor_org, expected_count=2)
+    laptop = donation_device_register(
+        actor=workshop_staff,
+        donation=donation,
+        category=Category.objects.get(code="laptop"),
+        manufacturer="Dell",
+        serial_number="COLLECTED-1",
+    )
+    return {"donation": donation, "laptop": laptop}
 
 
 @pytest.fixture

@@ -148,8 +148,13 @@ class DonationSerializer(serializers.Serializer):
     attestation_complete = serializers.BooleanField(
         help_text="Every release ticked, signed and dated."
     )
+    collected_by = OrganisationRefSerializer(
+        allow_null=True,
+        help_text="The workshop that collected the devices and recorded the donation; null "
+        "when the coordination took it in.",
+    )
     notes = serializers.SerializerMethodField(
-        help_text="The coordination's notes; null for a donor's people."
+        help_text="The notes of who recorded the donation; null for a donor's people."
     )
     created_at = serializers.DateTimeField()
     version = serializers.SerializerMethodField(
@@ -158,7 +163,7 @@ class DonationSerializer(serializers.Serializer):
     )
 
     def get_notes(self, donation: Donation) -> str | None:
-        return donation.notes if self.context.get("coordination") else None
+        return donation.notes if self.context.get("recorder") else None
 
     def get_version(self, donation: Donation) -> str:
         return intake_selectors.donation_version(donation)

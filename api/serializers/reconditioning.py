@@ -40,11 +40,15 @@ from inventory.reconditioning.selectors import BenchRecord
 from inventory.reconditioning.services import RECORDABLE
 from inventory.states import Status
 
+ITEM_ID = re.compile(r"[1-9][0-9]{0,8}")
+ITEM_CODE = re.compile(r"[-a-zA-Z0-9_]{1,40}")
+
 # What bench_record says of a medium in the current cycle.
 ERASURE_STATUSES = [
     ("passed", "A passed erasure is recorded in this cycle."),
     ("destroyed", "Destroyed in this cycle."),
     ("destruction_required", "An erasure failed or was not verified: only destruction remains."),
+    ("new", "A factory-new medium: nothing to erase."),
     ("missing", "No erasure recorded in this cycle yet."),
     ("earlier", "Destroyed in an earlier cycle."),
 ]
@@ -199,6 +203,9 @@ class MediumSerializer(serializers.Serializer):
     capacity_gb = serializers.IntegerField(source="medium.capacity_gb", allow_null=True)
     hidden_areas = NamedChoiceField(HiddenAreas, source="medium.hidden_areas")
     state = NamedChoiceField(MediumState, source="medium.state")
+    is_new = serializers.BooleanField(
+        source="medium.is_new", help_text="Factory-new: no erasure needed."
+    )
     erasure_status = NamedChoiceField(
         ERASURE_STATUSES, enum_name="ErasureStatusEnum", source="status"
     )
@@ -299,21 +306,37 @@ class LockChecksSerializer(InputSerializer):
 class TestResultsSerializer(InputSerializer):
     outcomes = serializers.DictField(
         child=NamedChoiceField(TestOutcome),
-        help_text="Checklist item id (as in the record's checklist) → outcome; items left out "
-        "keep their result.",
+        help_text="Checklist item → outcome, the item named by its id or its code (both as in "
+        'the record\'s checklist, e.g. `"42"` or `"keyboard"`); items left out keep their '
+        "result.",
     )
 
-    def validate_outcomes(self, outcomes: dict) -> dict[int, str]:
-        not_ids = {
+    def validate_outcomes(self, outcomes: dict) -> dict[int | str, str]:
+        not_keys = {
             key: [_("This test is not on this device's checklist.")]
             for key in outcomes
-            if not re.fullmatch(r"[1-9][0-9]{0,8}", key)
+            if not (ITEM_ID.fullmatch(key) or ITEM_CODE.fullmatch(key))
         }
-        if not_ids:
-            raise serializers.ValidationError(not_ids)
+        if not_keys:
+            raise serializers.ValidationError(not_keys)
         if not outcomes:
             raise serializers.ValidationError(_("Give at least one test result."))
-        return {int(key): outcome for key, outcome in outcomes.items()}
+        # Digits are an id; anything else a code (codes are slugs that never are all digits).
+        return {
+            (int(key) if ITEM_ID.fullmatch(key) else key): outcome
+            for key, outcome in outcomes.items()
+        }
+
+
+class FactoryResetSerializer(serializers.Serializer):
+    tool = StrictCharField(
+        max_length=80,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What reset the device, e.g. the set-up screen or a vendor tool.",
+    )
+    tool_version = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
 
 
 class MediumCreateSerializer(InputSerializer):
@@ -327,6 +350,12 @@ class MediumCreateSerializer(InputSerializer):
     )
     hidden_areas = NamedChoiceField(
         HiddenAreas, required=False, default="", help_text="Empty: not checked."
+    )
+    is_new = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A factory-new medium fitted at the workshop: it held no one's data and "
+        "needs no erasure.",
     )
 
 

@@ -1,9 +1,10 @@
 """Intake on the API: donors, donations and the spreadsheet import of a donation's devices.
 
 Each write validates its body, calls one service of inventory.intake and answers what was
-recorded. Donations are read by the coordination, and by a donor's people for their own
-(inventory.documents.selectors.donations_visible_to); other roles get 403 on the list and 404
-on a donation, as on the web screens.
+recorded. Donations are read by the coordination, by a workshop for the donations it collected
+itself, and by a donor's people for their own (inventory.documents.selectors.
+donations_visible_to); other roles get 403 on the list and 404 on a donation, as on the web
+screens.
 """
 
 from django.db.models import Count
@@ -101,8 +102,10 @@ IMPORT_REFUSALS = {
     ),
 }
 
-_NOT_YOURS = _("Donations are handled by the coordination.")
-_DEVICES_FOR_COORDINATION = _("The devices of a donation are listed for the coordination only.")
+_NOT_YOURS = _("Donations are handled by the coordination and the workshops that collect.")
+_DEVICES_FOR_COORDINATION = _(
+    "The devices of a donation are listed for the coordination and the workshop that collected it."
+)
 _IF_MATCH_REQUIRED = _(
     "Send the donation's ETag, as you last read it, in an If-Match header: without it a "
     "change could overwrite someone else's."
@@ -111,7 +114,7 @@ _IF_MATCH_REQUIRED = _(
 
 def _reads_donations(user) -> bool:
     scope = selectors.user_scope(user)
-    return scope.sees_all or scope.kind == OrgKind.DONOR
+    return scope.sees_all or scope.kind in {OrgKind.DONOR, OrgKind.WORKSHOP}
 
 
 def _if_match_version(request, donation: Donation) -> str:
@@ -149,7 +152,8 @@ def _with_etag(response: Response, donation: Donation) -> Response:
     list=extend_schema(
         summary="Donations",
         description="Newest first, with their device counts. The coordination sees every "
-        "donation, a donor's people their own; other roles get 403.",
+        "donation, a workshop the donations it collected itself, a donor's people their own; "
+        "other roles get 403.",
         responses={200: DonationSerializer(many=True), **errors(400, 403, 404)},
     ),
     retrieve=extend_schema(
@@ -170,6 +174,7 @@ class DonationViewSet(ApiMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return (
             donations_visible_to(self.request.user)
+            .select_related("collected_by")
             .annotate(registered_count=Count("devices"))
             .order_by("-received_on", "-id")
         )
@@ -178,8 +183,9 @@ class DonationViewSet(ApiMixin, viewsets.GenericViewSet):
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     def get_serializer_context(self):
-        coordination = selectors.user_scope(self.request.user).sees_all
-        return super().get_serializer_context() | {"coordination": coordination}
+        # Notes are for who records donations (the coordination, a workshop for its own).
+        recorder = selectors.user_scope(self.request.user).kind != OrgKind.DONOR
+        return super().get_serializer_context() | {"recorder": recorder}
 
     def list(self, request):
         if not _reads_donations(request.user):
@@ -193,9 +199,10 @@ class DonationViewSet(ApiMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Record a donation",
-        description="Coordination only (403 otherwise). The donor must be an active "
-        "organisation of kind donor; an attestation needs both its signatory and its date. "
-        "Send an `Idempotency-Key` to make retries safe.",
+        description="The coordination, or a workshop that collected the devices itself (the "
+        "donation is then its own: `collected_by`); 403 otherwise. The donor must be an "
+        "active organisation of kind donor; an attestation needs both its signatory and its "
+        "date. Send an `Idempotency-Key` to make retries safe.",
         parameters=[IDEMPOTENCY_KEY],
         request=DonationWriteSerializer,
         responses={201: DonationSerializer, **errors(400, 403, 413, 422)},
@@ -213,10 +220,10 @@ class DonationViewSet(ApiMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Change a donation",
-        description="Sets the fields given; the others keep their value. Coordination only "
-        "(403 otherwise). Requires If-Match with the ETag of your last read: 412 `stale` if "
-        "someone saved the donation since, 428 without the header. Answers the donation as "
-        "saved, with its new ETag.",
+        description="Sets the fields given; the others keep their value. The coordination, or "
+        "the workshop that collected it (403 otherwise). Requires If-Match with the ETag of "
+        "your last read: 412 `stale` if someone saved the donation since, 428 without the "
+        "header. Answers the donation as saved, with its new ETag.",
         parameters=[DONATION_ID, IF_MATCH, ETAG],
         request=DonationWriteSerializer,
         responses={
@@ -238,16 +245,16 @@ class DonationViewSet(ApiMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="The donation's devices",
-        description="In registration order, in the shape of /api/devices/. Coordination only: "
-        "a donor's people get 403 (their donation's counts are in the donation), other roles "
-        "404.",
+        description="In registration order, in the shape of /api/devices/. The coordination, "
+        "and the workshop that collected the donation (the devices in its custody): a donor's "
+        "people get 403 (their donation's counts are in the donation), other roles 404.",
         parameters=[DONATION_ID],
         responses={200: DeviceSerializer(many=True), **errors(400, 403, 404)},
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def devices(self, request, pk: str):
         donation = self.get_object()
-        if not selectors.user_scope(request.user).sees_all:
+        if selectors.user_scope(request.user).kind == OrgKind.DONOR:
             raise exceptions.PermissionDenied(_DEVICES_FOR_COORDINATION)
         devices = (
             selectors.devices_visible_to(request.user)
@@ -298,8 +305,9 @@ class DonationImportViewSet(ApiMixin, viewsets.ViewSet):
         "code); it writes nothing. A real run is all or nothing: 201 with the devices "
         "registered and their label codes, or 400 `import_invalid` with the same `errors` and "
         "nothing written. The same file twice answers 409 `already_imported`; a file over the "
-        "limit 413 `file_too_large`, before it is read. Coordination only (403); a donation "
-        "outside your scope answers 404. An `Idempotency-Key` replays the first reply (the "
+        "limit 413 `file_too_large`, before it is read. The coordination, or the workshop "
+        "that collected the donation (403 for other roles); a donation outside your scope "
+        "answers 404. An `Idempotency-Key` replays the first reply (the "
         "file counts by its content).",
         parameters=[DONATION_ID, IDEMPOTENCY_KEY, ImportQuerySerializer],
         request={MULTIPART: ImportUploadSerializer},
@@ -346,7 +354,8 @@ class DonationImportViewSet(ApiMixin, viewsets.ViewSet):
 class DonorViewSet(ApiMixin, viewsets.ViewSet):
     @extend_schema(
         summary="Record a donor",
-        description="Coordination only (403 otherwise). Names are unique among donors, "
+        description="The coordination and the workshops (403 otherwise). Names are unique "
+        "among donors, "
         "whatever the case (400 naming `name`). Send an `Idempotency-Key` to make retries "
         "safe.",
         parameters=[IDEMPOTENCY_KEY],

@@ -26,6 +26,7 @@ from api.serializers.reconditioning import (
     ErasureCreateSerializer,
     ErasureSerializer,
     ErasureUploadSerializer,
+    FactoryResetSerializer,
     LockChecksSerializer,
     MediumCreateSerializer,
     MediumSerializer,
@@ -156,16 +157,21 @@ class DeviceBenchViewSet(ApiMixin, viewsets.ViewSet):
         data = MediumCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         medium = bench.medium_add(actor=request.user, device_id=int(pk), **data.validated_data)
-        body = MediumSerializer(bench_reads.MediumView(medium), context={"request": request}).data
+        body = MediumSerializer(
+            bench_reads.MediumView(medium, status="new" if medium.is_new else "missing"),
+            context={"request": request},
+        ).data
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Record an encrypted factory reset",
         description="A phone's or tablet's erasure in one step: a purge of its built-in "
         "storage by encrypted factory reset, fully verified, passed. Adds the built-in medium "
-        "if none is recorded. No body. Send an `Idempotency-Key` to make retries safe." + WHO,
+        "if none is recorded. The body is optional: the `tool` (and `tool_version`) that did "
+        "the reset, kept on the erasure record. Send an `Idempotency-Key` to make retries "
+        "safe." + WHO,
         parameters=[DEVICE_ID, IDEMPOTENCY_KEY],
-        request=None,
+        request=FactoryResetSerializer,
         responses={201: ErasureSerializer, **errors(400, 403, 404, 409, 413, 422)},
     )
     @action(detail=True, methods=["post"], url_path="factory-reset")
@@ -173,15 +179,21 @@ class DeviceBenchViewSet(ApiMixin, viewsets.ViewSet):
         return idempotent(request, lambda: self._factory_reset(request, pk))
 
     def _factory_reset(self, request, pk: str) -> Response:
-        erasure = bench.factory_reset_record(actor=request.user, device_id=int(pk))
+        data = FactoryResetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        erasure = bench.factory_reset_record(
+            actor=request.user, device_id=int(pk), **data.validated_data
+        )
         body = ErasureSerializer(erasure, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Record test results",
-        description="Outcomes of the device's checklist, keyed by item id (the `id` of the "
-        "record's `checklist` lines); items left out keep their result. An item that is not "
-        "on this device's checklist is named in `fields.outcomes`. " + RECORD_REPLY + WHO,
+        description="Outcomes of the device's checklist, keyed by item id or code (the `id` "
+        "or `code` of the record's `checklist` lines); items left out keep their result. An "
+        "item that is not on this device's checklist is named in `fields.outcomes`. "
+        + RECORD_REPLY
+        + WHO,
         parameters=[DEVICE_ID],
         request=TestResultsSerializer,
         responses={200: BenchRecordSerializer, **errors(400, 403, 404, 409, 413)},

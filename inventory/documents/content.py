@@ -179,7 +179,8 @@ def certificate_content(donation: Donation) -> CertificateContent:
                         medium_id=medium.pk,
                     )
                 )
-            if passed:
+            if passed or (medium.is_new and not records):
+                # A factory-new medium held no one's data: nothing to certify, nothing pending.
                 continue
             if records:
                 not_erased.append(PENDING_DESTRUCTION)

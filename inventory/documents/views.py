@@ -26,6 +26,7 @@ from inventory.documents.content import (
 )
 from inventory.documents.selectors import (
     certificate_by_code,
+    certificate_states,
     certificates_of,
     donations_visible_to,
 )
@@ -57,10 +58,17 @@ def donor_donations(request):
     """The donor's portal: their donations, each with its certificates and summary."""
     if selectors.user_scope(request.user).kind != OrgKind.DONOR:
         raise Http404
-    donations = donations_visible_to(request.user).annotate(
-        device_count=Count("devices", distinct=True),
-        certificate_count=Count("certificates", distinct=True),
+    visible = donations_visible_to(request.user)
+    donations = list(
+        visible.annotate(
+            device_count=Count("devices", distinct=True),
+            certificate_count=Count("certificates", distinct=True),
+        )
     )
+    # Why each certificate is still pending, read for all the donations at once.
+    states = certificate_states(visible)
+    for donation in donations:
+        donation.certificate_state = states[donation.pk]
     return render(request, "documents/donor_donations.html", {"donations": donations})
 
 

@@ -33,10 +33,11 @@ def category_refs() -> list[imports.CategoryRef]:
     ]
 
 
-def donation_list(*, donor: int | None = None) -> QuerySet[Donation]:
-    """The coordination's list, newest first, with each donation's count of registered devices."""
+def donation_list(donations: QuerySet[Donation], *, donor: int | None = None) -> QuerySet[Donation]:
+    """The donations given (the user's share), newest first, with each donation's count of
+    registered devices."""
     donations = (
-        Donation.objects.select_related("donor")
+        donations.select_related("donor", "collected_by")
         .annotate(registered_count=Count("devices"))
         .order_by("-received_on", "-id")
     )

@@ -63,7 +63,8 @@ def donor_create(
 ) -> Organisation:
     """A donor with the little the network needs to reach it; names are unique, any case."""
     permissions.require(
-        permissions.may_coordinate(user_scope(actor)), _("Only the coordination records donors.")
+        permissions.may_record_donations(user_scope(actor)),
+        _("Only the coordination and the workshops record donors."),
     )
     name = " ".join((name or "").split())
     if not name:
@@ -119,6 +120,17 @@ def _donation_check(donation: Donation) -> None:
         raise _validation_to_domain(exc) from exc
 
 
+def _require_own(scope, donation: Donation | None) -> Donation:
+    """A workshop writes only into the donations it collected: any other one is answered like
+    a missing donation, as on the screens."""
+    if donation is None or (
+        not scope.sees_all
+        and (scope.organisation is None or donation.collected_by_id != scope.organisation.pk)
+    ):
+        raise DomainError("not_found", _("No such donation."), status=404)
+    return donation
+
+
 def _donation_assign(donation: Donation, values: dict) -> None:
     unknown = set(values) - set(DONATION_FIELDS)
     if unknown:
@@ -130,11 +142,16 @@ def _donation_assign(donation: Donation, values: dict) -> None:
 
 
 def donation_create(*, actor, donor: Organisation, received_on: date, **details) -> Donation:
-    """Record a donation; `details` are the other fields of DONATION_FIELDS."""
+    """Record a donation; `details` are the other fields of DONATION_FIELDS. A workshop that
+    collected the devices itself records it as its own (`collected_by`)."""
+    scope = user_scope(actor)
     permissions.require(
-        permissions.may_coordinate(user_scope(actor)), _("Only the coordination records donations.")
+        permissions.may_record_donations(scope),
+        _("Only the coordination and the workshops record donations."),
     )
     donation = Donation(created_by=actor)
+    if scope.kind == OrgKind.WORKSHOP:
+        donation.collected_by = scope.organisation
     _donation_assign(donation, {"donor": donor, "received_on": received_on, **details})
     _donation_check(donation)
     with transaction.atomic():
@@ -144,16 +161,18 @@ def donation_create(*, actor, donor: Organisation, received_on: date, **details)
 
 def donation_update(*, actor, donation_id: int, version: str | None = None, **changes) -> Donation:
     """Change a donation's fields; with `version`, refused if someone saved in between."""
+    scope = user_scope(actor)
     permissions.require(
-        permissions.may_coordinate(user_scope(actor)), _("Only the coordination changes donations.")
+        permissions.may_record_donations(scope),
+        _("Only the coordination and the workshops change donations."),
     )
     with transaction.atomic():
         # Locked: two coordinators saving the same donation are serialised, and the version
         # compared below is the one the second of them actually overwrites.
         # No join: FOR UPDATE would lock the donor's row as well.
-        donation = Donation.objects.select_for_update().filter(pk=donation_id).first()
-        if donation is None:
-            raise DomainError("not_found", _("No such donation."), status=404)
+        donation = _require_own(
+            scope, Donation.objects.select_for_update().filter(pk=donation_id).first()
+        )
         if version is not None and version != donation_version(donation):
             raise DomainError(
                 "stale",
@@ -170,10 +189,12 @@ def donation_update(*, actor, donation_id: int, version: str | None = None, **ch
 
 def donation_device_register(*, actor, donation: Donation, **device_fields) -> Device:
     """One device into a donation: device_register with the donation's donor, one transaction."""
+    scope = user_scope(actor)
     permissions.require(
-        permissions.may_coordinate(user_scope(actor)),
-        _("Only the coordination registers a donation's devices."),
+        permissions.may_record_donations(scope),
+        _("Only the coordination and the workshops register a donation's devices."),
     )
+    _require_own(scope, donation)
     device_fields.pop("donor", None)
     return device_register(actor=actor, donation=donation, **device_fields)
 
@@ -293,8 +314,10 @@ def devices_import(
     """
     scope = user_scope(actor)
     permissions.require(
-        permissions.may_coordinate(scope), _("Only the coordination imports spreadsheets.")
+        permissions.may_record_donations(scope),
+        _("Only the coordination and the workshops import spreadsheets."),
     )
+    _require_own(scope, donation)
     max_bytes = import_max_bytes()
     if len(content) > max_bytes:
         raise DomainError(

@@ -1,7 +1,8 @@
 """Web screens of intake: donors, donations, their devices and spreadsheet imports.
 
-Donations are the coordination's business: other organisations get 403 on the lists and forms
-and 404 on a donation, as for any object outside their share. Views translate a request into
+Donations are the coordination's business, and a workshop's for the devices it collects
+itself (it sees only the donations it recorded): other organisations get 403 on the lists and
+forms, and 404 on a donation outside their share. Views translate a request into
 one service call; the rules live in inventory.intake.
 """
 
@@ -20,12 +21,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from inventory import permissions, selectors
 from inventory.codes import group_label_code, label_code_for_display
+from inventory.documents.selectors import certificate_states, donations_visible_to
 from inventory.errors import DomainError
 from inventory.intake import selectors as intake_selectors
 from inventory.intake import services as intake
@@ -48,10 +50,28 @@ PENDING_SECONDS = 24 * 3600
 
 
 def _donation(request, pk: int) -> Donation:
-    # Outside the coordination a donation is answered exactly like a missing one.
-    if not selectors.user_scope(request.user).sees_all:
+    # Outside one's share a donation is answered exactly like a missing one.
+    if not permissions.may_read_donations(selectors.user_scope(request.user)):
         raise Http404
-    return get_object_or_404(Donation.objects.select_related("donor", "created_by"), pk=pk)
+    donations = donations_visible_to(request.user).select_related("created_by", "collected_by")
+    return get_object_or_404(donations, pk=pk)
+
+
+# The donation lists the coordination's home links to: ?todo=<key>.
+TODO = {
+    "certificate": lambda state: state.to_issue,
+    "attestation": lambda state: not state.attestation_complete,
+    "counts": lambda state: state.counts_differ,
+}
+TODO_LABELS = {
+    "certificate": gettext_lazy("Erasure certificates to issue"),
+    "attestation": gettext_lazy("Release attestation incomplete"),
+    "counts": gettext_lazy("Counted devices differ from those announced or registered"),
+}
+
+NOT_YOURS = gettext_lazy(
+    "Donations are handled by the coordination and the workshops that collect."
+)
 
 
 def _refuse_forbidden(err: DomainError) -> None:
@@ -62,12 +82,18 @@ def _refuse_forbidden(err: DomainError) -> None:
 @login_required
 def donation_list(request):
     scope = selectors.user_scope(request.user)
-    permissions.require_screen(
-        permissions.may_read_coordination(scope), _("Donations are handled by the coordination.")
-    )
+    permissions.require_screen(permissions.may_read_donations(scope), NOT_YOURS)
     form = DonationFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {"donor": None}
-    donations = intake_selectors.donation_list(donor=filters["donor"])
+    visible = donations_visible_to(request.user)
+    todo = request.GET.get("todo", "")
+    if todo in TODO:
+        # What the coordination's home counts: the same states, the same rule.
+        states = certificate_states(visible)
+        visible = visible.filter(pk__in=[pk for pk, state in states.items() if TODO[todo](state)])
+    else:
+        todo = ""
+    donations = intake_selectors.donation_list(visible, donor=filters["donor"])
     page = Paginator(donations, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -76,7 +102,9 @@ def donation_list(request):
             "form": form,
             "page": page,
             "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
-            "filtered": bool(filters["donor"]),
+            "filtered": bool(filters["donor"] or todo),
+            "todo": todo,
+            "todo_label": TODO_LABELS.get(todo, ""),
             "may_write": scope.can_write,
         },
     )
@@ -86,8 +114,7 @@ def donation_list(request):
 @require_http_methods(["GET", "POST"])
 def donor_create(request):
     permissions.require_screen(
-        permissions.may_read_coordination(selectors.user_scope(request.user)),
-        _("Donations are handled by the coordination."),
+        permissions.may_read_donations(selectors.user_scope(request.user)), NOT_YOURS
     )
     form = DonorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -106,8 +133,7 @@ def donor_create(request):
 @require_http_methods(["GET", "POST"])
 def donation_create(request):
     permissions.require_screen(
-        permissions.may_read_coordination(selectors.user_scope(request.user)),
-        _("Donations are handled by the coordination."),
+        permissions.may_read_donations(selectors.user_scope(request.user)), NOT_YOURS
     )
     initial = {"donor": request.GET.get("donor", "")[:12]}
     form = DonationForm(request.POST or None, initial=initial)
@@ -196,7 +222,8 @@ def donation_device_register(request, pk: int):
     donation = _donation(request, pk)
     form = DonationDeviceForm(
         request.POST or None,
-        choose_custody=True,
+        # A workshop registers into its own custody; the coordination chooses.
+        choose_custody=selectors.user_scope(request.user).sees_all,
         initial={"label_code": label_code_for_display(request.GET.get("label_code", "")[:20])},
     )
     if request.method == "POST" and form.is_valid():

@@ -3,6 +3,7 @@
 from functools import cached_property
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -34,6 +35,17 @@ class Category(models.Model):
     # Whether a device of this kind holds users' data: then it needs a storage medium with a
     # passed erasure (or a destruction) before it is ready.
     holds_data = models.BooleanField(_("holds users' data"), default=True)
+    # The lock checks a device of this kind needs before it is ready (LockKind values, comma-
+    # separated): the bench must answer each one, cleared or not applicable.
+    required_locks = models.CharField(
+        _("lock checks required"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Comma-separated: activation_lock, frp, mdm, firmware_password, disk_encryption, "
+            "stolen_list."
+        ),
+    )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
     history = HistoricalRecords()
 
@@ -48,6 +60,24 @@ class Category(models.Model):
     @property
     def name(self) -> str:
         return self.name_en if (get_language() or "fr").startswith("en") else self.name_fr
+
+    @property
+    def required_lock_kinds(self) -> list[str]:
+        return [kind for kind in (part.strip() for part in self.required_locks.split(",")) if kind]
+
+    def clean(self) -> None:
+        # Imported here: the lock kinds live with the reconditioning records.
+        from inventory.models.reconditioning import LockKind
+
+        unknown = [kind for kind in self.required_lock_kinds if kind not in LockKind.values]
+        if unknown:
+            raise ValidationError(
+                {
+                    "required_locks": _("Unknown lock check: %(kinds)s.")
+                    % {"kinds": ", ".join(unknown)}
+                }
+            )
+        self.required_locks = ",".join(dict.fromkeys(self.required_lock_kinds))
 
 
 class LabelCode(models.Model):

@@ -34,6 +34,17 @@ class Donation(models.Model):
     attested_by = models.CharField(_("attestation signed by"), max_length=120, blank=True)
     attested_on = models.DateField(_("attestation date"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The workshop that collected the devices itself (ECODAIR collects from companies) and
+    # recorded the donation; empty when the coordination took it in. It sees its own only.
+    collected_by = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="collected_donations",
+        limit_choices_to={"kind": OrgKind.WORKSHOP},
+        verbose_name=_("collected by (workshop)"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

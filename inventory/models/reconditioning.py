@@ -157,6 +157,12 @@ class StorageMedium(models.Model):
     state = models.CharField(
         _("state"), max_length=10, choices=MediumState.choices, default=MediumState.IN_DEVICE
     )
+    # A factory-new medium fitted at the workshop held no one's data: nothing to erase.
+    is_new = models.BooleanField(
+        _("new (never used)"),
+        default=False,
+        help_text=_("A factory-new replacement fitted at the workshop: it holds no one's data."),
+    )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -62,6 +62,11 @@ class MediumForm(CleanTextMixin, forms.Form):
     hidden_areas = forms.ChoiceField(
         label=_("Hidden areas (HPA/DCO)"), choices=HiddenAreas.choices, required=False
     )
+    is_new = forms.BooleanField(
+        label=_("New medium, never used (fitted at the workshop)"),
+        required=False,
+        help_text=_("It held no one's data: it needs no erasure."),
+    )
 
 
 class LocalDateTimeInput(forms.DateTimeInput):

@@ -79,6 +79,36 @@ def no_lock_blocked(context: GuardContext) -> DomainError | None:
     return None
 
 
+def locks_checked(context: GuardContext) -> DomainError | None:
+    # Each lock the category calls for must be answered in this cycle, cleared or not
+    # applicable: a lock nobody looked at is not a lock cleared.
+    required = context.device.category.required_lock_kinds
+    if not required:
+        return None
+    cycle = _open_cycle(context)
+    answered = (
+        {check.kind for check in cycle.lock_checks.all() if check.outcome != LockOutcome.BLOCKED}
+        if cycle is not None
+        else set()
+    )
+    unchecked = [
+        LockKind(kind).label
+        for kind in required
+        if kind in LockKind.values and kind not in answered
+    ]
+    # A blocked lock has its own refusal (no_lock_blocked).
+    blocked = cycle is not None and any(
+        check.outcome == LockOutcome.BLOCKED for check in cycle.lock_checks.all()
+    )
+    if unchecked and not blocked:
+        return DomainError(
+            "locks_unchecked",
+            _("Lock checks still to do: %(locks)s.")
+            % {"locks": ", ".join(str(label) for label in unchecked)},
+        )
+    return None
+
+
 def checklist_complete(context: GuardContext) -> DomainError | None:
     cycle = _open_cycle(context)
     items = _checklist(context)
@@ -104,23 +134,17 @@ def checklist_complete(context: GuardContext) -> DomainError | None:
 
 
 def data_erased(context: GuardContext) -> DomainError | None:
+    """Every medium still in the device erased in this cycle (or factory-new), and, for a
+    category that holds data, at least one such working medium: a laptop whose only disk was
+    destroyed has nothing to run on and is not ready."""
     device = context.device
     cycle = _open_cycle(context)
-    media = list(device.media.all())
-    if not media:
-        if device.category.holds_data:
-            return DomainError(
-                "media_missing",
-                _("No storage medium is recorded: add the device's storage and its erasure."),
-            )
-        return None
+    media = [medium for medium in device.media.all() if medium.state == MediumState.IN_DEVICE]
     results: dict[int, set] = {}
     if cycle is not None:
         for erasure in cycle.erasures.all():
             results.setdefault(erasure.medium_id, set()).add(erasure.result)
     for medium in media:
-        if medium.state != MediumState.IN_DEVICE:
-            continue
         seen = results.get(medium.pk, set())
         if seen & {ErasureResult.FAILED, ErasureResult.UNVERIFIABLE}:
             return DomainError(
@@ -131,11 +155,24 @@ def data_erased(context: GuardContext) -> DomainError | None:
                 )
                 % {"medium": medium},
             )
-        if ErasureResult.PASSED not in seen:
+        if ErasureResult.PASSED not in seen and not medium.is_new:
             return DomainError(
                 "erasure_missing",
                 _("%(medium)s has no passed erasure in this reconditioning.") % {"medium": medium},
             )
+    if device.category.holds_data and not media:
+        if any(True for _medium in device.media.all()):
+            return DomainError(
+                "working_medium_missing",
+                _(
+                    "No working storage medium is left in the device (destroyed or removed): "
+                    "fit a new one, or an erased one, and record it."
+                ),
+            )
+        return DomainError(
+            "media_missing",
+            _("No storage medium is recorded: add the device's storage and its erasure."),
+        )
     return None
 
 
@@ -191,7 +228,13 @@ def missing_for_each(user, devices: list[Device]) -> None:
 
 # The guards of the "ready" move, by action or target status.
 READY_GUARDS = {
-    "mark_ready": (no_lock_blocked, checklist_complete, data_erased, grade_set),
+    "mark_ready": (
+        no_lock_blocked,
+        locks_checked,
+        checklist_complete,
+        data_erased,
+        grade_set,
+    ),
     Status.READY: (phone_has_imei,),
 }
 

@@ -22,7 +22,7 @@ from inventory.models import (
 class MediumView:
     medium: StorageMedium
     erasures: list = field(default_factory=list)
-    status: str = "missing"  # passed | destroyed | destruction_required | missing | earlier
+    status: str = "missing"  # passed | destroyed | destruction_required | new | missing | earlier
 
 
 @dataclass
@@ -71,6 +71,8 @@ def bench_record(device: Device) -> BenchRecord:
             view.status = "destruction_required"
         elif ErasureResult.PASSED in results_of:
             view.status = "passed"
+        elif medium.is_new and medium.state == MediumState.IN_DEVICE:
+            view.status = "new"
         media.append(view)
     items = TestItem.objects.filter(category_id=device.category_id, is_active=True)
     organisations = [c.organisation for c in checks.values()] + [e.organisation for e in erasures]

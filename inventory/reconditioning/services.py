@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -150,7 +151,10 @@ def medium_add(
     serial_number: str = "",
     capacity_gb: int | None = None,
     hidden_areas: str = "",
+    is_new: bool = False,
 ) -> StorageMedium:
+    """A medium found in the device, or fitted at the workshop: `is_new` says it is
+    factory-new (it held no one's data, so it needs no erasure before ready)."""
     errors: dict[str, list] = {}
     _choice(kind, MediumKind, "kind", errors)
     _choice(interface, MediumInterface, "interface", errors)
@@ -178,6 +182,7 @@ def medium_add(
             serial_number=serial,
             capacity_gb=capacity_gb,
             hidden_areas=hidden_areas,
+            is_new=bool(is_new),
             added_by=actor,
         )
         tracked_save(medium, actor=actor, reason="medium_add")
@@ -320,7 +325,9 @@ def erasure_record(
     return record
 
 
-def factory_reset_record(*, actor, device_id: int, tool: str = "", started_at=None):
+def factory_reset_record(
+    *, actor, device_id: int, tool: str = "", tool_version: str = "", started_at=None
+):
     """A phone's or tablet's erasure in one tap: an encrypted factory reset of its built-in
     storage, verified on the set-up screen. Adds the built-in medium if none is recorded."""
     now = timezone.now()
@@ -354,13 +361,19 @@ def factory_reset_record(*, actor, device_id: int, tool: str = "", started_at=No
             started_at=started_at or now,
             ended_at=now,
             tool=tool,
+            tool_version=tool_version,
         )
 
 
 def test_results_record(
-    *, actor, device_id: int, outcomes: dict[int, str], notes: dict[int, str] | None = None
+    *,
+    actor,
+    device_id: int,
+    outcomes: dict[int | str, str],
+    notes: dict[int, str] | None = None,
 ) -> list[TestResult]:
-    """Set checklist results; items left out keep their result."""
+    """Set checklist results; items left out keep their result. An item is named by its id
+    (an int) or by its code in the device's checklist (a str, e.g. "keyboard")."""
     notes = notes or {}
     errors: dict[str, list] = {}
     for item_id, outcome in outcomes.items():
@@ -374,18 +387,37 @@ def test_results_record(
     changed = []
     with transaction.atomic():
         device = _lock_device(actor, device_id)
-        items = {
-            item.pk: item
-            for item in TestItem.objects.filter(category_id=device.category_id, pk__in=outcomes)
-        }
-        unknown = set(outcomes) - set(items)
-        if unknown:
-            raise invalid(
-                {
-                    f"item_{pk}": [_("This test is not on this device's checklist.")]
-                    for pk in unknown
-                }
+        ids = [key for key in outcomes if isinstance(key, int)]
+        codes = [key for key in outcomes if isinstance(key, str)]
+        found = list(
+            TestItem.objects.filter(category_id=device.category_id).filter(
+                Q(pk__in=ids) | Q(code__in=codes)
             )
+        )
+        by_id = {item.pk: item for item in found}
+        by_code = {item.code: item for item in found}
+        resolved: dict[int, str] = {}
+        unknown_keys, twice = [], []
+        for key, outcome in outcomes.items():
+            item = by_id.get(key) if isinstance(key, int) else by_code.get(key)
+            if item is None:
+                unknown_keys.append(key)
+            elif item.pk in resolved and resolved[item.pk] != outcome:
+                twice.append(key)
+            else:
+                resolved[item.pk] = outcome
+        if unknown_keys or twice:
+            problems = {
+                f"item_{key}": [_("This test is not on this device's checklist.")]
+                for key in unknown_keys
+            }
+            problems |= {
+                f"item_{key}": [_("This test is named twice, by its id and its code.")]
+                for key in twice
+            }
+            raise invalid(problems)
+        items = {pk: by_id[pk] for pk in resolved}
+        outcomes = resolved
         cycle = _open_cycle(actor, device)
         existing = {result.item_id: result for result in cycle.test_results.all()}
         for item_id, outcome in outcomes.items():

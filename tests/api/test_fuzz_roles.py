@@ -91,18 +91,19 @@ def operations(device: Device, persona: str, others: "Others") -> dict[tuple[str
         ("patch", "/api/devices/{id}/assessment/"): Call(body={"grade": "B"}),
         ("post", "/api/media/{id}/erasures/"): Call(body=ERASURE, obj="medium"),
         ("get", "/api/erasures/{id}/report/"): Call(obj="erasure"),
-        # Intake: the coordination's; a donor's people read their own donations.
-        ("get", "/api/donations/"): Call(workshop=403, fund=403),
+        # Intake: the coordination's, and a workshop's for the donations it collects itself
+        # (the coordination's donation stays out of its sight); a donor's people read their own.
+        ("get", "/api/donations/"): Call(workshop=200, fund=403),
         ("post", "/api/donations/"): Call(
             body={"donor": others.donation.donor_id, "received_on": "2026-03-02"},
-            workshop=403,
+            workshop=201,
             fund=403,
         ),
         ("get", "/api/donations/{id}/"): Call(obj="donation"),
         ("patch", "/api/donations/{id}/"): Call(body={"notes": "x"}, obj="donation"),
         ("get", "/api/donations/{id}/devices/"): Call(obj="donation"),
         ("post", "/api/donations/{id}/import/"): Call(obj="donation"),
-        ("post", "/api/donors/"): Call(body={"name": f"Donor {persona}"}, workshop=403, fund=403),
+        ("post", "/api/donors/"): Call(body={"name": f"Donor {persona}"}, workshop=201, fund=403),
         # Logistics: the coordination and the workshops, each workshop its own share.
         ("get", "/api/shipments/"): Call(workshop=200, fund=403),
         ("post", "/api/shipments/"): Call(

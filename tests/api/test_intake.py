@@ -104,8 +104,8 @@ def test_a_bad_donor_names_its_field(coord, donor_org, body, field):
     assert Organisation.objects.count() == before
 
 
-@pytest.mark.parametrize("persona", ["workshop_staff", "donor_user", "fund_reader"])
-def test_only_the_coordination_records_donors(request, persona):
+@pytest.mark.parametrize("persona", ["structure_staff", "donor_user", "fund_reader"])
+def test_only_the_coordination_and_workshops_record_donors(db, request, persona):
     user = request.getfixturevalue(persona)
     response = token_client(user).post("/api/donors/", {"name": "Nouveau"}, format="json")
     assert (response.status_code, response.json()["code"]) == (403, "action_forbidden")
@@ -163,8 +163,8 @@ def test_a_donation_from_an_organisation_that_is_no_donor_is_refused(coord, work
     assert list(response.json()["fields"]) == ["donor"]
 
 
-@pytest.mark.parametrize("persona", ["workshop_staff", "donor_user", "fund_reader"])
-def test_only_the_coordination_records_donations(request, donor_org, persona):
+@pytest.mark.parametrize("persona", ["structure_staff", "donor_user", "fund_reader"])
+def test_only_the_coordination_and_workshops_record_donations(request, donor_org, persona):
     user = request.getfixturevalue(persona)
     response = token_client(user).post("/api/donations/", donation_body(donor_org), format="json")
     assert (response.status_code, response.json()["code"]) == (403, "action_forbidden")
@@ -224,7 +224,7 @@ def test_a_donors_people_read_only_their_own_donations_without_the_coordinations
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
 
 
-@pytest.mark.parametrize("persona", ["workshop_staff", "structure_staff", "fund_reader"])
+@pytest.mark.parametrize("persona", ["structure_staff", "fund_reader"])
 def test_other_roles_get_403_on_the_list_and_404_on_a_donation(request, donation, persona):
     client = token_client(request.getfixturevalue(persona))
     listed = client.get("/api/donations/")
@@ -650,3 +650,44 @@ def test_a_csv_mixing_encodings_answers_400_naming_the_row(coord, donation):
     body = response.json()
     assert body["code"] == "mixed_encoding"
     assert [(error["row"], error["code"]) for error in body["errors"]] == [(7, "mixed_encoding")]
+
+
+# A workshop that collects devices itself
+
+
+def test_a_workshop_records_a_donation_through_the_api_as_its_own(
+    workshop_staff, workshop_org, donor_org, donation
+):
+    client = token_client(workshop_staff)
+    response = client.post("/api/donations/", donation_body(donor_org), format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["collected_by"] == {"id": workshop_org.pk, "name": "ECODAIR"}
+    listed = client.get("/api/donations/").json()["results"]
+    assert [row["id"] for row in listed] == [body["id"]]
+    assert client.get(f"/api/donations/{donation.pk}/").status_code == 404
+    assert client.get(f"/api/donations/{body['id']}/devices/").status_code == 200
+    assert client.post("/api/donors/", {"name": "Cabinet Z"}, format="json").status_code == 201
+
+
+def test_another_workshop_gets_404_on_a_collected_donation_through_the_api(
+    other_workshop_staff, collected
+):
+    client = token_client(other_workshop_staff)
+    pk = collected["donation"].pk
+    assert client.get("/api/donations/").json()["results"] == []
+    for path in (f"/api/donations/{pk}/", f"/api/donations/{pk}/devices/"):
+        assert client.get(path).status_code == 404
+    response = client.patch(
+        f"/api/donations/{pk}/", {"received_count": 5}, format="json", HTTP_IF_MATCH="*x"
+    )
+    assert response.status_code == 404
+    assert Donation.objects.get(pk=pk).received_count is None
+
+
+def test_the_coordination_reads_a_collected_donation_and_its_devices(coord, collected):
+    pk = collected["donation"].pk
+    body = coord.get(f"/api/donations/{pk}/").json()
+    assert body["collected_by"]["name"] == "ECODAIR"
+    devices = coord.get(f"/api/donations/{pk}/devices/").json()["results"]
+    assert [row["id"] for row in devices] == [collected["laptop"].pk]

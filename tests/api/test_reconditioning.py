@@ -137,6 +137,7 @@ def test_a_device_not_yet_started_has_no_cycle_and_every_lock_unchecked(bench, a
     assert {line["outcome"] for line in record["checklist"]} == {None}
     assert record["media"] == [] and record["repairs"] == []
     assert [p["code"] for p in record["missing"]] == [
+        "locks_unchecked",
         "tests_incomplete",
         "media_missing",
         "grade_missing",
@@ -419,7 +420,9 @@ def test_test_results_name_the_items_as_sent(bench, at_workshop):
     cases = [
         ({str(phone_item.pk): "passed"}, {str(phone_item.pk)}),
         ({str(laptop_item): "works"}, {str(laptop_item)}),
-        ({"keyboard": "passed"}, {"keyboard"}),
+        ({"no-such-test": "passed"}, {"no-such-test"}),
+        ({"touchscreen": "passed"}, {"touchscreen"}),  # a phone's test, not a laptop's
+        ({"a b": "passed"}, {"a b"}),
     ]
     for outcomes, named in cases:
         response = bench.post(url(at_workshop, "test-results"), {"outcomes": outcomes}, "json")
@@ -529,6 +532,7 @@ def test_a_device_no_longer_at_the_bench_refuses_records(bench, workshop_staff, 
 
 def test_missing_names_each_guard_of_ready_by_its_code(bench, at_workshop):
     assert missing_codes(bench, at_workshop) == [
+        "locks_unchecked",
         "tests_incomplete",
         "media_missing",
         "grade_missing",
@@ -551,12 +555,23 @@ def test_missing_names_each_guard_of_ready_by_its_code(bench, at_workshop):
     outcomes = {str(pk): "passed" for pk in items} | {str(items[0]): "failed"}
     bench.post(url(at_workshop, "test-results"), {"outcomes": outcomes}, format="json")
     bench.patch(url(at_workshop, "assessment"), {"grade": "D"}, format="json")
-    assert missing_codes(bench, at_workshop) == ["tests_failed", "grade_not_reusable"]
+    # The only disk was shredded: nothing is left to run on, and two locks are unanswered.
+    assert missing_codes(bench, at_workshop) == [
+        "locks_unchecked",
+        "tests_failed",
+        "working_medium_missing",
+        "grade_not_reusable",
+    ]
 
     fixed = {"outcomes": {str(items[0]): "passed"}}
     bench.post(url(at_workshop, "test-results"), fixed, format="json")
     bench.patch(url(at_workshop, "assessment"), {"grade": "B"}, format="json")
-    # A destroyed medium needs no erasure.
+    # A destroyed medium needs no erasure, but the laptop needs a working one to run on.
+    assert missing_codes(bench, at_workshop) == ["locks_unchecked", "working_medium_missing"]
+    locks = {"outcomes": {"firmware_password": "cleared", "mdm": "not_applicable"}}
+    bench.post(url(at_workshop, "lock-checks"), locks, format="json")
+    new_disk = {"kind": "ssd", "interface": "sata", "is_new": True}
+    assert bench.post(url(at_workshop, "media"), new_disk, format="json").status_code == 201
     assert missing_codes(bench, at_workshop) == []
 
 
@@ -708,3 +723,56 @@ def test_a_replayed_factory_reset_records_once(bench, coordinator, workshop_org)
     assert [reply.status_code for reply in replies] == [201, 201]
     assert replies[1].json() == replies[0].json()
     assert ErasureRecord.objects.count() == StorageMedium.objects.count() == 1
+
+
+def test_test_results_accept_the_items_code_as_well_as_its_id(bench, at_workshop):
+    items = list(ChecklistItem.objects.filter(category_id="laptop", is_active=True))
+    keyboard = next(item for item in items if item.code == "keyboard")
+    outcomes = {"keyboard": "failed", str(items[0].pk): "passed"}
+    response = bench.post(url(at_workshop, "test-results"), {"outcomes": outcomes}, "json")
+    assert response.status_code == 200, response.content
+    lines = {line["code"]: line["outcome"] for line in response.json()["checklist"]}
+    assert lines["keyboard"] == "failed"
+    assert lines[items[0].code] == "passed"
+    assert ChecklistResult.objects.get(item=keyboard).outcome == "failed"
+
+
+def test_an_item_named_twice_with_two_outcomes_is_refused(bench, at_workshop):
+    keyboard = ChecklistItem.objects.get(category_id="laptop", code="keyboard")
+    outcomes = {"keyboard": "failed", str(keyboard.pk): "passed"}
+    response = bench.post(url(at_workshop, "test-results"), {"outcomes": outcomes}, "json")
+    assert response.status_code == 400
+    assert set(response.json()["fields"]["outcomes"]) == {str(keyboard.pk)}
+    assert bench_rows() == (0,) * len(BENCH_MODELS)
+
+
+def test_a_factory_reset_keeps_the_tool_it_is_sent(bench, coordinator, workshop_org):
+    phone = make_device(
+        actor=coordinator, category="smartphone", manufacturer="Apple", imei1=valid_imei(11)
+    )
+    device_transition(
+        actor=coordinator, device_id=phone.pk, action="receive_at_workshop", target=workshop_org
+    )
+    body = {"tool": "Réglages > Réinitialiser", "tool_version": "iOS 17.5"}
+    response = bench.post(url(phone, "factory-reset"), body, format="json")
+    assert response.status_code == 201, response.content
+    assert (response.json()["tool"], response.json()["tool_version"]) == (
+        "Réglages > Réinitialiser",
+        "iOS 17.5",
+    )
+    erasure = ErasureRecord.objects.get(pk=response.json()["id"])
+    assert (erasure.tool, erasure.tool_version) == ("Réglages > Réinitialiser", "iOS 17.5")
+    too_long = bench.post(url(phone, "factory-reset"), {"tool": "x" * 81}, format="json")
+    assert too_long.status_code == 400
+    assert set(too_long.json()["fields"]) == {"tool"}
+
+
+def test_a_new_medium_is_recorded_as_such_and_needs_no_erasure(bench, at_workshop):
+    body = {"kind": "ssd", "interface": "sata", "is_new": True}
+    response = bench.post(url(at_workshop, "media"), body, format="json")
+    assert response.status_code == 201, response.content
+    assert (response.json()["is_new"], response.json()["erasure_status"]) == (True, "new")
+    assert "media_missing" not in missing_codes(bench, at_workshop)
+    assert "erasure_missing" not in missing_codes(bench, at_workshop)
+    (medium,) = record_of(bench, at_workshop)["media"]
+    assert (medium["is_new"], medium["erasure_status"]) == (True, "new")

@@ -8,6 +8,7 @@ from inventory.states import Status
 def test_the_ready_guards_are_registered_from_the_apps_ready():
     assert guards.registered("mark_ready") == (
         ready.no_lock_blocked,
+        ready.locks_checked,
         ready.checklist_complete,
         ready.data_erased,
         ready.grade_set,
@@ -32,11 +33,11 @@ def test_every_guard_declared_is_in_the_registry():
         for fn in guards.registered(key)
     }
     assert declared == held
-    assert len(declared) == 6
+    assert len(declared) == 7
 
 
 def test_registering_again_adds_nothing():
     ready.register()
     guards.register_lifecycle_guards()
-    assert len(guards.registered("mark_ready")) == 4
+    assert len(guards.registered("mark_ready")) == 5
     assert len(guards.registered("return_to_donor")) == 1

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inventory.documents.content import (
+    certificate_content,
     verification_code_display,
     verification_code_new,
 )
@@ -16,6 +17,7 @@ from inventory.documents.services import (
     certificate_issue,
 )
 from inventory.models import Commune, ErasureCertificate
+from inventory.reconditioning import services as bench
 from inventory.states import OrgKind
 from tests.builders import (
     erase,
@@ -254,3 +256,43 @@ def test_donor_portal_lists_only_the_donors_own_donations(
     assert reverse("inventory:donation_summary", args=[donation.pk]) in page.text
     assert reverse("inventory:donation_summary", args=[theirs.pk]) not in page.text
     assert as_user(coordinator).get(url).status_code == 404
+
+
+# A donation a workshop collected and recorded itself -------------------------------------------
+
+
+def test_a_collected_donation_reaches_its_certificate_and_the_donors_summary(
+    as_user, coordinator, workshop_staff, other_workshop_staff, donor_user, collected
+):
+    donation, laptop = collected["donation"], collected["laptop"]
+    disk = bench.medium_add(
+        actor=workshop_staff, device_id=laptop.pk, kind="ssd", interface="nvme", serial_number="D1"
+    )
+    erase(workshop_staff, disk)
+    certificate_url = reverse("inventory:donation_certificate", args=[donation.pk])
+    # The workshop reads its donation's documents but, like a donor, does not issue.
+    workshop = as_user(workshop_staff)
+    assert workshop.get(certificate_url).status_code == 200
+    assert workshop.post(certificate_url).status_code == 403
+    assert as_user(coordinator).post(certificate_url).status_code == 302
+    certificate = ErasureCertificate.objects.get(donation=donation)
+    content = certificate_content(donation)
+    assert [row.device_code for row in content.erased] == [laptop.label_code_id]
+    assert certificate.media_count == 1
+    # The donor finds it on its portal, with its summary.
+    portal = as_user(donor_user).get(reverse("inventory:donor_donations"))
+    assert list(portal.context["donations"]) == [donation]
+    summary = as_user(donor_user).get(reverse("inventory:donation_summary", args=[donation.pk]))
+    assert summary.context["summary"].received == 1
+    # Another workshop: as for any donation outside its share.
+    for url in page_urls(donation, certificate):
+        assert as_user(other_workshop_staff).get(url).status_code == 404, url
+
+
+def test_the_donors_page_says_why_each_certificate_is_pending(
+    as_user, donor_user, donation, certified
+):
+    page = as_user(donor_user).get(reverse("inventory:donor_donations"))
+    assert page.status_code == 200
+    assert "2 devices not erased yet" in page.text
+    assert "Release attestation incomplete" in page.text

@@ -107,10 +107,10 @@ def test_the_acting_user_can_be_named(tmp_path, coordinator):
     assert Device.history.get().history_user == coordinator
 
 
-def test_a_user_who_may_not_import_is_refused(tmp_path, workshop_staff, admin):
+def test_a_user_who_may_not_import_is_refused(tmp_path, structure_staff, admin):
     path = spreadsheet(tmp_path, [("PC portable", "Dell", "SN1")])
     with pytest.raises(CommandError) as caught:
-        run(path, "--donor", "Banque", "--user", workshop_staff.username)
+        run(path, "--donor", "Banque", "--user", structure_staff.username)
     assert "action_forbidden" in str(caught.value)
     assert nothing_written()
 

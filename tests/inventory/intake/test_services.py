@@ -70,8 +70,10 @@ def test_a_bad_donor_email_is_a_field_error(coordinator):
     assert not Organisation.objects.filter(name="Société X").exists()
 
 
-@pytest.mark.parametrize("persona", ["workshop_staff", "structure_staff", "fund_reader"])
-def test_only_the_coordination_records_donors_and_donations(request, persona, donor_org):
+@pytest.mark.parametrize("persona", ["structure_staff", "fund_reader"])
+def test_only_the_coordination_and_workshops_record_donors_and_donations(
+    request, persona, donor_org
+):
     actor = request.getfixturevalue(persona)
     with pytest.raises(DomainError) as caught:
         donor_create(actor=actor, name="Banque Y")
@@ -183,7 +185,7 @@ def test_a_device_registered_into_a_donation_carries_it_and_its_donor(
     assert (row.history_user, row.donation_id) == (coordinator, donation.pk)
 
 
-def test_a_workshop_does_not_register_into_a_donation(workshop_staff, donation):
+def test_a_workshop_does_not_register_into_a_donation_it_did_not_collect(workshop_staff, donation):
     with pytest.raises(DomainError) as caught:
         donation_device_register(
             actor=workshop_staff,
@@ -191,7 +193,7 @@ def test_a_workshop_does_not_register_into_a_donation(workshop_staff, donation):
             category=Category.objects.get(code="laptop"),
             manufacturer="Lenovo",
         )
-    assert caught.value.status == 403
+    assert (caught.value.code, caught.value.status) == ("not_found", 404)
     assert Device.objects.count() == 0
 
 
@@ -330,9 +332,14 @@ def test_duplicates_against_the_database_take_a_few_queries_not_one_per_row(
     assert [(e.row, e.code) for e in result.errors] == [(1102, "already_registered")]
 
 
-def test_imports_are_for_the_coordination(workshop_staff, donation):
+def test_a_workshop_imports_only_into_the_donations_it_collected(
+    workshop_staff, structure_staff, donation
+):
     with pytest.raises(DomainError) as caught:
         do_import(workshop_staff, donation, donor_sheet(laptops(2)), dry_run=True)
+    assert (caught.value.code, caught.value.status) == ("not_found", 404)
+    with pytest.raises(DomainError) as caught:
+        do_import(structure_staff, donation, donor_sheet(laptops(2)), dry_run=True)
     assert (caught.value.code, caught.value.status) == ("action_forbidden", 403)
 
 
@@ -391,3 +398,54 @@ def test_the_same_file_imported_twice_at_once_is_imported_once(coordinator, dono
     assert isinstance(error, DomainError), error
     assert (error.code, error.status) == ("already_imported", 409)
     assert written() == (200, 200, 200, 1)
+
+
+# A workshop that collects devices itself (ECODAIR collects from companies)
+
+
+def test_a_workshop_records_the_donation_it_collected_and_its_devices(
+    workshop_staff, workshop_org, collected
+):
+    donation, laptop = collected["donation"], collected["laptop"]
+    assert donation.collected_by == workshop_org
+    assert Donation.history.get().history_user == workshop_staff
+    assert (laptop.donation, laptop.donor, laptop.custodian) == (
+        donation,
+        donation.donor,
+        workshop_org,
+    )
+    donor = donor_create(actor=workshop_staff, name="Cabinet Z")
+    assert donor.kind == OrgKind.DONOR
+    donation_update(actor=workshop_staff, donation_id=donation.pk, received_count=2)
+    donation.refresh_from_db()
+    assert donation.received_count == 2
+
+
+def test_a_workshop_changes_only_the_donations_it_collected(
+    workshop_staff, other_workshop_staff, collected, donation
+):
+    for actor, target in (
+        (other_workshop_staff, collected["donation"]),
+        (workshop_staff, donation),
+    ):
+        with pytest.raises(DomainError) as caught:
+            donation_update(actor=actor, donation_id=target.pk, received_count=9)
+        assert (caught.value.code, caught.value.status) == ("not_found", 404)
+        with pytest.raises(DomainError) as caught:
+            donation_device_register(
+                actor=actor,
+                donation=target,
+                category=Category.objects.get(code="laptop"),
+                manufacturer="HP",
+            )
+        assert (caught.value.code, caught.value.status) == ("not_found", 404)
+    assert Donation.objects.filter(received_count=9).count() == 0
+    assert Device.objects.filter(manufacturer="HP").count() == 0
+
+
+def test_a_workshop_imports_the_spreadsheet_of_its_donation_into_its_custody(
+    workshop_staff, workshop_org, collected
+):
+    result = do_import(workshop_staff, collected["donation"], donor_sheet(laptops(3)))
+    assert len(result.devices) == 3
+    assert {device.custodian for device in result.devices} == {workshop_org}

@@ -3,12 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from inventory.errors import DomainError
 from inventory.guards import GuardContext, guard_problems
 from inventory.models import (
+    Category,
     ErasureRecord,
     LockCheck,
     LockKind,
@@ -72,6 +74,7 @@ def test_a_complete_record_lets_the_device_become_ready(workshop_staff, laptop):
 def test_nothing_recorded_names_every_missing_piece(coordinator, laptop):
     walk(actor=coordinator, device=laptop, actions=("start_reconditioning",))
     assert missing_codes(laptop, coordinator) == {
+        "locks_unchecked",
         "tests_incomplete",
         "media_missing",
         "grade_missing",
@@ -346,3 +349,105 @@ def test_a_factory_reset_is_only_for_phones_and_tablets(workshop_staff, laptop):
     assert excinfo.value.code == "factory_reset_not_applicable"
     assert not ErasureRecord.objects.exists()
     assert not laptop.media.exists()
+
+
+# The "ready" rule: the locks the category calls for, and a working medium that holds no one's
+# data (erased in this cycle, or factory-new).
+
+
+def test_ready_requires_every_lock_check_the_category_calls_for(workshop_staff, laptop):
+    record_reconditioning(actor=workshop_staff, device=laptop)
+    LockCheck.objects.filter(kind__in=["firmware_password", "mdm"]).delete()
+    with pytest.raises(DomainError) as excinfo:
+        mark_ready(workshop_staff, laptop)
+    assert excinfo.value.code == "locks_unchecked"
+    assert "BIOS/UEFI" in str(excinfo.value.message)
+    bench.lock_checks_record(actor=workshop_staff, device_id=laptop.pk, outcomes={"mdm": "cleared"})
+    assert "locks_unchecked" in missing_codes(laptop, workshop_staff)
+    bench.lock_checks_record(
+        actor=workshop_staff, device_id=laptop.pk, outcomes={"firmware_password": "not_applicable"}
+    )
+    assert missing_codes(laptop, workshop_staff) == set()
+    assert mark_ready(workshop_staff, laptop).changed
+
+
+@pytest.mark.parametrize(
+    ("category", "required"),
+    [
+        ("laptop", {"firmware_password", "mdm"}),
+        ("desktop", {"firmware_password", "mdm"}),
+        ("tablet", {"activation_lock", "frp", "mdm"}),
+        ("smartphone", {"activation_lock", "frp", "mdm", "stolen_list"}),
+        ("screen", set()),
+    ],
+)
+def test_each_category_names_the_locks_it_needs(db, category, required):
+    assert set(Category.objects.get(code=category).required_lock_kinds) == required
+
+
+def test_a_phone_with_no_lock_checked_is_not_ready(coordinator, workshop_org, workshop_staff):
+    from tests.builders import valid_imei
+
+    phone = at_bench(
+        coordinator, workshop_org, category="smartphone", manufacturer="Apple", imei1=valid_imei(5)
+    )
+    bench.factory_reset_record(actor=workshop_staff, device_id=phone.pk)
+    items = ChecklistItem.objects.filter(category_id="smartphone")
+    bench.test_results_record(
+        actor=workshop_staff, device_id=phone.pk, outcomes={i.pk: "passed" for i in items}
+    )
+    bench.assessment_record(actor=workshop_staff, device_id=phone.pk, grade="A")
+    assert missing_codes(phone, workshop_staff) == {"locks_unchecked"}
+    with pytest.raises(DomainError):
+        mark_ready(workshop_staff, phone)
+    outcomes = {"activation_lock": "cleared", "frp": "not_applicable", "mdm": "cleared"}
+    bench.lock_checks_record(actor=workshop_staff, device_id=phone.pk, outcomes=outcomes)
+    assert missing_codes(phone, workshop_staff) == {"locks_unchecked"}  # the GSMA list
+    bench.lock_checks_record(
+        actor=workshop_staff, device_id=phone.pk, outcomes={"stolen_list": "cleared"}
+    )
+    assert mark_ready(workshop_staff, phone).changed
+
+
+def test_a_laptop_whose_only_disk_was_destroyed_is_not_ready(workshop_staff, laptop):
+    record_reconditioning(actor=workshop_staff, device=laptop)
+    (ssd,) = laptop.media.all()
+    erase(workshop_staff, ssd, method="shred", level="destruct", verification="full")
+    assert missing_codes(laptop, workshop_staff) == {"working_medium_missing"}
+    with pytest.raises(DomainError) as excinfo:
+        mark_ready(workshop_staff, laptop)
+    assert excinfo.value.code == "working_medium_missing"
+    assert reload(laptop).status == Status.IN_RECONDITIONING
+    # A factory-new disk fitted at the workshop held no one's data: it needs no erasure.
+    new = bench.medium_add(
+        actor=workshop_staff, device_id=laptop.pk, kind="ssd", interface="sata", is_new=True
+    )
+    assert new.is_new
+    assert missing_codes(laptop, workshop_staff) == set()
+    assert mark_ready(workshop_staff, laptop).changed
+
+
+def test_a_used_disk_fitted_as_a_replacement_needs_its_erasure(workshop_staff, laptop):
+    record_reconditioning(actor=workshop_staff, device=laptop)
+    (ssd,) = laptop.media.all()
+    erase(workshop_staff, ssd, method="shred", level="destruct", verification="full")
+    used = bench.medium_add(actor=workshop_staff, device_id=laptop.pk, kind="hdd", interface="sata")
+    assert missing_codes(laptop, workshop_staff) == {"erasure_missing"}
+    erase(workshop_staff, used, method="overwrite", level="clear")
+    assert mark_ready(workshop_staff, laptop).changed
+
+
+def test_a_removed_disk_leaves_a_laptop_without_a_working_medium(workshop_staff, laptop):
+    record_reconditioning(actor=workshop_staff, device=laptop)
+    laptop.media.update(state=MediumState.REMOVED)
+    assert missing_codes(laptop, workshop_staff) == {"working_medium_missing"}
+
+
+def test_a_category_calls_only_for_lock_kinds_that_exist(db):
+    category = Category.objects.get(code="laptop")
+    category.required_locks = "mdm, icloud"
+    with pytest.raises(ValidationError):
+        category.clean()
+    category.required_locks = " mdm,firmware_password,mdm "
+    category.clean()
+    assert category.required_locks == "mdm,firmware_password"

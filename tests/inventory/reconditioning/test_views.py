@@ -31,7 +31,7 @@ def test_the_page_lists_what_ready_still_needs(login, workshop_staff, at_worksho
     response = login(workshop_staff).get(url(at_workshop))
     assert response.status_code == 200
     codes = [problem.code for problem in response.context["missing"]]
-    assert codes == ["tests_incomplete", "media_missing", "grade_missing"]
+    assert codes == ["locks_unchecked", "tests_incomplete", "media_missing", "grade_missing"]
     assert 'data-code="media_missing"' in response.text
     assert "Marquer disponible" not in response.text
 
@@ -177,6 +177,7 @@ def test_the_device_page_says_what_is_missing(login, workshop_staff, at_workshop
     walk(actor=workshop_staff, device=at_workshop, actions=("start_reconditioning",))
     response = login(workshop_staff).get(f"/devices/{at_workshop.pk}/")
     assert [p.code for p in response.context["missing"]] == [
+        "locks_unchecked",
         "tests_incomplete",
         "media_missing",
         "grade_missing",
