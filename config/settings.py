@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "inventory.login.KnownDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -193,8 +194,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# A database cache: shared by every app server and worker, so login throttling counts
-# attempts once whatever process answers (the table is created by a migration).
+# A database cache: shared by every app server and worker, so a form's replay key is seen
+# whatever process answers (the table is created by a migration). Login throttling does not
+# use it: it counts in its own table (inventory.login), where counting can be atomic.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
