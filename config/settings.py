@@ -1,11 +1,15 @@
 """Réemploi settings: one module, read from the environment, safe defaults for development."""
 
+import base64
+import hashlib
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from inventory.demo.address import binds_all_interfaces, demo_url, lan_address
@@ -22,6 +26,13 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def inline_style_hashes(template: Path) -> list[str]:
+    """CSP hash sources of the <style> elements of a template that holds no template tag."""
+    styles = re.findall(r"<style>(.*?)</style>", template.read_text(), re.DOTALL)
+    digests = (hashlib.sha256(style.encode()).digest() for style in styles)
+    return [f"'sha256-{base64.b64encode(digest).decode()}'" for digest in digests]
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -77,6 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session: a cookie holding a NUL must not reach the session table.
     "inventory.web.middleware.RefuseControlCharactersMiddleware",
@@ -87,6 +99,7 @@ MIDDLEWARE = [
     "config.body_limits.BodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "inventory.login.KnownDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -103,6 +116,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -223,8 +237,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# A database cache: shared by every app server and worker, so login throttling counts
-# attempts once whatever process answers (the table is created by a migration).
+# A database cache: shared by every app server and worker, so a form's replay key is seen
+# whatever process answers (the table is created by a migration). Login throttling does not
+# use it: it counts in its own table (inventory.login), where counting can be atomic.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -233,6 +248,23 @@ CACHES = {
 }
 # How many reverse proxies in front append to X-Forwarded-For (0: REMOTE_ADDR is the client).
 TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
+
+# Content-Security-Policy on every response: only our own scripts, styles, images and fonts;
+# inline <script> and <style> only with the request's nonce (csp_nonce in templates), never
+# an inline event handler or style attribute. data: images for the favicon placeholder and the
+# icons in the API documentation's stylesheet. The camera's stream is a MediaStream, which
+# media-src does not govern. The standalone 500 page renders without a request, so its inline
+# style is allowed by its hash instead.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE, *inline_style_hashes(BASE_DIR / "templates" / "500.html")],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # Production hardening: on whenever DEBUG is off, each switch overridable for a TLS proxy.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,65 +1,222 @@
-"""Signing in: the throttle that stops password guessing, for the site's login and the admin's.
+"""Signing in: the throttle that slows password guessing, behind the site's login and the admin's.
 
-The counters live in the Django cache, so with several server processes the cache must be
-shared (database, file or Redis cache, not local memory).
+Every attempt is counted as a failure BEFORE its password is checked, in one transaction with
+its counters' rows locked, so guesses sent all at once cannot slip past the count; a right
+password gives the attempt back. An account, and a client address, get a few free failures;
+after that each failure doubles the wait before the next password is checked, up to an hour.
+
+A browser that signed in to an account before holds a signed "known device" cookie (OWASP's
+device cookies): its attempts at that account are counted on that device alone, so a stranger's
+guesses, which keep the account waiting, never keep its owner out.
 """
 
-import hashlib
+import math
+import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Case, F, Q, When
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-LOGIN_WINDOW_SECONDS = 15 * 60
-LOGIN_LOCK_SECONDS = 15 * 60
-LOGIN_MAX_FAILURES_PER_USERNAME = 5
-LOGIN_MAX_FAILURES_PER_IP = 20
+from inventory.models import LoginCounter
+
+Scope = LoginCounter.Scope
+
+ACCOUNT_FREE_FAILURES = 5
+ADDRESS_FREE_FAILURES = 20
+DEVICE_FREE_FAILURES = 5
+FREE_FAILURES = {
+    Scope.ACCOUNT: ACCOUNT_FREE_FAILURES,
+    Scope.ADDRESS: ADDRESS_FREE_FAILURES,
+    Scope.DEVICE: DEVICE_FREE_FAILURES,
+}
+FIRST_WAIT = timedelta(minutes=1)
+LONGEST_WAIT = timedelta(hours=1)
+# Failures are forgotten this long after the last one (and its wait). An address forgets
+# sooner: the people of one office share it, and what it must catch is a burst of guesses.
+FORGET_AFTER = {
+    Scope.ACCOUNT: timedelta(days=1),
+    Scope.ADDRESS: timedelta(minutes=15),
+    Scope.DEVICE: timedelta(days=1),
+}
+
+DEVICE_COOKIE = "reemploi_device"
+DEVICE_COOKIE_AGE = timedelta(days=180)
+DEVICE_COOKIE_ACCOUNTS = 5  # a bench computer shared by a workshop remembers this many accounts
+_DEVICE_SALT = "inventory.login.known-device"
+_COOKIE_TO_SET = "_reemploi_known_device_cookie"
 
 
-def _cache_key(prefix: str, value: str) -> str:
-    # Hashed: usernames may hold characters that some cache backends refuse in keys.
-    return f"login:{prefix}:{hashlib.sha256(value.encode()).hexdigest()}"
+def _now():
+    return timezone.now()
+
+
+def _key(scope: str, value: str) -> str:
+    # Keyed: the table never holds a username or an address that could be read back.
+    return salted_hmac(f"inventory.login.{scope}", value, algorithm="sha256").hexdigest()
+
+
+def _account_key(username: str) -> str:
+    return _key(Scope.ACCOUNT, username.strip().casefold())
+
+
+def wait_after(failures: int, free: int) -> timedelta | None:
+    """The wait before the next password check once `failures` are counted (None: no wait)."""
+    if failures < free:
+        return None
+    return min(FIRST_WAIT * 2 ** min(failures - free, 12), LONGEST_WAIT)
+
+
+class _CounterVanished(Exception):
+    """A counter row was swept away between its insert and its lock: the attempt starts over."""
 
 
 class LoginThrottle:
-    """Failed sign-ins counted per username and per client address over a fixed window.
+    """The counters one sign-in attempt is charged to.
 
-    Reaching a limit locks that username (or address) for LOGIN_LOCK_SECONDS; while locked,
-    the password is not even checked, so guessing gains nothing.
+    From a known device: that device's counter for the account. Otherwise: the account's and
+    the client address's counters.
     """
 
-    def __init__(self, username: str, ip: str):
-        self.limits = [(_cache_key("ip", ip or "unknown"), LOGIN_MAX_FAILURES_PER_IP)]
-        if username:
-            self.limits.append(
-                (_cache_key("user", username.strip().lower()), LOGIN_MAX_FAILURES_PER_USERNAME)
-            )
+    def __init__(self, *, username: str, address: str, device_nonce: str | None):
+        self.known_device = device_nonce is not None
+        if self.known_device:
+            self.counters = [(Scope.DEVICE, _key(Scope.DEVICE, device_nonce))]
+        else:
+            self.counters = [
+                (Scope.ACCOUNT, _account_key(username)),
+                (Scope.ADDRESS, _key(Scope.ADDRESS, address or "unknown")),
+            ]
+        # One order for every attempt, so that two attempts sharing a row never deadlock.
+        self.counters.sort()
 
-    def locked(self) -> bool:
-        return any(cache.get(f"{key}:locked") for key, _limit in self.limits)
+    def _rows(self):
+        match = Q()
+        for scope, key in self.counters:
+            match |= Q(scope=scope, key=key)
+        return LoginCounter.objects.filter(match)
 
-    def record_failure(self) -> None:
-        for key, limit in self.limits:
-            # add() starts the window only if none is running; incr() is atomic in the
-            # cache backends, so two simultaneous failures both count.
-            cache.add(key, 0, LOGIN_WINDOW_SECONDS)
+    def reserve(self) -> timedelta | None:
+        """Counts this attempt as a failure before its password is checked, or says how long
+        to wait first (and then counts nothing)."""
+        for _round in range(3):
             try:
-                failures = cache.incr(key)
-            except ValueError:  # the window expired between add() and incr()
-                cache.set(key, 1, LOGIN_WINDOW_SECONDS)
-                failures = 1
-            if failures >= limit:
-                cache.set(f"{key}:locked", True, LOGIN_LOCK_SECONDS)
-                cache.delete(key)
+                return self._reserve(_now())
+            except _CounterVanished:
+                continue
+        raise RuntimeError("The login counters were swept away three times in a row.")
 
-    def record_success(self) -> None:
-        # Only the username's counter: one person signing in must not clear a shared address.
-        for key, limit in self.limits:
-            if limit == LOGIN_MAX_FAILURES_PER_USERNAME:
-                cache.delete(key)
+    @transaction.atomic
+    def _reserve(self, now) -> timedelta | None:
+        LoginCounter.objects.bulk_create(
+            [LoginCounter(scope=scope, key=key, counted_at=now) for scope, key in self.counters],
+            ignore_conflicts=True,
+        )
+        # The lock that makes counting atomic: simultaneous attempts on one account or address
+        # queue here (on SQLite, the IMMEDIATE transaction already holds the write lock).
+        rows = list(self._rows().select_for_update().order_by("scope", "key"))
+        if len(rows) != len(self.counters):
+            raise _CounterVanished
+        waits = [row.blocked_until - now for row in rows if (row.blocked_until or now) > now]
+        if waits:
+            return max(waits)
+        for row in rows:
+            quiet_since = max(row.counted_at, row.blocked_until or row.counted_at)
+            if now - quiet_since > FORGET_AFTER[row.scope]:
+                row.failures = 0
+            row.failures += 1
+            row.counted_at = now
+            wait = wait_after(row.failures, FREE_FAILURES[row.scope])
+            row.blocked_until = now + wait if wait else None
+            row.save(update_fields=["failures", "counted_at", "blocked_until"])
+        return None
+
+    @transaction.atomic
+    def give_back(self) -> None:
+        """The password was right: the attempt reserved as a failure was not one."""
+        for scope, key in self.counters:
+            rows = LoginCounter.objects.filter(scope=scope, key=key)
+            if scope == Scope.ADDRESS:
+                # Only this attempt: one person signing in must not clear others' failures at
+                # a shared address. Below the allowance again, the address waits no more.
+                rows.filter(failures__gt=0).update(
+                    failures=F("failures") - 1,
+                    blocked_until=Case(
+                        When(failures__lte=ADDRESS_FREE_FAILURES, then=None),
+                        default=F("blocked_until"),
+                    ),
+                )
+            else:
+                rows.update(failures=0, blocked_until=None)
+
+
+def forget_stale_counters() -> None:
+    """Deletes the counters nothing was counted on for longer than any of them remembers."""
+    cutoff = _now() - max(FORGET_AFTER.values()) - LONGEST_WAIT
+    with transaction.atomic():
+        # SKIP LOCKED (PostgreSQL): a row an attempt holds is left for a later sweep, and this
+        # sweep never waits on a sign-in.
+        stale = list(
+            LoginCounter.objects.select_for_update(skip_locked=True)
+            .filter(counted_at__lt=cutoff)
+            .values_list("pk", flat=True)[:1000]
+        )
+        if stale:
+            LoginCounter.objects.filter(pk__in=stale).delete()
+
+
+def _known_devices(request) -> dict[str, str]:
+    """The accounts this browser signed in to before: account key → device nonce."""
+    raw = request.COOKIES.get(DEVICE_COOKIE) if request is not None else None
+    if not raw:
+        return {}
+    try:
+        entries = signing.loads(raw, salt=_DEVICE_SALT, max_age=DEVICE_COOKIE_AGE)
+    except signing.BadSignature:
+        return {}
+    if not isinstance(entries, dict):
+        return {}
+    return {k: v for k, v in entries.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _remember_device(request, username: str) -> None:
+    """Asks KnownDeviceMiddleware to (re)issue the cookie, with a fresh nonce for this account."""
+    if request is None:
+        return
+    account = _account_key(username)
+    others = {k: v for k, v in _known_devices(request).items() if k != account}
+    entries = {account: secrets.token_urlsafe(18), **others}
+    entries = dict(list(entries.items())[:DEVICE_COOKIE_ACCOUNTS])
+    setattr(request, _COOKIE_TO_SET, signing.dumps(entries, salt=_DEVICE_SALT))
+
+
+class KnownDeviceMiddleware:
+    """Sets the known-device cookie a successful sign-in asked for, whichever door it used."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        value = getattr(request, _COOKIE_TO_SET, None)
+        if value:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                value,
+                max_age=int(DEVICE_COOKIE_AGE.total_seconds()),
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
 
 
 def client_ip(request) -> str:
@@ -76,8 +233,13 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def wait_text(wait: timedelta) -> str:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
 class ThrottledLoginMixin:
-    """Checks the throttle before the password, and counts the failures.
+    """Reserves the attempt in the throttle before the password is checked.
 
     Goes before an AuthenticationForm in the bases; the admin's form refusing a non-staff
     account counts as a failure too, like a wrong password.
@@ -86,27 +248,41 @@ class ThrottledLoginMixin:
     error_messages = {
         **AuthenticationForm.error_messages,
         "throttled": _(
-            "Too many failed sign-in attempts. Signing in is blocked for %(minutes)s minutes: "
-            "try again later, or ask your coordinator to reset your password."
+            "Too many failed sign-in attempts for this account. For safety, the next try is "
+            "possible in %(wait)s. On a device you have already signed in with, you can sign "
+            "in now; otherwise wait, or ask your coordinator to reset your password."
+        ),
+        "throttled_device": _(
+            "Too many failed sign-in attempts on this device. For safety, the next try is "
+            "possible in %(wait)s; or ask your coordinator to reset your password."
         ),
     }
 
     def clean(self):
-        username = self.cleaned_data.get("username") or self.data.get("username", "")
-        throttle = LoginThrottle(username, client_ip(self.request))
-        if throttle.locked():
-            raise ValidationError(
-                self.error_messages["throttled"],
-                code="throttled",
-                params={"minutes": LOGIN_LOCK_SECONDS // 60},
-            )
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if not (username and password):
+            return super().clean()  # no password is checked without both
+        device_nonce = _known_devices(self.request).get(_account_key(username))
+        throttle = LoginThrottle(
+            username=username, address=client_ip(self.request), device_nonce=device_nonce
+        )
         try:
+            wait = throttle.reserve()
+            if wait is not None:
+                raise ValidationError(
+                    self.error_messages[
+                        "throttled_device" if throttle.known_device else "throttled"
+                    ],
+                    code="throttled",
+                    params={"wait": wait_text(wait)},
+                )
+            # A ValidationError from here on leaves the attempt counted as a failure.
             cleaned = super().clean()
-        except ValidationError:
-            throttle.record_failure()
-            raise
-        if self.user_cache is not None:
-            throttle.record_success()
+        finally:
+            forget_stale_counters()
+        throttle.give_back()
+        _remember_device(self.request, username)
         return cleaned
 
 
@@ -118,4 +294,5 @@ class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationF
     error_messages = {
         **AdminAuthenticationForm.error_messages,
         "throttled": ThrottledLoginMixin.error_messages["throttled"],
+        "throttled_device": ThrottledLoginMixin.error_messages["throttled_device"],
     }

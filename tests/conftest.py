@@ -61,8 +61,8 @@ def fast_password_hasher(settings):
 
 @pytest.fixture(autouse=True)
 def clean_cache(request):
-    # The login throttle's counters and the forms' replay keys live in the database cache,
-    # which transactional tests do not roll back: one test's entries must not reach the next.
+    # The forms' replay keys live in the database cache, which transactional tests do not
+    # roll back: one test's entries must not reach the next.
     # Tests without the database have no cache to clear, and must not be given a database.
     uses_db = request.node.get_closest_marker("django_db") or {
         "db",

@@ -19,6 +19,9 @@ from inventory.models.intake import (
     DeviceImport,
     Donation,
 )
+from inventory.models.login import (
+    LoginCounter,
+)
 from inventory.models.organisations import (
     Commune,
     Membership,
@@ -67,6 +70,7 @@ __all__ = [
     "StorageType",
     "Device",
     "IdempotencyRecord",
+    "LoginCounter",
     "ScanResult",
     "ScanEvent",
     "Donation",

@@ -11,6 +11,7 @@ delimiter=";")` on text decoded as "utf-8-sig" read the same file back unchanged
 import csv
 import datetime
 import io
+import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -25,15 +26,39 @@ CONTENT_TYPE = "text/csv; charset=utf-8"
 # A cell whose text starts with one of these is read as a formula (or, for tab and CR, lets
 # the next character be) by Excel, LibreOffice or Google Sheets: OWASP's "CSV injection".
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Look-alikes a spreadsheet (or the person retyping the cell) may take for a trigger, besides
+# those that NFKC folds into one (full-width ＝ ＋ － ＠, small ﹦ ﹢ ﹣ ﹫, super/subscript ⁼ ₊).
+LOOK_ALIKE_TRIGGERS = frozenset("\u2212")  # MINUS SIGN
+# What may stand, unseen, before a trigger: whitespace of any kind and the invisible format
+# characters (zero-width space and joiners U+200B–U+200D, direction marks U+200E–U+200F and
+# embeddings, word joiner U+2060, BOM U+FEFF, soft hyphen), plus combining marks.
+_UNSEEN_CATEGORIES = frozenset({"Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+
+
+def _unseen(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in _UNSEEN_CATEGORIES
+
+
+def _is_trigger(char: str) -> bool:
+    return (
+        char in FORMULA_TRIGGERS
+        or char in LOOK_ALIKE_TRIGGERS
+        or unicodedata.normalize("NFKC", char)[:1] in FORMULA_TRIGGERS
+    )
 
 
 def neutralise(text: str) -> str:
     """Text as it should appear in a cell: a leading quote makes a would-be formula plain text.
 
-    Leading spaces are looked through, because some spreadsheets trim them on import.
+    The first character that shows is checked, with its look-alikes: spreadsheets trim
+    leading spaces on import, and invisible characters are pasted in with copied text. Every
+    CSV the application writes goes through here (via `cell`).
     """
-    if text.lstrip(" ").startswith(FORMULA_TRIGGERS):
-        return "'" + text
+    for char in text:
+        if _is_trigger(char):  # a tab or CR among the leading blanks counts as well
+            return "'" + text
+        if not _unseen(char):
+            break
     return text
 
 

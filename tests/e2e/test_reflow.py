@@ -115,7 +115,12 @@ def page_urls(values: dict) -> list[tuple[str, str]]:
 
 def problems_of(page) -> list[str]:
     found = page.evaluate(PROBLEMS_JS, WIDTH)
-    page.add_style_tag(content=TEXT_SPACING_CSS)
+    # Through a constructed stylesheet: an injected <style> would be refused by the CSP.
+    page.evaluate(
+        "css => { const sheet = new CSSStyleSheet(); sheet.replaceSync(css);"
+        " document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet]; }",
+        TEXT_SPACING_CSS,
+    )
     found += [f"with text spacing: {problem}" for problem in page.evaluate(PROBLEMS_JS, WIDTH)]
     return found
 

@@ -75,8 +75,9 @@ def test_batch_mode_keeps_every_scan_fired_in_quick_succession(
         page.keyboard.type(device.label_code_id, delay=2)
         page.keyboard.press("Enter")
         page.wait_for_timeout(20)
+    # An arrow function: Playwright evaluates a bare expression with eval, which the CSP refuses.
     page.wait_for_function(
-        "document.querySelectorAll('.scan-list__item').length === 6", timeout=15000
+        "() => document.querySelectorAll('.scan-list__item').length === 6", timeout=15000
     )
     page.screenshot(path=str(screenshots / "batch-fast.png"), full_page=True)
     events = ScanEvent.objects.order_by("id")

@@ -350,6 +350,31 @@ def test_register_cells_that_could_run_as_formulas_are_neutralised(
     assert cells[3] == "'" + f"{start}Coordination"
 
 
+@pytest.mark.parametrize(
+    "start",
+    ["\uff1d", "\uff0b", "\uff0d", "\uff20", "\u200b=", "\ufeff+", "\u2060-", "\u200e@"]
+    + ["\u200f=", "\u200c\uff1d", " \u200b=", "\u00a0\u200b@"],
+)
+def test_register_cells_starting_with_a_look_alike_or_a_hidden_trigger_are_neutralised(
+    login, coordinator, coordinator_org, start
+):
+    coordinator_org.name = f"{start}Coordination"
+    coordinator_org.save()
+    batch = dispose(
+        actor=coordinator,
+        devices=[recycled(actor=coordinator).pk],
+        eco_organisation=f"{start}cmd|' /C calc'!A0",
+        collector=f'{start}HYPERLINK("http://x")',
+        document_reference=f"{start}1+1",
+    )
+    batch.refresh_from_db()
+    _header, line = parse_csv(login(coordinator).get(CSV))
+    stored = [batch.eco_organisation, batch.collector, batch.document_reference]
+    stored.append(coordinator_org.name)
+    # Read back as CSV, each cell is the stored text behind one quote, and nothing else.
+    assert [line[2], line[3], line[6], line[7]] == ["'" + text for text in stored]
+
+
 def test_the_device_page_names_the_weee_batch_through_the_logistics_hook(
     login, workshop_staff, workshop_batch, workshop_recycled
 ):
