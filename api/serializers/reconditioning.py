@@ -328,7 +328,7 @@ class TestResultsSerializer(InputSerializer):
         }
 
 
-class FactoryResetSerializer(serializers.Serializer):
+class FactoryResetSerializer(InputSerializer):
     tool = StrictCharField(
         max_length=80,
         required=False,
