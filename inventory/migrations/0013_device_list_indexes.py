@@ -29,6 +29,10 @@ class Migration(migrations.Migration):
         ),
         AddIndexConcurrentlyWherePossible(
             model_name='device',
+            index=models.Index(fields=['custodian', 'status', 'created_at', 'id'], name='device_cust_status_created_idx'),
+        ),
+        AddIndexConcurrentlyWherePossible(
+            model_name='device',
             index=models.Index(fields=['custodian', 'status', 'updated_at', 'id'], name='device_custody_waiting_idx'),
         ),
         AddIndexConcurrentlyWherePossible(

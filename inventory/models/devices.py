@@ -204,6 +204,10 @@ class Device(models.Model):
                 fields=["custodian", "created_at", "id"], name="device_custody_created_idx"
             ),
             models.Index(fields=["status", "created_at", "id"], name="device_status_created_idx"),
+            models.Index(
+                fields=["custodian", "status", "created_at", "id"],
+                name="device_cust_status_created_idx",
+            ),
             # The home page's oldest devices per waiting step, in the user's custody.
             models.Index(
                 fields=["custodian", "status", "updated_at", "id"],

@@ -102,6 +102,12 @@ def test_a_workshops_own_list_is_served_in_order(workshop_staff, devices):
     assert_served_by_index(selectors.device_list(workshop_staff)[:PAGE], ordered=True)
 
 
+def test_a_workshops_list_by_status_is_served_in_order(workshop_staff, devices):
+    # The home page links each waiting step to this list.
+    queryset = selectors.device_list(workshop_staff, status=Status.IN_RECONDITIONING)
+    assert_served_by_index(queryset[:PAGE], ordered=True)
+
+
 def test_the_api_list_is_served_in_order(workshop_staff, devices):
     from rest_framework.test import APIRequestFactory
 
