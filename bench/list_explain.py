@@ -31,6 +31,11 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="measure without the indexes of migration 0013 (unapplied first, applied again)",
+    )
     return parser.parse_args()
 
 
@@ -176,6 +181,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     if Device.objects.exists() or LabelCode.objects.exists():
         sys.exit("The database in DATABASE_URL already holds devices: give it an empty one.")
+    if args.baseline:
+        call_command("migrate", "inventory", "0012", verbosity=0)
+        print("baseline: without the list indexes of inventory 0013")
     name = connection.settings_dict["NAME"]
     print(f"PostgreSQL {connection.pg_version // 10000}, database {name}")
     User = get_user_model()
@@ -229,6 +237,8 @@ def main() -> None:
         for user in users:
             user.delete()
         Organisation.objects.filter(pk__in=[o.pk for o in organisations]).delete()
+        if args.baseline:
+            call_command("migrate", verbosity=0)
 
 
 if __name__ == "__main__":
