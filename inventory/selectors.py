@@ -103,12 +103,15 @@ def device_list(
 
 
 def device_search_filter(q: str) -> Q:
+    return device_exact_match_filter(q) | Q(model_name__icontains=q.strip())
+
+
+def device_exact_match_filter(q: str) -> Q:
+    """The search's exact matches, each served by an index of Device.Meta: serial number,
+    manufacturer and asset tag whatever the case, IMEI prefix, label code."""
     text = q.strip()
     condition = (
-        Q(serial_number__iexact=text)
-        | Q(model_name__icontains=text)
-        | Q(manufacturer__iexact=text)
-        | Q(asset_tag__iexact=text)
+        Q(serial_number__iexact=text) | Q(manufacturer__iexact=text) | Q(asset_tag__iexact=text)
     )
     imei = normalize_imei(text)
     if imei.isdigit() and len(imei) >= 4:

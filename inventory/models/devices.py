@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -197,6 +197,33 @@ class Device(models.Model):
             models.Index(fields=["custodian", "status"], name="device_custody_status_idx"),
             models.Index(fields=["serial_number"], name="device_serial_idx"),
             models.Index(fields=["imei1"], name="device_imei1_idx"),
+            # Each list's filter then its order (-created_at, -id, read backwards), so that a
+            # page is read from the index instead of sorting every device in scope.
+            models.Index(fields=["created_at", "id"], name="device_created_idx"),
+            models.Index(
+                fields=["custodian", "created_at", "id"], name="device_custody_created_idx"
+            ),
+            models.Index(fields=["status", "created_at", "id"], name="device_status_created_idx"),
+            models.Index(
+                fields=["custodian", "status", "created_at", "id"],
+                name="device_cust_status_created_idx",
+            ),
+            # The home page's oldest devices per waiting step, in the user's custody.
+            models.Index(
+                fields=["custodian", "status", "updated_at", "id"],
+                name="device_custody_waiting_idx",
+            ),
+            # The search's case-insensitive exact matches (`__iexact` is UPPER(col) = UPPER(%s)
+            # on PostgreSQL) and its IMEI prefixes (LIKE 'digits%' needs the pattern opclass).
+            models.Index(Upper("serial_number"), name="device_serial_upper_idx"),
+            models.Index(Upper("asset_tag"), name="device_asset_tag_upper_idx"),
+            models.Index(Upper("manufacturer"), name="device_manufacturer_upper_idx"),
+            models.Index(
+                fields=["imei1"], name="device_imei1_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
+                fields=["imei2"], name="device_imei2_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:

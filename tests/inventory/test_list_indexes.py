@@ -1,0 +1,156 @@
+"""Each device list, search and history query, as the app builds it, is served by an index on
+PostgreSQL: no sequential scan of the device or history tables, no index read end to end
+under a filter, and the lists' order read from an index instead of a sort. A change that loses
+one of these indexes (or writes a query no index can serve) fails here, not at a million rows."""
+
+import json
+
+import pytest
+from django.db import connection
+
+from inventory import selectors
+from inventory.models import Device
+from inventory.states import Status
+from tests.builders import make_device, valid_imei
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans only"),
+]
+
+PAGE = 50
+WATCHED = {"inventory_device", "inventory_historicaldevice"}
+
+
+def plan_of(queryset, *, ordered: bool) -> dict:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # On a test table of a few rows the planner would rightly read it all: make every path
+        # an index could give cheaper. A list must be read in order from an index, not sorted;
+        # a search may sort its few matches, but must find them through an index condition
+        # (bitmap scans only: else, under a LIMIT, reading the order index to the end and
+        # filtering looks cheaper on a few rows, as it would without the search's indexes).
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        if ordered:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_incremental_sort = off")
+        else:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("SET LOCAL enable_indexonlyscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        (row,) = cursor.fetchone()
+    return (json.loads(row) if isinstance(row, str) else row)[0]["Plan"]
+
+
+def nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from nodes(child)
+
+
+def assert_served_by_index(queryset, *, ordered: bool, full_index_read: bool = False):
+    plan = plan_of(queryset, ordered=ordered)
+    shown = json.dumps(plan, indent=1)
+    for node in nodes(plan):
+        table = node.get("Relation Name")
+        assert not (node["Node Type"] == "Seq Scan" and table in WATCHED), shown
+        if table in WATCHED and node["Node Type"] in {"Index Scan", "Index Only Scan"}:
+            # An index read end to end is a table read in index order: only the unfiltered
+            # list may do it, as it stops at the page's last row.
+            assert full_index_read or "Index Cond" in node, shown
+        if ordered:
+            assert node["Node Type"] not in {"Sort", "Incremental Sort"}, shown
+
+
+@pytest.fixture
+def devices(coordinator, workshop_org):
+    made = [make_device(actor=coordinator, asset_tag=f"INV-{n}") for n in range(6)]
+    made += [
+        make_device(actor=coordinator, category="smartphone", imei1=valid_imei(n)) for n in range(3)
+    ]
+    Device.objects.filter(pk__in=[d.pk for d in made[:4]]).update(
+        custodian=workshop_org, status=Status.IN_RECONDITIONING
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE inventory_device")
+    return made
+
+
+def test_the_default_list_reads_its_page_from_the_order_index(coordinator, devices):
+    assert_served_by_index(
+        selectors.device_list(coordinator)[:PAGE], ordered=True, full_index_read=True
+    )
+
+
+def test_a_deep_page_reads_the_order_index_too(coordinator, devices):
+    assert_served_by_index(
+        selectors.device_list(coordinator)[5000 : 5000 + PAGE], ordered=True, full_index_read=True
+    )
+
+
+def test_the_list_by_status_is_served_in_order(coordinator, devices):
+    queryset = selectors.device_list(coordinator, status=Status.IN_RECONDITIONING)
+    assert_served_by_index(queryset[:PAGE], ordered=True)
+
+
+def test_the_list_by_custodian_is_served_in_order(coordinator, workshop_org, devices):
+    queryset = selectors.device_list(coordinator, custodian=workshop_org.pk)
+    assert_served_by_index(queryset[:PAGE], ordered=True)
+
+
+def test_a_workshops_own_list_is_served_in_order(workshop_staff, devices):
+    assert_served_by_index(selectors.device_list(workshop_staff)[:PAGE], ordered=True)
+
+
+def test_a_workshops_list_by_status_is_served_in_order(workshop_staff, devices):
+    # The home page links each waiting step to this list.
+    queryset = selectors.device_list(workshop_staff, status=Status.IN_RECONDITIONING)
+    assert_served_by_index(queryset[:PAGE], ordered=True)
+
+
+def test_the_api_list_is_served_in_order(workshop_staff, devices):
+    from rest_framework.test import APIRequestFactory
+
+    from api.views.devices import DeviceViewSet
+
+    request = APIRequestFactory().get("/")
+    request.user = workshop_staff
+    view = DeviceViewSet(request=request, format_kwarg=None)
+    assert_served_by_index(view.get_queryset()[:PAGE], ordered=True)
+
+
+def test_the_home_preview_of_a_waiting_step_is_served_in_order(workshop_staff, devices):
+    # The query inventory.views._waiting runs for each step that has devices.
+    queryset = selectors.device_list(workshop_staff, status=Status.IN_RECONDITIONING).order_by(
+        "updated_at", "id"
+    )
+    assert_served_by_index(queryset[:5], ordered=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(lambda d: d[0].serial_number.lower(), id="serial number, other case"),
+        pytest.param(lambda d: "inv-2", id="asset tag, other case"),
+        pytest.param(lambda d: d[7].imei1[:8], id="IMEI prefix"),
+        pytest.param(lambda d: d[7].imei1, id="whole IMEI"),
+        pytest.param(lambda d: d[1].label_display.lower(), id="label code"),
+    ],
+)
+def test_an_exact_search_is_served_by_an_index(coordinator, workshop_staff, devices, text):
+    q = text(devices)
+    for user in (coordinator, workshop_staff):
+        queryset = selectors.devices_visible_to(user).filter(selectors.device_exact_match_filter(q))
+        assert_served_by_index(queryset[:PAGE], ordered=False)
+
+
+def test_the_exact_search_finds_what_it_did(coordinator, devices):
+    wanted = devices[0]
+    found = selectors.devices_visible_to(coordinator).filter(
+        selectors.device_exact_match_filter(wanted.serial_number.lower())
+    )
+    assert list(found) == [wanted]
+
+
+def test_a_devices_history_is_served_by_an_index(devices):
+    assert_served_by_index(selectors.device_history(devices[0])[:PAGE], ordered=False)
