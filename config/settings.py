@@ -205,7 +205,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 # take a file. The reverse proxy refuses anything above the largest (deploy/nginx/).
 REEMPLOI_ANONYMOUS_BODY_MAX_BYTES = 64 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # a label selection posts up to 500 device ids
+# A label selection posts up to labels.stock.MAX_LABELS (1,000) device ids and its own fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1100
 DATA_UPLOAD_MAX_NUMBER_FILES = 5  # every upload form takes one file
 # An uploaded file above this goes to a temporary file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

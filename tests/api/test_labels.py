@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from inventory.codes import check_symbol, group_label_code
 from inventory.models import LabelCode
 from inventory.services import label_codes_preprint
-from labels.formats import get_format
-from labels.render import item_from_device, layout_pages, render_pdf
+from labels.formats import all_formats, get_format
+from labels.qr import qr_payload
+from labels.render import LabelItem, item_from_device, layout_pages, render_pdf
 from tests.builders import make_device, wrong_check
 from tests.labels.decoding import decode_labels, page_texts
 
@@ -22,6 +23,7 @@ NETWORK = "Réseau test"
 UNUSED_CODE = "7QK2M9XH" + check_symbol("7QK2M9XH")
 LABELS = "/api/labels/"
 PREPRINT = "/api/labels/preprint/"
+LABEL_SITE = {"site_url": SITE, "network_name": NETWORK}
 
 
 @pytest.fixture(autouse=True)
@@ -224,7 +226,7 @@ def test_codes_of_no_device_in_scope_answer_404_alike_and_name_only_positions(
         ({"format": "avery-l7160"}, "codes"),
         ({"codes": [], "format": "avery-l7160"}, "codes"),
         ({"codes": "ABC", "format": "avery-l7160"}, "codes"),
-        ({"codes": [UNUSED_CODE] * 501, "format": "avery-l7160"}, "codes"),
+        ({"codes": [UNUSED_CODE] * 1001, "format": "avery-l7160"}, "codes"),
         ({"codes": [UNUSED_CODE]}, "format"),
         ({"codes": [UNUSED_CODE], "format": "avery-l7160", "start": 22}, "start"),
     ],
@@ -232,6 +234,13 @@ def test_codes_of_no_device_in_scope_answer_404_alike_and_name_only_positions(
 def test_a_label_request_that_is_not_valid_answers_400(api, coordinator, body, field):
     response = api(coordinator).post(LABELS, body, format="json")
     assert field in assert_json_error(response, 400, "invalid")["fields"]
+
+
+def test_a_thousand_labels_come_in_one_request(api, coordinator, device):
+    body = {"codes": [device.label_code_id] * 1000, "format": "zebra-2x1in", "output": "zpl"}
+    response = api(coordinator).post(LABELS, body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.content.decode().count("^XA") == 1000
 
 
 def queries_for_labels(client, devices) -> int:
@@ -291,7 +300,7 @@ def test_preprinting_a_count_issues_that_many_codes(api, coordinator):
         {"format": "avery-l7160", "sheets": 1, "count": 5},
         {"format": "avery-l7160", "sheets": 0},
         {"format": "avery-l7160", "sheets": 21},
-        {"format": "avery-l7160", "count": 501},
+        {"format": "avery-l7160", "count": 1001},
         {"format": "avery-l7160", "sheets": 1, "start": 22},
         {"format": "nope", "sheets": 1},
         {"sheets": 1},
@@ -315,3 +324,19 @@ def test_only_coordinators_and_workshops_preprint(db, api, request, persona):
     )
     assert_json_error(response, 403, "action_forbidden")
     assert LabelCode.objects.count() == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(all_formats()))
+def test_a_thousand_preprinted_labels_in_one_request_all_decode_at_203_dpi(api, coordinator, name):
+    response = api(coordinator).post(PREPRINT, {"format": name, "count": 1000}, format="json")
+    assert response.status_code == 200, response.content
+    codes = list(LabelCode.objects.values_list("code", flat=True))
+    assert len(codes) == 1000
+    # The same positions as the document's (any order of the codes fills the same labels):
+    # each label's own area is read and must give exactly one of the issued codes' URLs.
+    pages = layout_pages([LabelItem(code) for code in codes], name, **LABEL_SITE)
+    results = decode_labels(response.content, pages, 203)
+    assert len(results) == 1000
+    found = [texts[0] for _, texts in results if len(texts) == 1]
+    assert sorted(found) == sorted(qr_payload(code, SITE) for code in codes)

@@ -1,9 +1,19 @@
 """The QR payload and its symbol: small, upper case, strong error correction."""
 
 import pytest
+import qrcode
+from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 
-from inventory.codes import InvalidCode
-from labels.qr import Q_MAX_VERSION, QUIET_ZONE_MODULES, dark_runs, qr_matrix, qr_payload
+from inventory.codes import InvalidCode, generate_label_code
+from labels.qr import (
+    MASK_PATTERN,
+    Q_MAX_VERSION,
+    QUIET_ZONE_MODULES,
+    codewords,
+    dark_runs,
+    qr_matrix,
+    qr_payload,
+)
 
 QR_ALPHANUMERIC = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
@@ -79,3 +89,34 @@ def test_dark_runs_cover_exactly_the_dark_modules():
 
 def test_quiet_zone_is_four_modules():
     assert QUIET_ZONE_MODULES == 4
+
+
+@pytest.mark.parametrize(
+    "level", [ERROR_CORRECT_Q, ERROR_CORRECT_M, ERROR_CORRECT_L, ERROR_CORRECT_H]
+)
+@pytest.mark.parametrize(
+    "site_url",
+    [
+        "http://localhost:8000",
+        "https://reemploi.inclusion-numerique92.fr",
+        "https://reseau-inclusion.example.org/reemploi",
+        "https://" + "x" * 200 + ".org/chemin/très/long",
+    ],
+)
+def test_codewords_are_the_qrcode_librarys_own(level, site_url):
+    for _ in range(20):
+        symbol = qrcode.QRCode(error_correction=level, border=0)
+        symbol.add_data(qr_payload(generate_label_code(), site_url), optimize=20)
+        version = symbol.best_fit()
+        expected = qrcode.util.create_data(version, level, symbol.data_list)
+        assert codewords(version, level, symbol.data_list) == expected
+
+
+def test_the_matrix_is_the_librarys_symbol_with_the_fixed_mask():
+    payload = qr_payload(generate_label_code(), "https://reemploi.example.org")
+    symbol = qrcode.QRCode(error_correction=ERROR_CORRECT_Q, border=0, mask_pattern=MASK_PATTERN)
+    symbol.add_data(payload, optimize=20)
+    symbol.make(fit=True)
+    assert qr_matrix(payload).modules == tuple(
+        tuple(bool(m) for m in row) for row in symbol.modules
+    )

@@ -111,3 +111,22 @@ def test_an_intake_batch_is_found_by_donor_and_day_and_printed_at_once(
     text = pdf_text(response.content)
     assert all(group_label_code(d.label_code_id) in text for d in batch)
     assert group_label_code(other.label_code_id) not in text
+
+
+def test_a_selection_of_a_thousand_devices_posts_in_one_form(login, coordinator, device):
+    # 1,000 device ids plus the form's own fields: over Django's default field limit.
+    ids = [device.pk] + [10_000_000 + n for n in range(999)]
+    response = login(coordinator).post(
+        "/labels/print/",
+        {"device": ids, "label_format": "avery-l7160", "start": 1, "output": "pdf"},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+
+
+def test_the_cap_warning_states_the_cap(login, coordinator, monkeypatch):
+    monkeypatch.setattr("labels.views.MAX_LABELS", 2)
+    devices = [make_device(actor=coordinator) for _ in range(2)]
+    response = login(coordinator).get("/labels/print/", {"device": [d.pk for d in devices]})
+    assert response.status_code == 200
+    assert "2 étiquettes au plus à la fois" in response.text
