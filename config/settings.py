@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # For OpClass in inventory's trigram index (migration 0014): its ready() registers the
+    # wrapper; on SQLite it only adds unused lookups (its PostgreSQL hooks check the vendor).
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",

@@ -21,3 +21,28 @@ class AddIndexConcurrentlyWherePossible(AddIndexConcurrently):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
         else:
             AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class AddPostgresOnlyIndexConcurrently(AddIndexConcurrently):
+    """An index only PostgreSQL can build (a GIN over pg_trgm's opclass), created concurrently
+    there and skipped on every other database, outside Django's model state.
+
+    It stays out of the state, hence out of Device.Meta.indexes, on purpose: an index in the
+    state is recreated by SQLite's schema editor each time it rebuilds the table (any later
+    AlterField on Device), and `CREATE INDEX … USING gin` would fail there. Without a state
+    change, `makemigrations --check` has nothing to compare; the EXPLAIN test
+    (tests/inventory/test_list_indexes.py) is what keeps the index."""
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self):
+        return f"Create index {self.index.name} on {self.model_name} concurrently (PostgreSQL)"

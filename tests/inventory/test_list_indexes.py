@@ -152,5 +152,45 @@ def test_the_exact_search_finds_what_it_did(coordinator, devices):
     assert list(found) == [wanted]
 
 
+def index_names(plan: dict) -> set[str]:
+    return {node["Index Name"] for node in nodes(plan) if "Index Name" in node}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(lambda d: "atitud", id="model substring, other case"),
+        pytest.param(lambda d: "LATITUDE 5490", id="whole model"),
+        pytest.param(lambda d: d[0].serial_number.lower(), id="serial number"),
+        pytest.param(lambda d: d[7].imei1[:8], id="IMEI prefix"),
+        pytest.param(lambda d: d[1].label_display, id="label code"),
+    ],
+)
+def test_the_whole_search_is_served_by_indexes(coordinator, workshop_staff, devices, text):
+    # The list's search (web and API): each exact match OR the model substring, a BitmapOr of
+    # the exact indexes and the model's trigram index (inventory 0014), then a sort of the
+    # few matches in the list's order.
+    q = text(devices)
+    everywhere = selectors.device_list(coordinator, q=q)[:PAGE]
+    assert_served_by_index(everywhere, ordered=False)
+    plan = plan_of(everywhere, ordered=False)
+    shown = json.dumps(plan, indent=1)
+    assert "device_model_trgm_idx" in index_names(plan), shown
+    assert any(node["Node Type"] == "BitmapOr" for node in nodes(plan)), shown
+    # A workshop's search may as well start from its custody index: no sequential scan either.
+    assert_served_by_index(selectors.device_list(workshop_staff, q=q)[:PAGE], ordered=False)
+
+
+def test_the_model_substring_search_finds_what_it_did(coordinator, devices):
+    # LIKE through the trigram index: its recheck keeps the same rows as a scan would.
+    Device.objects.filter(pk=devices[2].pk).update(model_name="ThinkPad T480")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    found = selectors.device_list(coordinator, q="inkpad t4")
+    assert list(found) == [devices[2]]
+    assert selectors.device_list(coordinator, q="atitude 54").count() == len(devices) - 1
+    assert not selectors.device_list(coordinator, q="50%").exists()
+
+
 def test_a_devices_history_is_served_by_an_index(devices):
     assert_served_by_index(selectors.device_history(devices[0])[:PAGE], ordered=False)
