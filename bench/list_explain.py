@@ -4,8 +4,8 @@ Run from the repository root with DATABASE_URL pointing at PostgreSQL:
 `DATABASE_URL=postgres://… .venv/bin/python bench/list_explain.py [--sizes 10000 100000]`.
 It migrates the database named in DATABASE_URL, refuses to run if it already holds devices,
 loads the devices with bulk_create (no history rows: the lists and the queue do not read
-them), grows the table to each size in turn, prints for each query the median execution time of three EXPLAIN
-ANALYZE runs and the scans the plan chose, then deletes every row it wrote.
+them), grows the table to each size in turn, prints for each query the median execution time
+of three EXPLAIN ANALYZE runs and the scans the plan chose, then deletes every row it wrote.
 """
 
 import argparse
