@@ -17,9 +17,11 @@ migration = importlib.import_module("inventory.migrations.0015_device_status_cha
 History = Device.history.model
 
 
+@pytest.mark.parametrize("batch", [1, 10_000])
 def test_the_queue_steps_start_at_their_move_and_other_statuses_at_the_last_update(
-    coordinator, workshop_org
+    coordinator, workshop_org, monkeypatch, batch
 ):
+    monkeypatch.setattr(migration, "BATCH", batch)
     _shipment, [sent] = shipped(coordinator, workshop_org, 1)
     registered = make_device(actor=coordinator)
     sent_on = timezone.now() - timedelta(days=3)
