@@ -3,9 +3,9 @@
 Run from the repository root with DATABASE_URL pointing at PostgreSQL:
 `DATABASE_URL=postgres://… .venv/bin/python bench/list_explain.py [--sizes 10000 100000]`.
 It migrates the database named in DATABASE_URL, refuses to run if it already holds devices,
-loads the devices with bulk_create (no history rows: the lists do not read them), grows the
-table to each size in turn, prints for each query the median execution time of three EXPLAIN
-ANALYZE runs and the scans the plan chose, then deletes every row it wrote.
+loads the devices with bulk_create (no history rows: the lists and the queue do not read
+them), grows the table to each size in turn, prints for each query the median execution time
+of three EXPLAIN ANALYZE runs and the scans the plan chose, then deletes every row it wrote.
 """
 
 import argparse
@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from lifecycle import setup_django  # noqa: E402 (after the path)
 
 WORKSHOPS = 4
+WATCHED = {"inventory_device", "inventory_historicaldevice"}
 BATCH = 5_000
 
 
@@ -39,7 +40,7 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def load(target: int, world: dict, rng: random.Random) -> None:
+def load(target: int, world: dict, rng: random.Random, *, baseline: bool) -> None:
     """Grow the device table to `target` rows, spread over custodians, statuses and dates."""
     from django.db import connection
 
@@ -76,6 +77,11 @@ def load(target: int, world: dict, rng: random.Random) -> None:
             "UPDATE inventory_device SET created_at = now() - id * interval '7 minutes',"
             " updated_at = now() - ((id * 7919) % 100000) * interval '1 minute'"
         )
+        if not baseline:  # the column comes with inventory 0015
+            cursor.execute(
+                "UPDATE inventory_device SET status_changed_at = now()"
+                " - ((id * 4271) % 100000) * interval '1 minute'"
+            )
         cursor.execute("VACUUM ANALYZE inventory_device")
 
 
@@ -99,7 +105,7 @@ def summary(plan: dict) -> str:
 
     def walk(node):
         kind = node["Node Type"]
-        if node.get("Relation Name") == "inventory_device" or kind in {"Sort", "Bitmap Index Scan"}:
+        if node.get("Relation Name") in WATCHED or kind in {"Sort", "Bitmap Index Scan"}:
             name = node.get("Index Name")
             parts.append(f"{kind}{' ' + name if name else ''}")
         for child in node.get("Plans", ()):
@@ -109,16 +115,25 @@ def summary(plan: dict) -> str:
     return ", ".join(parts)
 
 
-def queries(world: dict, size: int) -> list[tuple[str, object]]:
+def queries(world: dict, size: int, *, baseline: bool) -> list[tuple[str, object]]:
     from inventory import selectors
     from inventory.states import Status
+    from logistics.shipments.selectors import QUEUE_PAGE, queue_figures, queue_step_devices
 
     coordinator, staff = world["coordinator"], world["staff"]
     workshop = world["custodians"][0]
     middle = size // 2
     page = slice(0, 50)
     deep = min(5_000, size - 50)
-    return [
+    # A workshop's queue: its figures, and each step's first page (the same in the API).
+    queue = [
+        ("queue: figures by step", queue_figures(workshop)),
+        *(
+            (f"queue: {status.value}", queue_step_devices(workshop, status)[:QUEUE_PAGE])
+            for status in (Status.SENT_TO_WORKSHOP, Status.AT_WORKSHOP, Status.IN_RECONDITIONING)
+        ),
+    ]
+    lists = [
         ("default list, page 1", selectors.device_list(coordinator)[page]),
         ("default list, offset 5000 (or end)", selectors.device_list(coordinator)[deep:][:50]),
         ("by status", selectors.device_list(coordinator, status=Status.READY)[page]),
@@ -173,6 +188,8 @@ def queries(world: dict, size: int) -> list[tuple[str, object]]:
             selectors.device_list(staff, q="ifebook u7")[page],
         ),
     ]
+    # The baseline has no inventory 0015, hence no queue column to read.
+    return lists if baseline else lists + queue
 
 
 def main() -> None:
@@ -225,11 +242,11 @@ def main() -> None:
         sizes = sorted(args.sizes)
         for size in sizes:
             started = time.perf_counter()
-            load(size, world, rng)
+            load(size, world, rng, baseline=args.baseline)
             print(f"loaded {size} devices in {time.perf_counter() - started:.1f} s")
             codes = Device.objects.order_by("id").values_list("label_code_id", flat=True)
             world["some_code"] = codes[size // 3]
-            for label, queryset in queries(world, size):
+            for label, queryset in queries(world, size, baseline=args.baseline):
                 results.setdefault(label, {})[size] = explain(queryset)
         print(f"\n{'query':36}" + "".join(f"{f'{s} (ms)':>14}" for s in sizes))
         for label, by_size in results.items():

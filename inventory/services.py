@@ -296,6 +296,8 @@ def device_transition(
                 % {"action": move.label, "status": Status(device.status).label},
             )
         check_guards(GuardContext(device=device, move=move, actor=actor, target=target))
+        if device.status != move.target:
+            device.status_changed_at = timezone.now()
         device.status = move.target
         if new_custodian is not None:
             device.custodian = new_custodian

@@ -858,7 +858,14 @@ def _seed(
     # written by the services already hold every state, so no history row is missing.
     _set_columns(
         Device,
-        {s.device.pk: {"created_at": s.times[0], "updated_at": s.times[-1]} for s in stories},
+        {
+            s.device.pk: {
+                "created_at": s.times[0],
+                "updated_at": s.times[-1],
+                "status_changed_at": s.times[-1],
+            }
+            for s in stories
+        },
     )
     _set_columns(LabelCode, {s.device.label_code_id: {"issued_at": s.times[0]} for s in stories})
     _backdate_device_history(stories, watermark[HistoricalDevice])

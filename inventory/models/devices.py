@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Upper
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -168,7 +169,13 @@ class Device(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[HistoryNote])
+    # When the device entered its current status, set by the lifecycle service with the move:
+    # a workshop's queue orders and ages its steps by it from an index, where a look-up in the
+    # history per device would cost a probe for each. The history rows' dates already hold it.
+    status_changed_at = models.DateTimeField(_("status since"), default=timezone.now)
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "status_changed_at"], bases=[HistoryNote]
+    )
 
     class Meta:
         verbose_name = _("device")
@@ -212,6 +219,11 @@ class Device(models.Model):
             models.Index(
                 fields=["custodian", "status", "updated_at", "id"],
                 name="device_custody_waiting_idx",
+            ),
+            # A workshop's queue: each step's figures and its oldest devices first.
+            models.Index(
+                fields=["custodian", "status", "status_changed_at", "id"],
+                name="device_custody_queue_idx",
             ),
             # The search's case-insensitive exact matches (`__iexact` is UPPER(col) = UPPER(%s)
             # on PostgreSQL) and its IMEI prefixes (LIKE 'digits%' needs the pattern opclass).

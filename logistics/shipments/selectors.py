@@ -6,8 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from inventory.models import Device, Organisation
@@ -181,17 +180,37 @@ class WorkshopQueue:
         return sum(step.count for step in self.steps)
 
 
-def _step_since() -> Subquery:
-    """When the device entered its current step: the latest history row of the move into it."""
-    return Subquery(
-        Device.history.model.objects.filter(
-            id=OuterRef("pk"),
-            status=OuterRef("status"),
-            history_change_reason__in=[action for _status, action in QUEUE_STEPS],
-        )
-        .order_by("-history_date")
-        .values("history_date")[:1]
+def queue_devices(workshop: Organisation) -> QuerySet[Device]:
+    """The workshop's devices in custody at a step of its queue, each with its `since`: when
+    the lifecycle service moved it into the step (device_custody_queue_idx serves them)."""
+    return Device.objects.filter(
+        custodian=workshop, status__in=[status for status, _action in QUEUE_STEPS]
+    ).annotate(since=F("status_changed_at"))
+
+
+def queue_figures(workshop: Organisation) -> QuerySet:
+    """Per step of the queue: its status, count and oldest `since`, in one query."""
+    return (
+        queue_devices(workshop)
+        .order_by()
+        .values("status")
+        .annotate(count=Count("id"), oldest=Min("since"))
     )
+
+
+def queue_step_devices(workshop: Organisation, status: Status) -> QuerySet[Device]:
+    """One step's devices, oldest first (the caller takes a page)."""
+    rows = queue_devices(workshop).filter(status=status).select_related("category", "donor")
+    if status == Status.SENT_TO_WORKSHOP:
+        # The shipment to confirm the device's receipt from, if it travelled in one.
+        rows = rows.annotate(
+            open_shipment_id=Subquery(
+                ShipmentItem.objects.filter(device=OuterRef("pk"), received_at__isnull=True)
+                .order_by()
+                .values("shipment_id")[:1]
+            )
+        )
+    return rows.order_by("since", "id")
 
 
 def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> WorkshopQueue:
@@ -203,30 +222,14 @@ def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> W
     what is missing (exactly what the lifecycle service will ask for), on records read for
     the whole page at once (inventory.reconditioning.ready).
     """
-    devices = Device.objects.filter(
-        custodian=workshop, status__in=[status for status, _action in QUEUE_STEPS]
-    ).annotate(since=Coalesce(_step_since(), "updated_at"))
-    figures = {
-        row["status"]: row
-        for row in devices.values("status").annotate(count=Count("id"), oldest=Min("since"))
-    }
+    figures = {row["status"]: row for row in queue_figures(workshop)}
     steps = []
     for status, _action in QUEUE_STEPS:
         step = QueueStep(status)
         if status in figures:
             step.count = figures[status]["count"]
             step.oldest_since = figures[status]["oldest"]
-            rows = devices.filter(status=status).select_related("category", "donor")
-            if status == Status.SENT_TO_WORKSHOP:
-                # The shipment to confirm the device's receipt from, if it travelled in one.
-                rows = rows.annotate(
-                    open_shipment_id=Subquery(
-                        ShipmentItem.objects.filter(device=OuterRef("pk"), received_at__isnull=True)
-                        .order_by()
-                        .values("shipment_id")[:1]
-                    )
-                )
-            step.devices = list(rows.order_by("since", "id")[:page])
+            step.devices = list(queue_step_devices(workshop, status)[:page])
         steps.append(step)
     [reconditioning] = [step for step in steps if step.status == Status.IN_RECONDITIONING]
     ready.missing_for_each(user, reconditioning.devices)

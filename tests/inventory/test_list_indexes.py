@@ -194,3 +194,33 @@ def test_the_model_substring_search_finds_what_it_did(coordinator, devices):
 
 def test_a_devices_history_is_served_by_an_index(devices):
     assert_served_by_index(selectors.device_history(devices[0])[:PAGE], ordered=False)
+
+
+# A workshop's queue (logistics.shipments.selectors.workshop_queue): its figures read only the
+# workshop's devices at its steps, and each step's page comes in order from an index, whatever
+# the size of the device and history tables. When a device entered its step is on its own row
+# (status_changed_at): a look-up in the history for each device would cost a probe per device.
+
+
+def assert_reads_no_history(queryset):
+    plan = plan_of(queryset, ordered=False)
+    tables = {node.get("Relation Name") for node in nodes(plan)}
+    assert "inventory_historicaldevice" not in tables, json.dumps(plan, indent=1)
+
+
+def test_the_queue_figures_read_only_the_workshops_steps(workshop_org, devices):
+    from logistics.shipments.selectors import queue_figures
+
+    assert_served_by_index(queue_figures(workshop_org), ordered=False)
+    assert_reads_no_history(queue_figures(workshop_org))
+
+
+@pytest.mark.parametrize(
+    "status", [Status.SENT_TO_WORKSHOP, Status.AT_WORKSHOP, Status.IN_RECONDITIONING]
+)
+def test_each_queue_step_is_served_in_order(workshop_org, devices, status):
+    from logistics.shipments.selectors import QUEUE_PAGE, queue_step_devices
+
+    queryset = queue_step_devices(workshop_org, status)[:QUEUE_PAGE]
+    assert_served_by_index(queryset, ordered=True)
+    assert_reads_no_history(queryset)

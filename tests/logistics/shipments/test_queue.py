@@ -94,11 +94,37 @@ def test_devices_in_reconditioning_show_what_is_missing_before_ready(
 
 def test_the_oldest_device_of_each_step_and_its_age(workshop_staff, workshop_org, queue_devices):
     old = queue_devices["sent"][1]
-    _set_history_date(old, "send_to_workshop", timezone.now() - timedelta(days=5))
+    # Sent five days ago: the move's history row and the device's own "status since".
+    five_days_ago = timezone.now() - timedelta(days=5)
+    _set_history_date(old, "send_to_workshop", five_days_ago)
+    Device.objects.filter(pk=old.pk).update(status_changed_at=five_days_ago)
     sent = workshop_queue(workshop_staff, workshop_org).steps[0]
     assert sent.devices[0].pk == old.pk
     assert sent.oldest_age.days == 5
     assert sent.devices[0].since == sent.oldest_since
+
+
+def test_a_step_starts_when_the_lifecycle_moved_the_device_into_it(
+    workshop_staff, workshop_org, queue_devices
+):
+    received = queue_devices["received"]
+    before = Device.objects.get(pk=received.pk).status_changed_at
+    device_transition(actor=workshop_staff, device_id=received.pk, action="start_reconditioning")
+    moved = Device.objects.get(pk=received.pk)
+    entered = History.objects.filter(id=received.pk, history_change_reason="start_reconditioning")
+    assert moved.status_changed_at > before
+    assert abs(moved.status_changed_at - entered.get().history_date) < timedelta(seconds=1)
+    reconditioning = workshop_queue(workshop_staff, workshop_org).steps[-1]
+    assert reconditioning.devices[-1].pk == received.pk
+    assert reconditioning.devices[-1].since == moved.status_changed_at
+
+
+def test_a_repeated_move_keeps_the_step_start(workshop_staff, queue_devices):
+    received = queue_devices["received"]
+    device_transition(actor=workshop_staff, device_id=received.pk, action="start_reconditioning")
+    entered = Device.objects.get(pk=received.pk).status_changed_at
+    device_transition(actor=workshop_staff, device_id=received.pk, action="start_reconditioning")
+    assert Device.objects.get(pk=received.pk).status_changed_at == entered
 
 
 def test_one_page_at_most_per_step(workshop_staff, workshop_org, queue_devices):
