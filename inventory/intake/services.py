@@ -337,7 +337,6 @@ def devices_import(
         file_name=file_name,
         categories=category_refs(),
         max_rows=import_max_rows(),
-        max_bytes=max_bytes,
     )
     result = ImportResult(
         donation=donation,

@@ -728,7 +728,7 @@ def _date_styles(archive: zipfile.ZipFile, path: str) -> tuple[set[int], set[int
     return dates, durations
 
 
-def table_rows(content: bytes, file_name: str, max_bytes: int = 0) -> Iterable[tuple[int, list]]:
+def table_rows(content: bytes, file_name: str) -> Iterable[tuple[int, list]]:
     kind = file_format(content, file_name)
     if kind == "xls":
         if ENCRYPTED_MARK in content[:1_000_000]:
@@ -1001,7 +1001,6 @@ def parse_spreadsheet(
     file_name: str = "",
     categories: Iterable[CategoryRef],
     max_rows: int = DEFAULT_MAX_ROWS,
-    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ParseResult:
     """Every row checked; the file's size must have been checked by the caller already.
 
@@ -1012,7 +1011,7 @@ def parse_spreadsheet(
     try:
         if not content.strip():
             raise FileProblem("empty_file", _("The file is empty."))
-        rows = table_rows(content, file_name, max_bytes)
+        rows = table_rows(content, file_name)
         iterator = iter(rows)
         header_number, header = _header(iterator)
         columns, ignored, errors, positions = map_columns(header)
