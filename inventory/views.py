@@ -20,11 +20,11 @@ from django.views.decorators.http import require_POST
 
 from inventory import permissions, selectors, services
 from inventory.codes import group_label_code, label_code_for_display
-from inventory.documents.selectors import certificate_states
+from inventory.documents.selectors import coordination_todo
 from inventory.errors import DomainError
 from inventory.forms import DeviceFilterForm, DeviceRegistrationForm, TransitionForm
 from inventory.login import ThrottledAuthenticationForm
-from inventory.models import Donation, Organisation
+from inventory.models import Organisation
 from inventory.reconditioning import ready
 from inventory.reconditioning import selectors as bench_reads
 from inventory.states import (
@@ -120,28 +120,21 @@ def _waiting(request, scope, counts) -> list[dict]:
 
 
 def _coordination_todo() -> dict:
-    """The donations that wait for the coordination, counted over every donation in a fixed
-    number of queries (documents.selectors.certificate_states)."""
-    states = certificate_states(Donation.objects.all())
-    to_issue = [pk for pk, state in states.items() if state.to_issue]
-    listed = list(
-        Donation.objects.filter(pk__in=sorted(to_issue)[:CERTIFICATES_LISTED])
-        .select_related("donor")
-        .order_by("received_on", "id")
-    )
+    """The donations that wait for the coordination, each count with the list it links to."""
+    todo = coordination_todo(CERTIFICATES_LISTED)
     donations = reverse("inventory:donation_list")
     return {
         "certificates": {
-            "count": len(to_issue),
-            "donations": listed,
+            "count": todo.certificates_to_issue,
+            "donations": todo.first_to_issue,
             "url": f"{donations}?{urlencode({'todo': 'certificate'})}",
         },
         "attestations": {
-            "count": sum(1 for state in states.values() if not state.attestation_complete),
+            "count": todo.attestations_incomplete,
             "url": f"{donations}?{urlencode({'todo': 'attestation'})}",
         },
         "counts": {
-            "count": sum(1 for state in states.values() if state.counts_differ),
+            "count": todo.counts_differ,
             "url": f"{donations}?{urlencode({'todo': 'counts'})}",
         },
     }

@@ -223,3 +223,31 @@ def certificate_states(donations: QuerySet[Donation]) -> dict[int, CertificateSt
             attestation_complete=donation.attestation_complete,
         )
     return states
+
+
+@dataclass(frozen=True)
+class CoordinationTodo:
+    """What waits for the coordination among its donations (the home's to-do)."""
+
+    certificates_to_issue: int
+    first_to_issue: list[Donation]
+    attestations_incomplete: int
+    counts_differ: int
+
+
+def coordination_todo(listed: int) -> CoordinationTodo:
+    """Counted over every donation in a fixed number of queries (certificate_states), plus one
+    for the first `listed` donations whose certificate can be issued."""
+    states = certificate_states(Donation.objects.all())
+    to_issue = [pk for pk, state in states.items() if state.to_issue]
+    first = list(
+        Donation.objects.filter(pk__in=sorted(to_issue)[:listed])
+        .select_related("donor")
+        .order_by("received_on", "id")
+    )
+    return CoordinationTodo(
+        certificates_to_issue=len(to_issue),
+        first_to_issue=first,
+        attestations_incomplete=sum(1 for s in states.values() if not s.attestation_complete),
+        counts_differ=sum(1 for state in states.values() if state.counts_differ),
+    )
