@@ -22,6 +22,7 @@ import argparse
 import http.client
 import json
 import math
+import multiprocessing
 import os
 import random
 import re
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -153,6 +155,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--label-requests", type=int, default=3, help="timed, after one warm-up")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--load-workers", type=int, default=2, help="processes that load batches in parallel"
+    )
     return parser.parse_args()
 
 
@@ -299,6 +304,8 @@ def build_world(args):
 def device_rows(world: World, rng: random.Random, first: int, count: int) -> list[dict]:
     """`count` devices' fields, numbered from `first`: a realistic mix of models and statuses,
     with custody that matches each status; serials and IMEIs unique by their number."""
+    from django.utils import timezone
+
     from inventory.codes import luhn_check_digit
     from inventory.demo.seed import CATALOGUE, CATEGORY_WEIGHTS, STATUS_WEIGHTS
     from inventory.states import AT_WORKSHOPS, EXITS, IN_STOCK, WITH_STRUCTURES, Status
@@ -309,9 +316,14 @@ def device_rows(world: World, rng: random.Random, first: int, count: int) -> lis
     for spec in CATALOGUE:
         by_category.setdefault(spec.category, []).append(spec)
     structure_weights = [1 / (n + 1) for n in range(len(world.structures))]
+    now = timezone.now()
     rows = []
     for offset, (category, status) in enumerate(zip(categories, statuses, strict=True)):
         n = first + offset
+        # Registered over two years in the order of their numbers (a minute apart), changed
+        # since at random; the status changed between registration and the last change.
+        created = min(now, now - timedelta(days=730) + timedelta(minutes=n))
+        changed = created + (now - created) * rng.random()
         specs = by_category[category]
         spec = rng.choices(specs, weights=[s.weight for s in specs])[0]
         if status in AT_WORKSHOPS | IN_STOCK | EXITS - {Status.RETURNED_TO_DONOR} or (
@@ -330,6 +342,9 @@ def device_rows(world: World, rng: random.Random, first: int, count: int) -> lis
             "status": status,
             "custodian": custodian,
             "asset_tag": f"INV-{n:08d}" if rng.random() < ASSET_TAG_SHARE else "",
+            "created_at": created,
+            "updated_at": changed,
+            "status_changed_at": created + (changed - created) * rng.random(),
         }
         if spec.tac:
             body = f"{spec.tac}{n % 1_000_000:06d}"  # TAC + serial part: unique below 1M per TAC
@@ -346,88 +361,101 @@ def device_rows(world: World, rng: random.Random, first: int, count: int) -> lis
     return rows
 
 
-def load(target: int, world: World, rng: random.Random) -> None:
-    """Grow the device table to `target` devices through the intake service's bulk path."""
-    from django.db import connection, transaction
+_FORKED = {}  # what the forked loaders inherit: the bench world
+
+
+def load_batch(job: tuple[int, int, int]) -> int:
+    """One batch of devices, numbered from `first`, through the intake service's bulk path."""
+    from django.db import transaction
     from simple_history.utils import bulk_create_with_history
 
     from inventory.intake.services import CHUNK, _label_codes_issue, donation_create
     from inventory.models import Device
 
-    history = Device.history.model
-    first_device = (Device.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    first_history = (history.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    while (have := Device.objects.count()) < target:
-        size = min(BATCH, target - have)
-        rows = device_rows(world, rng, have, size)
-        with transaction.atomic():
-            # The import's own steps (devices_import, after the spreadsheet is read and
-            # checked): fresh label codes in one insert, then the devices and their history.
-            codes = _label_codes_issue(actor=world.coordinator, count=size)
-            devices = []
-            for start in range(0, size, PER_DONATION):
-                donation = donation_create(
-                    actor=world.coordinator,
-                    donor=rng.choice(world.donors),
-                    received_on=date.today() - timedelta(days=rng.randrange(730)),
-                )
-                for code, row in zip(
-                    codes[start : start + PER_DONATION],
-                    rows[start : start + PER_DONATION],
-                    strict=False,
-                ):
-                    row["custodian"] = row["custodian"] or donation.donor
-                    devices.append(
-                        Device(
-                            label_code_id=code, donor_id=donation.donor_id, donation=donation, **row
-                        )
-                    )
-            bulk_create_with_history(
-                devices,
-                Device,
-                batch_size=CHUNK,
-                default_user=world.coordinator,
-                default_change_reason="import",
+    first, size, seed = job
+    world, rng = _FORKED["world"], random.Random(seed)
+    rows = device_rows(world, rng, first, size)
+    with transaction.atomic(), dates_as_given():
+        # The import's own steps (devices_import, once the spreadsheet is read and checked):
+        # fresh label codes in one insert, then the devices and their history rows.
+        codes = _label_codes_issue(actor=world.coordinator, count=size)
+        devices = []
+        for start in range(0, size, PER_DONATION):
+            donation = donation_create(
+                actor=world.coordinator,
+                donor=rng.choice(world.donors),
+                received_on=date.today() - timedelta(days=rng.randrange(730)),
             )
-    spread_dates(connection, first_device, first_history)
+            for code, row in zip(
+                codes[start : start + PER_DONATION],
+                rows[start : start + PER_DONATION],
+                strict=False,
+            ):
+                row["custodian"] = row["custodian"] or donation.donor
+                device = Device(
+                    label_code_id=code, donor_id=donation.donor_id, donation=donation, **row
+                )
+                device._history_date = device.status_changed_at  # read by simple-history
+                devices.append(device)
+        bulk_create_with_history(
+            devices,
+            Device,
+            batch_size=CHUNK,
+            default_user=world.coordinator,
+            default_change_reason="import",
+        )
+    return size
 
 
-def spread_dates(connection, first_device: int, first_history: int) -> None:
-    """Registration over two years in id order; last change and status change after it, at
-    random; each new history row dated at its status change. Raw SQL: a bench rewrite of dates."""
-    if connection.vendor == "postgresql":
-        statements = [
-            "UPDATE inventory_device SET created_at = LEAST(now(), now() - interval '730 days'"
-            " + id * interval '1 minute') WHERE id >= %(device)s",
-            "UPDATE inventory_device SET updated_at = created_at + random() * (now() -"
-            " created_at), status_changed_at = created_at + random() * (now() - created_at)"
-            " / 2 WHERE id >= %(device)s",
-            "UPDATE inventory_historicaldevice h SET history_date = d.status_changed_at,"
-            " created_at = d.created_at FROM inventory_device d WHERE d.id = h.id"
-            " AND h.history_id >= %(history)s",
-        ]
+def load(target: int, world: World, *, seed: int, workers: int) -> None:
+    """Grow the device table to `target` devices, in batches shared by `workers` processes."""
+    from django.db import connection, connections
+
+    from inventory.models import Device
+
+    have = Device.objects.count()
+    jobs = [
+        (first, min(BATCH, target - first), seed * 1_000_003 + first)
+        for first in range(have, target, BATCH)
+    ]
+    _FORKED["world"] = world
+    if workers > 1 and len(jobs) > 1:
+        connections.close_all()  # each forked loader opens its own connection
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for _ in pool.imap_unordered(load_batch, jobs):
+                pass
     else:
-        statements = [
-            "UPDATE inventory_device SET created_at = strftime('%%Y-%%m-%%d %%H:%%M:%%f',"
-            " 'now', '-730 days', '+' || id || ' minutes') WHERE id >= %(device)s",
-            "UPDATE inventory_device SET updated_at = strftime('%%Y-%%m-%%d %%H:%%M:%%f',"
-            " julianday(created_at) + (abs(random()) %% 1000) / 1000.0"
-            " * (julianday('now') - julianday(created_at))),"
-            " status_changed_at = strftime('%%Y-%%m-%%d %%H:%%M:%%f', julianday(created_at)"
-            " + (abs(random()) %% 1000) / 2000.0 * (julianday('now') - julianday(created_at)))"
-            " WHERE id >= %(device)s",
-            "UPDATE inventory_historicaldevice AS h SET history_date = d.status_changed_at,"
-            " created_at = d.created_at FROM inventory_device AS d WHERE d.id = h.id"
-            " AND h.history_id >= %(history)s",
-        ]
+        for job in jobs:
+            load_batch(job)
+    analyse(connection)
+
+
+def analyse(connection) -> None:
     with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement, {"device": first_device, "history": first_history})
         if connection.vendor == "postgresql":
+            # What autovacuum would have done by the time a live table reached this size.
             cursor.execute("VACUUM ANALYZE inventory_device")
             cursor.execute("VACUUM ANALYZE inventory_historicaldevice")
         else:
             cursor.execute("ANALYZE")
+
+
+@contextmanager
+def dates_as_given():
+    """Let bulk_create keep the registration and change dates the loader draws: the device's
+    auto_now fields are switched off in this process for the load (no UPDATE afterwards, which
+    would write every index of each row a second time)."""
+    from inventory.models import Device
+
+    fields = [Device._meta.get_field(name) for name in ("created_at", "updated_at")]
+    saved = [(f.auto_now, f.auto_now_add) for f in fields]
+    for f in fields:
+        f.auto_now = f.auto_now_add = False
+    try:
+        yield
+    finally:
+        for f, (auto_now, auto_now_add) in zip(fields, saved, strict=True):
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
 # The server and the client.
@@ -826,7 +854,6 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     world = build_world(args)
     collect_static()
-    rng = random.Random(args.seed)
     print(
         f"Réemploi scale bench: {database}, Django {django.get_version()}, {os.cpu_count()} CPUs,"
         f" gunicorn {args.workers} sync workers on port {args.port}, DEBUG off;"
@@ -837,7 +864,7 @@ def main() -> None:
         for size in sorted(args.sizes):
             have = Device.objects.count()
             started = time.perf_counter()
-            load(size, world, rng)
+            load(size, world, seed=args.seed, workers=args.load_workers)
             history = Device.history.count()
             print(
                 f"\n== {size:,} devices ({history:,} device history rows): loaded"
