@@ -868,7 +868,8 @@ def main() -> None:
             history = Device.history.count()
             print(
                 f"\n== {size:,} devices ({history:,} device history rows): loaded"
-                f" {size - have:,} in {time.perf_counter() - started:.0f} s"
+                f" {size - have:,} in {time.perf_counter() - started:.0f} s; load average"
+                f" {os.getloadavg()[0]:.1f}"
             )
             server = start_gunicorn(args)
             try:
@@ -880,6 +881,7 @@ def main() -> None:
             base.samples += late.samples
             by_size[size] = [base, *results]
             print(size_table(by_size[size], base.median))
+            print(f"(load average after the measures: {os.getloadavg()[0]:.1f})")
         if len(by_size) > 1:
             print()
             print(growth_table(by_size))
