@@ -57,6 +57,7 @@ NAME = "(scale)"  # every organisation and user of the bench world carries it
 # Issue 10's targets (ms, medians) and the growth allowed from the smallest to the largest size.
 TARGETS = {"list": 30, "home": 30, "exact": 15, "substring": 100, "write": 8, "labels": 2000}
 GROWTH_LIMIT = 1.5
+SLOW_MS = 1000  # a warm-up slower than this: --slow-requests timed requests, not --requests
 
 
 # Pure helpers: percentiles, tables, flags (tests/bench/test_scale.py).
@@ -96,16 +97,22 @@ def over_target(result: Result) -> bool:
     return target is not None and result.median > target
 
 
+TABLE_HEADER = (
+    f"{'operation':<44}{'median ms':>11}{'p95 ms':>10}{'× floor':>9}{'target':>8}{'n':>5}"
+)
+
+
+def table_row(result: Result, floor: float) -> str:
+    target = TARGETS.get(result.kind)
+    return (
+        f"{result.name:<44}{result.median:>11.1f}{result.p95:>10.1f}"
+        f"{result.median / floor:>9.0f}{target if target else '':>8}{len(result.samples):>5}"
+        f"  {'OVER TARGET' if over_target(result) else ''}"
+    ).rstrip()
+
+
 def size_table(results: list[Result], floor: float) -> str:
-    lines = [f"{'operation':<44}{'median ms':>11}{'p95 ms':>10}{'× floor':>9}{'target':>8}  "]
-    for result in results:
-        target = TARGETS.get(result.kind)
-        lines.append(
-            f"{result.name:<44}{result.median:>11.1f}{result.p95:>10.1f}"
-            f"{result.median / floor:>9.0f}{target if target else '':>8}"
-            f"  {'OVER TARGET' if over_target(result) else ''}".rstrip()
-        )
-    return "\n".join(lines)
+    return "\n".join([TABLE_HEADER, *(table_row(result, floor) for result in results)])
 
 
 def growth_table(by_size: dict[int, list[Result]]) -> str:
@@ -147,6 +154,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--requests", type=int, default=30, help="timed requests per operation")
     parser.add_argument("--warmups", type=int, default=3)
+    parser.add_argument(
+        "--slow-requests",
+        type=int,
+        default=10,
+        help=f"timed requests of an operation whose warm-up took over {SLOW_MS} ms",
+    )
     parser.add_argument(
         "--label-formats",
         nargs="+",
@@ -819,10 +832,13 @@ def operations(args, world: World, size: int) -> list[Operation]:
 
 
 def measure(operation: Operation, args) -> Result:
+    """Warm-ups, then the timed requests: fewer of them (--slow-requests) for an operation
+    whose warm-ups took over a second, so that a large size ends in reasonable time."""
     warmups = args.warmups if operation.warmups is None else operation.warmups
     repeat = args.requests if operation.repeat is None else operation.repeat
     result = Result(operation.name, operation.kind)
-    for i in range(warmups + repeat):
+    i = 0
+    while i < warmups + repeat:
         method, path, body, headers = operation.request(i)
         status, content, elapsed = operation.client.call(method, path, body, headers)
         if status != operation.expect:
@@ -831,6 +847,9 @@ def measure(operation: Operation, args) -> Result:
             sys.exit(f"{operation.name}: {path} changed nothing (a device used twice?)")
         if i >= warmups:
             result.samples.append(elapsed)
+        elif elapsed > SLOW_MS and operation.kind != "labels":
+            repeat = min(repeat, args.slow_requests)
+        i += 1
     return result
 
 
@@ -842,12 +861,26 @@ def floor(args) -> Result:
     return measure(operation, args)
 
 
+def save(results: list[Result], *, vendor: str, size: int) -> None:
+    rows = [{"name": r.name, "kind": r.kind, "samples": r.samples} for r in results]
+    (DATA_DIR / f"results-{vendor}-{size}.json").write_text(json.dumps(rows))
+
+
+def saved(*, vendor: str) -> dict[int, list[Result]]:
+    found = {}
+    for path in DATA_DIR.glob(f"results-{vendor}-*.json"):
+        size = int(path.stem.rsplit("-", 1)[1])
+        found[size] = [Result(**row) for row in json.loads(path.read_text())]
+    return found
+
+
 def main() -> None:
     args = parse_args()
     database = prepare_database(args)
     setup_django()
     import django
     from django.core.management import call_command
+    from django.db import connection
 
     from inventory.models import Device
 
@@ -873,14 +906,23 @@ def main() -> None:
             )
             server = start_gunicorn(args)
             try:
+                # Each row as soon as it is measured: a long run shows where it is.
                 base = floor(args)
-                results = [measure(operation, args) for operation in operations(args, world, size)]
+                print(TABLE_HEADER)
+                print(table_row(base, base.median))
+                results = []
+                for operation in operations(args, world, size):
+                    results.append(measure(operation, args))
+                    print(table_row(results[-1], base.median))
                 late = floor(args)
             finally:
                 stop_gunicorn(server)
-            base.samples += late.samples
+            print(f"floor again at the end: median {late.median:.1f} ms, p95 {late.p95:.1f} ms")
             by_size[size] = [base, *results]
-            print(size_table(by_size[size], base.median))
+            save(by_size[size], vendor=connection.vendor, size=size)
+        if args.reuse:  # the smaller sizes a --keep run measured before, for the growth
+            for size, results in saved(vendor=connection.vendor).items():
+                by_size.setdefault(size, results)
             print(f"(load average after the measures: {os.getloadavg()[0]:.1f})")
         if len(by_size) > 1:
             print()
