@@ -4,16 +4,20 @@ Run from the repository root, on PostgreSQL (an EMPTY database, or --reuse):
 `DATABASE_URL=postgres://… .venv/bin/python bench/scale.py --sizes 10000 100000 1000000 --port 8640`
 or on a fresh SQLite file: `.venv/bin/python bench/scale.py --sqlite --sizes 10000 --port 8640`.
 
-For each size in turn the one database grows to that many devices, loaded through the bulk path
-of the intake service (inventory/intake/services.py: label codes issued in one insert, then
-simple-history's bulk_create_with_history, one history row per device, by the bench
-coordinator), 500 devices per donation, spread over donors, workshops, structures, statuses
-and categories. Registration, change and status dates are then spread over two years by a raw
-UPDATE of the new rows and their history rows (bulk_create stamps every row with one instant).
+For each size in turn the one database grows to that many devices, in batches of 5,000 loaded
+by --load-workers forked processes through the bulk path of the intake service
+(inventory/intake/services.py: label codes issued in one insert, then simple-history's
+bulk_create_with_history, one history row per device, by the bench coordinator), 500 devices
+per donation, spread over donors, 5 workshops, 20 structures, statuses, custody that matches
+the status, and categories. Registration, change and status dates are drawn over two years
+before the insert (the auto_now flags of the two date fields are switched off in the loading
+process; no UPDATE afterwards); each history row is dated at its device's status change.
 Then gunicorn (deploy/gunicorn.conf.py, DEBUG off, fixed workers) serves the database on
 --port, the bench signs its users in (login form for the screens, API tokens for the API) and
 times each operation with a sequential client: --requests timed after --warmups, each on
-another device; writes always on fresh devices. The floor is GET /healthz on the same server.
+another device (--slow-requests only for an operation whose warm-up took over a second);
+writes always on fresh devices. The floor is GET /healthz on the same server. Each size's
+samples are saved under var/bench-scale/ so that a --reuse run's growth table includes them.
 At the end the database is emptied (dropped and created again; the SQLite file is deleted),
 unless --keep: a kept database grows further with --reuse.
 """
@@ -80,7 +84,7 @@ def deep_page_url(base: str, count: int, *, page_size: int = 50, share: float = 
 @dataclass
 class Result:
     name: str
-    kind: str  # a key of TARGETS, or "" for no target
+    kind: str  # a key of TARGETS, or "" for no target ("floor" for the floor)
     samples: list[float] = field(default_factory=list)
 
     @property
@@ -847,7 +851,7 @@ def measure(operation: Operation, args) -> Result:
             sys.exit(f"{operation.name}: {path} changed nothing (a device used twice?)")
         if i >= warmups:
             result.samples.append(elapsed)
-        elif elapsed > SLOW_MS and operation.kind != "labels":
+        elif elapsed > SLOW_MS and operation.kind not in {"labels", "floor"}:
             repeat = min(repeat, args.slow_requests)
         i += 1
     return result
@@ -856,7 +860,7 @@ def measure(operation: Operation, args) -> Result:
 def floor(args) -> Result:
     client = Client(args.port)
     operation = Operation(
-        "floor: GET /healthz", "", client, lambda i: ("GET", "/healthz", None, None)
+        "floor: GET /healthz", "floor", client, lambda i: ("GET", "/healthz", None, None)
     )
     return measure(operation, args)
 
