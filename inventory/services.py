@@ -258,6 +258,27 @@ def scan_move_check(*, actor, action: str, target: Organisation | None = None) -
         _check_target(move, target)
 
 
+def _device_lock(actor, device_id: int) -> Device | None:
+    """The device, row-locked, with its category, custodian and donor; None if not visible.
+
+    The row lock serialises concurrent moves of one device on PostgreSQL, so that exactly one
+    of them moves it and the others see the new status (a no-op). On SQLite the IMMEDIATE
+    transaction already holds the write lock. Only the device row is locked (`of=("self",)`):
+    locking the joined rows would serialise every move of every laptop on their category row.
+
+    PostgreSQL re-checks a waiting FOR UPDATE against the new version of the device row but
+    the old version of the joined rows: when the move it waited for changed the custodian, the
+    join no longer matches and the device would vanish (404) instead of showing its new state.
+    Only then (a read of nothing) is it read again without a join, which sees the committed
+    move; the device still visible is the one the other transaction left.
+    """
+    visible = devices_visible_to(actor).select_for_update(of=("self",))
+    device = visible.select_related("category", "custodian", "donor").filter(pk=device_id).first()
+    if device is None:
+        device = visible.filter(pk=device_id).first()
+    return device
+
+
 def device_transition(
     *,
     actor,
@@ -266,18 +287,26 @@ def device_transition(
     target: Organisation | None = None,
     note: str = "",
 ) -> TransitionResult:
-    """Apply one lifecycle move; the same move repeated is a no-op (changed=False)."""
+    """Apply one lifecycle move; the same move repeated is a no-op (changed=False).
+
+    A move costs, besides the caller's transaction (BEGIN/COMMIT, or SAVEPOINT/RELEASE
+    when nested):
+    1. SELECT … FOR UPDATE of the device joined to its category, custodian and donor: the lock
+       that serialises moves of one device, and every relation the checks, guards and the
+       reply read (a device not found is read once more, see _device_lock);
+    2. UPDATE of the fields the move changed (status, custody, status date, updated_at);
+    3. INSERT of the history row (user, action as change reason, note);
+    plus, only for some moves: the open reconditioning cycle (SELECT and its history UPDATE
+    + INSERT) when the move ends a pass at the workshop (ready or an exit), and what the
+    receivers of `device_moved` need (a receipt closes the device's open shipment item, read
+    only when the device was sent). The user's scope is read once per request and cached.
+    """
     move = MOVES.get(action)
     if move is None:
         raise DomainError("unknown_action", _("Unknown action."), status=400)
     scope = user_scope(actor)
     with transaction.atomic():
-        # The row lock serialises concurrent scans of one device on PostgreSQL, so that
-        # exactly one of them moves it and the others see the new status (a no-op).
-        # On SQLite the IMMEDIATE transaction already holds the write lock. No join here:
-        # PostgreSQL re-checks a waiting FOR UPDATE against the new row version, and a join
-        # on the old custodian would make the device vanish instead of showing its new state.
-        device = devices_visible_to(actor).select_for_update().filter(pk=device_id).first()
+        device = _device_lock(actor, device_id)
         if device is None:
             raise DomainError("not_found", _("No such device."), status=404)
         if not scope.can_write or not actor_may(scope.kind, action):
@@ -296,23 +325,37 @@ def device_transition(
                 % {"action": move.label, "status": Status(device.status).label},
             )
         check_guards(GuardContext(device=device, move=move, actor=actor, target=target))
+        previous_status = device.status
+        changed = ["status", "updated_at"]
         if device.status != move.target:
             device.status_changed_at = timezone.now()
+            changed.append("status_changed_at")
         device.status = move.target
-        if new_custodian is not None:
+        if new_custodian is not None and new_custodian.pk != device.custodian_id:
             device.custodian = new_custodian
+            changed.append("custodian")
         cycle = None
         if move.target == Status.READY or move.target in EXITS:
             cycle = Reconditioning.objects.filter(device=device, completed_at__isnull=True).first()
         if cycle is not None and move.target == Status.READY and cycle.os_installed:
             device.operating_system = cycle.os_installed
-        tracked_save(device, actor=actor, reason=action, note=note.strip()[:1000])
+            changed.append("operating_system")
+        # The history row copies the whole row in memory, which the locked read loaded whole.
+        tracked_save(
+            device, actor=actor, reason=action, note=note.strip()[:1000], update_fields=changed
+        )
         if cycle is not None:
             # The pass through the workshop ends here; a loan coming back opens a new one.
             cycle.completed_at = timezone.now()
             cycle.outcome = action
             tracked_save(cycle, actor=actor, reason=action)
-        device_moved.send(sender=Device, device=device, action=action, actor=actor)
+        device_moved.send(
+            sender=Device,
+            device=device,
+            action=action,
+            actor=actor,
+            previous_status=previous_status,
+        )
     return TransitionResult(device, changed=True, action=action)
 
 
