@@ -7,7 +7,7 @@ that user; `device_transition` is the one door through which a device's status c
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +36,8 @@ from inventory.selectors import devices_visible_to, user_scope
 from inventory.signals import device_moved
 from inventory.states import EXITS, MOVES, Custody, OrgKind, Status, actor_may, needs_target
 
+# Any number of this application's own: the advisory lock that serialises pre-print runs.
+PREPRINT_LOCK_KEY = 0x52454D50  # "REMP"
 CUSTODIAN_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE})
 
 
@@ -46,16 +48,72 @@ class TransitionResult:
     action: str
 
 
-def label_code_issue() -> LabelCode:
-    """A fresh code, unique in the database; a collision (1 in 2^40 per pair) draws again."""
+# Rows per INSERT: 4 parameters each stays under SQLite's 32,766 and PostgreSQL's 65,535.
+_LABEL_INSERT_ROWS = 5000
+
+
+def _label_codes_insert(codes: list[str], *, issued_at, run: int | None, issued_by) -> set[str]:
+    """Insert the codes not issued yet, in one statement per 5,000; the codes inserted.
+
+    `INSERT … ON CONFLICT DO NOTHING RETURNING` (PostgreSQL, SQLite ≥ 3.35): a code drawn
+    twice is skipped instead of failing the statement, so neither a savepoint around each
+    code nor a read before it is needed. The ORM's bulk_create(ignore_conflicts=True) does not
+    say which rows it inserted."""
+    if not codes:
+        return set()
+    ops = connection.ops
+    table = ops.quote_name(LabelCode._meta.db_table)
+    columns = ", ".join(
+        ops.quote_name(LabelCode._meta.get_field(name).column)
+        for name in ("code", "issued_at", "preprint_run", "issued_by")
+    )
+    issued_at = ops.adapt_datetimefield_value(issued_at)
+    user_id = getattr(issued_by, "pk", None)
+    key = ops.quote_name("code")
+    inserted: set[str] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(codes), _LABEL_INSERT_ROWS):
+            chunk = codes[start : start + _LABEL_INSERT_ROWS]
+            rows = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            params = [value for code in chunk for value in (code, issued_at, run, user_id)]
+            # Names quoted from the model's meta, values as parameters.
+            sql = (
+                f"INSERT INTO {table} ({columns}) VALUES {rows} "  # noqa: S608
+                f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
+            )
+            cursor.execute(sql, params)
+            inserted.update(row[0] for row in cursor.fetchall())
+    return inserted
+
+
+def _label_codes_draw(count: int, *, run: int | None = None, issued_by=None) -> list[LabelCode]:
+    """`count` fresh codes, inserted: one INSERT per 5,000, and one more for the collisions
+    (1 in 2^40 per pair), drawn again."""
+    issued_at = timezone.now()
+    issued: list[str] = []
     for _attempt in range(10):
-        code = generate_label_code()
-        try:
-            with transaction.atomic():
-                return LabelCode.objects.create(code=code)
-        except IntegrityError:
-            continue
+        drawn: set[str] = set()
+        while len(drawn) < count - len(issued):
+            drawn.add(generate_label_code())
+        drawn -= set(issued)
+        ordered = sorted(drawn)
+        inserted = _label_codes_insert(ordered, issued_at=issued_at, run=run, issued_by=issued_by)
+        issued += [code for code in ordered if code in inserted]
+        if len(issued) == count:
+            labels = [
+                LabelCode(code=code, issued_at=issued_at, preprint_run=run, issued_by=issued_by)
+                for code in issued
+            ]
+            for label in labels:
+                label._state.adding = False  # saved by the INSERT above
+            return labels
     raise DomainError("label_code_exhausted", _("Could not draw a free label code."), status=500)
+
+
+def label_code_issue() -> LabelCode:
+    """A fresh code, unique in the database: one INSERT."""
+    [label] = _label_codes_draw(1)
+    return label
 
 
 DEVICE_SPEC_FIELDS = (
@@ -98,15 +156,19 @@ def label_codes_preprint(*, actor, count: int) -> list[LabelCode]:
         permissions.may_register(scope), _("Your role does not allow printing labels.")
     )
     with transaction.atomic():
+        _preprint_lock()
         run = (LabelCode.objects.aggregate(run=Max("preprint_run"))["run"] or 0) + 1
-        codes = []
-        for _index in range(count):
-            label = label_code_issue()
-            label.preprint_run = run
-            label.issued_by = actor
-            label.save(update_fields=["preprint_run", "issued_by"])
-            codes.append(label)
-    return codes
+        return _label_codes_draw(count, run=run, issued_by=actor)
+
+
+def _preprint_lock() -> None:
+    """Serialise pre-prints until commit, so that two at once cannot both read the same last
+    run and share its successor. SQLite's IMMEDIATE transaction already holds the write lock;
+    PostgreSQL takes a transaction-scoped advisory lock, which only pre-prints ask for
+    (registrations issuing a code do not wait on it)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PREPRINT_LOCK_KEY])
 
 
 def device_register(
