@@ -4,7 +4,6 @@ Every write takes the acting user, runs in one transaction and leaves history ro
 that user; `device_transition` is the one door through which a device's status changes.
 """
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -352,7 +351,8 @@ def device_transition(
 ) -> TransitionResult:
     """Apply one lifecycle move; the same move repeated is a no-op (changed=False).
 
-    A move costs, besides its transaction (BEGIN/COMMIT, or none inside a caller's):
+    A move costs, besides its transaction (BEGIN/COMMIT, or SAVEPOINT/RELEASE inside a
+    caller's):
     1. SELECT … FOR UPDATE of the device joined to its category, custodian and donor: the lock
        that serialises moves of one device, and every relation the checks, guards and the
        reply read (a device not found is read once more, see _device_lock);
@@ -367,10 +367,9 @@ def device_transition(
     if move is None:
         raise DomainError("unknown_action", _("Unknown action."), status=400)
     scope = user_scope(actor)
-    # Inside a caller's transaction (a scan, a shipment, a bench record) no savepoint: every
-    # refusal below is raised before the first write, so the caller's transaction is left as
-    # it was, and any later failure rolls the caller's transaction back with it.
-    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+    # All or nothing by itself: inside a caller's transaction (a scan, a shipment, a bench
+    # record) this is a savepoint, so that a caller that catches a fault keeps no half move.
+    with transaction.atomic():
         device = _device_lock(actor, device_id)
         if device is None:
             raise DomainError("not_found", _("No such device."), status=404)

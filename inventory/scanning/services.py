@@ -115,8 +115,8 @@ def scan_apply(
 
     A client id already recorded for this user replays that record: uploading the same batch
     again applies nothing twice. Statements for a scan that moves its device: the look-up of
-    the code, then in one transaction the move (device_transition: locked read, UPDATE,
-    history INSERT) and the record's INSERT with its result.
+    the code, then in one transaction the move (device_transition, in its savepoint: locked
+    read, UPDATE, history INSERT) and the record's INSERT with its result.
     """
     raw = (raw or "")[:300]
     record = {
