@@ -150,3 +150,23 @@ def test_pre_prints_at_once_never_share_a_run(coordinator):
     runs = [run for result in results for run in result]
     assert sorted(runs) == list(range(1, THREADS + 1))
     assert LabelCode.objects.filter(preprint_run__isnull=False).count() == 3 * THREADS
+
+
+def test_a_move_from_the_scan_page_reads_the_device_by_its_code_once(
+    login, workshop_staff, at_workshop
+):
+    client = login(workshop_staff)
+    client.get("/scan/")
+    form = {"raw": at_workshop.label_code_id, "action": "start_reconditioning"}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/scan/", form)
+    assert response.status_code == 200
+    assert reload(at_workshop).status == Status.IN_RECONDITIONING
+    by_code = [
+        q["sql"]
+        for q in captured
+        if q["sql"].startswith("SELECT") and '"inventory_device"."label_code" =' in q["sql"]
+    ]
+    # The look-up of the scan; the card shows the row the move left, not a second look-up.
+    assert len(by_code) == 1
+    assert at_workshop.label_code_id in response.content.decode()
