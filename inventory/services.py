@@ -185,6 +185,15 @@ def device_register(
     donation=None,
     **specs,
 ) -> Device:
+    """Register one device with a fresh (or the given pre-printed) label code.
+
+    Statements, besides its transaction (BEGIN/COMMIT, or a savepoint inside a caller's):
+    the duplicate check (it names the field and the device holding the serial or IMEI; the
+    unique constraints stay the last guard against a race); the label code's INSERT … ON
+    CONFLICT DO NOTHING (a pre-printed code instead: its locked read and whether a device
+    has it); the device's INSERT; its history row. The caller's objects (category, donor,
+    custodian) are the device's relations: nothing is read again for the reply.
+    """
     scope = user_scope(actor)
     permissions.require(
         permissions.may_register(scope), _("Your role does not allow registering devices.")

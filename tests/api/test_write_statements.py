@@ -182,3 +182,16 @@ def test_a_batch_scan_costs_nine_statements_per_scan_and_the_receipt_of_a_shipme
             "start_reconditioning",
             workshop_staff,
         )
+
+
+def test_a_receipt_of_a_device_never_sent_reads_no_shipment(
+    coord_api, coordinator, workshop_org, django_assert_num_queries
+):
+    device = make_device(actor=coordinator)
+    body = {"action": "receive_at_workshop", "target": workshop_org.pk}
+    # As any move (token + user, target, scope, SAVEPOINT, locked read, UPDATE, history row,
+    # RELEASE): only a device that was sent may have an open shipment item to close.
+    with django_assert_num_queries(6 + 2) as captured:
+        response = coord_api.post(f"/api/devices/{device.pk}/transition/", body, format="json")
+    assert response.json()["changed"] is True
+    assert not [q for q in captured.captured_queries if "logistics_shipmentitem" in q["sql"]]
