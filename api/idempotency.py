@@ -83,15 +83,13 @@ def idempotent(request: Request, perform: Callable[[], Response]) -> Response:
         return perform()
     fingerprint = request_fingerprint(request)
     records = IdempotencyRecord.objects.filter(user=request.user, key=key)
-    record = records.first()
-    if record is not None:
-        return _replay(record, fingerprint)
     try:
         with transaction.atomic():
-            # The record is written first, in the same transaction as the create: a concurrent
-            # request with the same key waits on the (user, key) unique constraint until this
-            # one commits, then fails to insert and replays the stored reply below. If the
-            # create is refused, the record goes with the rollback.
+            # The record is written first, in the same transaction as the create: a key used
+            # before fails to insert on the (user, key) unique constraint, and a concurrent
+            # request with the same key waits on it until this one commits, then fails; both
+            # replay the stored reply below. So a first request reads nothing before its
+            # INSERT. If the create is refused, the record goes with the rollback.
             record = IdempotencyRecord.objects.create(
                 user=request.user, key=key, endpoint=request.path[:300], request_hash=fingerprint
             )

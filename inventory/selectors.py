@@ -73,6 +73,16 @@ def devices_visible_to(user) -> QuerySet[Device]:
     return devices.none()
 
 
+def device_visible(user, device: Device) -> bool:
+    """Whether `devices_visible_to(user)` holds this device, from the row in hand: no query."""
+    scope = user_scope(user)
+    if scope.sees_all:
+        return True
+    if scope.kind in {OrgKind.WORKSHOP, OrgKind.STRUCTURE}:
+        return device.custodian_id == scope.organisation.pk
+    return False
+
+
 def device_list(
     user,
     *,

@@ -7,7 +7,7 @@ that user; `device_transition` is the one door through which a device's status c
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +36,8 @@ from inventory.selectors import devices_visible_to, user_scope
 from inventory.signals import device_moved
 from inventory.states import EXITS, MOVES, Custody, OrgKind, Status, actor_may, needs_target
 
+# Any number of this application's own: the advisory lock that serialises pre-print runs.
+PREPRINT_LOCK_KEY = 0x52454D50  # "REMP"
 CUSTODIAN_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE})
 
 
@@ -46,16 +48,72 @@ class TransitionResult:
     action: str
 
 
-def label_code_issue() -> LabelCode:
-    """A fresh code, unique in the database; a collision (1 in 2^40 per pair) draws again."""
+# Rows per INSERT: 4 parameters each stays under SQLite's 32,766 and PostgreSQL's 65,535.
+_LABEL_INSERT_ROWS = 5000
+
+
+def _label_codes_insert(codes: list[str], *, issued_at, run: int | None, issued_by) -> set[str]:
+    """Insert the codes not issued yet, in one statement per 5,000; the codes inserted.
+
+    `INSERT … ON CONFLICT DO NOTHING RETURNING` (PostgreSQL, SQLite ≥ 3.35): a code drawn
+    twice is skipped instead of failing the statement, so neither a savepoint around each
+    code nor a read before it is needed. The ORM's bulk_create(ignore_conflicts=True) does not
+    say which rows it inserted."""
+    if not codes:
+        return set()
+    ops = connection.ops
+    table = ops.quote_name(LabelCode._meta.db_table)
+    columns = ", ".join(
+        ops.quote_name(LabelCode._meta.get_field(name).column)
+        for name in ("code", "issued_at", "preprint_run", "issued_by")
+    )
+    issued_at = ops.adapt_datetimefield_value(issued_at)
+    user_id = getattr(issued_by, "pk", None)
+    key = ops.quote_name("code")
+    inserted: set[str] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(codes), _LABEL_INSERT_ROWS):
+            chunk = codes[start : start + _LABEL_INSERT_ROWS]
+            rows = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            params = [value for code in chunk for value in (code, issued_at, run, user_id)]
+            # Names quoted from the model's meta, values as parameters.
+            sql = (
+                f"INSERT INTO {table} ({columns}) VALUES {rows} "  # noqa: S608
+                f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
+            )
+            cursor.execute(sql, params)
+            inserted.update(row[0] for row in cursor.fetchall())
+    return inserted
+
+
+def _label_codes_draw(count: int, *, run: int | None = None, issued_by=None) -> list[LabelCode]:
+    """`count` fresh codes, inserted: one INSERT per 5,000, and one more for the collisions
+    (1 in 2^40 per pair), drawn again."""
+    issued_at = timezone.now()
+    issued: list[str] = []
     for _attempt in range(10):
-        code = generate_label_code()
-        try:
-            with transaction.atomic():
-                return LabelCode.objects.create(code=code)
-        except IntegrityError:
-            continue
+        drawn: set[str] = set()
+        while len(drawn) < count - len(issued):
+            drawn.add(generate_label_code())
+        drawn -= set(issued)
+        ordered = sorted(drawn)
+        inserted = _label_codes_insert(ordered, issued_at=issued_at, run=run, issued_by=issued_by)
+        issued += [code for code in ordered if code in inserted]
+        if len(issued) == count:
+            labels = [
+                LabelCode(code=code, issued_at=issued_at, preprint_run=run, issued_by=issued_by)
+                for code in issued
+            ]
+            for label in labels:
+                label._state.adding = False  # saved by the INSERT above
+            return labels
     raise DomainError("label_code_exhausted", _("Could not draw a free label code."), status=500)
+
+
+def label_code_issue() -> LabelCode:
+    """A fresh code, unique in the database: one INSERT."""
+    [label] = _label_codes_draw(1)
+    return label
 
 
 DEVICE_SPEC_FIELDS = (
@@ -98,15 +156,19 @@ def label_codes_preprint(*, actor, count: int) -> list[LabelCode]:
         permissions.may_register(scope), _("Your role does not allow printing labels.")
     )
     with transaction.atomic():
+        _preprint_lock()
         run = (LabelCode.objects.aggregate(run=Max("preprint_run"))["run"] or 0) + 1
-        codes = []
-        for _index in range(count):
-            label = label_code_issue()
-            label.preprint_run = run
-            label.issued_by = actor
-            label.save(update_fields=["preprint_run", "issued_by"])
-            codes.append(label)
-    return codes
+        return _label_codes_draw(count, run=run, issued_by=actor)
+
+
+def _preprint_lock() -> None:
+    """Serialise pre-prints until commit, so that two at once cannot both read the same last
+    run and share its successor. SQLite's IMMEDIATE transaction already holds the write lock;
+    PostgreSQL takes a transaction-scoped advisory lock, which only pre-prints ask for
+    (registrations issuing a code do not wait on it)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PREPRINT_LOCK_KEY])
 
 
 def device_register(
@@ -123,6 +185,15 @@ def device_register(
     donation=None,
     **specs,
 ) -> Device:
+    """Register one device with a fresh (or the given pre-printed) label code.
+
+    Statements, besides its transaction (BEGIN/COMMIT, or a savepoint inside a caller's):
+    the duplicate check (it names the field and the device holding the serial or IMEI; the
+    unique constraints stay the last guard against a race); the label code's INSERT … ON
+    CONFLICT DO NOTHING (a pre-printed code instead: its locked read and whether a device
+    has it); the device's INSERT; its history row. The caller's objects (category, donor,
+    custodian) are the device's relations: nothing is read again for the reply.
+    """
     scope = user_scope(actor)
     permissions.require(
         permissions.may_register(scope), _("Your role does not allow registering devices.")
@@ -258,6 +329,27 @@ def scan_move_check(*, actor, action: str, target: Organisation | None = None) -
         _check_target(move, target)
 
 
+def _device_lock(actor, device_id: int) -> Device | None:
+    """The device, row-locked, with its category, custodian and donor; None if not visible.
+
+    The row lock serialises concurrent moves of one device on PostgreSQL, so that exactly one
+    of them moves it and the others see the new status (a no-op). On SQLite the IMMEDIATE
+    transaction already holds the write lock. Only the device row is locked (`of=("self",)`):
+    locking the joined rows would serialise every move of every laptop on their category row.
+
+    PostgreSQL re-checks a waiting FOR UPDATE against the new version of the device row but
+    the old version of the joined rows: when the move it waited for changed the custodian, the
+    join no longer matches and the device would vanish (404) instead of showing its new state.
+    Only then (a read of nothing) is it read again without a join, which sees the committed
+    move; the device still visible is the one the other transaction left.
+    """
+    visible = devices_visible_to(actor).select_for_update(of=("self",))
+    device = visible.select_related("category", "custodian", "donor").filter(pk=device_id).first()
+    if device is None:
+        device = visible.filter(pk=device_id).first()
+    return device
+
+
 def device_transition(
     *,
     actor,
@@ -266,18 +358,28 @@ def device_transition(
     target: Organisation | None = None,
     note: str = "",
 ) -> TransitionResult:
-    """Apply one lifecycle move; the same move repeated is a no-op (changed=False)."""
+    """Apply one lifecycle move; the same move repeated is a no-op (changed=False).
+
+    A move costs, besides its transaction (BEGIN/COMMIT, or SAVEPOINT/RELEASE inside a
+    caller's):
+    1. SELECT … FOR UPDATE of the device joined to its category, custodian and donor: the lock
+       that serialises moves of one device, and every relation the checks, guards and the
+       reply read (a device not found is read once more, see _device_lock);
+    2. UPDATE of the fields the move changed (status, custody, status date, updated_at);
+    3. INSERT of the history row (user, action as change reason, note);
+    plus, only for some moves: the open reconditioning cycle (SELECT and its history UPDATE
+    + INSERT) when the move ends a pass at the workshop (ready or an exit), and what the
+    receivers of `device_moved` need (a receipt closes the device's open shipment item, read
+    only when the device was sent). The user's scope is read once per request and cached.
+    """
     move = MOVES.get(action)
     if move is None:
         raise DomainError("unknown_action", _("Unknown action."), status=400)
     scope = user_scope(actor)
+    # All or nothing by itself: inside a caller's transaction (a scan, a shipment, a bench
+    # record) this is a savepoint, so that a caller that catches a fault keeps no half move.
     with transaction.atomic():
-        # The row lock serialises concurrent scans of one device on PostgreSQL, so that
-        # exactly one of them moves it and the others see the new status (a no-op).
-        # On SQLite the IMMEDIATE transaction already holds the write lock. No join here:
-        # PostgreSQL re-checks a waiting FOR UPDATE against the new row version, and a join
-        # on the old custodian would make the device vanish instead of showing its new state.
-        device = devices_visible_to(actor).select_for_update().filter(pk=device_id).first()
+        device = _device_lock(actor, device_id)
         if device is None:
             raise DomainError("not_found", _("No such device."), status=404)
         if not scope.can_write or not actor_may(scope.kind, action):
@@ -296,23 +398,37 @@ def device_transition(
                 % {"action": move.label, "status": Status(device.status).label},
             )
         check_guards(GuardContext(device=device, move=move, actor=actor, target=target))
+        previous_status = device.status
+        changed = ["status", "updated_at"]
         if device.status != move.target:
             device.status_changed_at = timezone.now()
+            changed.append("status_changed_at")
         device.status = move.target
-        if new_custodian is not None:
+        if new_custodian is not None and new_custodian.pk != device.custodian_id:
             device.custodian = new_custodian
+            changed.append("custodian")
         cycle = None
         if move.target == Status.READY or move.target in EXITS:
             cycle = Reconditioning.objects.filter(device=device, completed_at__isnull=True).first()
         if cycle is not None and move.target == Status.READY and cycle.os_installed:
             device.operating_system = cycle.os_installed
-        tracked_save(device, actor=actor, reason=action, note=note.strip()[:1000])
+            changed.append("operating_system")
+        # The history row copies the whole row in memory, which the locked read loaded whole.
+        tracked_save(
+            device, actor=actor, reason=action, note=note.strip()[:1000], update_fields=changed
+        )
         if cycle is not None:
             # The pass through the workshop ends here; a loan coming back opens a new one.
             cycle.completed_at = timezone.now()
             cycle.outcome = action
             tracked_save(cycle, actor=actor, reason=action)
-        device_moved.send(sender=Device, device=device, action=action, actor=actor)
+        device_moved.send(
+            sender=Device,
+            device=device,
+            action=action,
+            actor=actor,
+            previous_status=previous_status,
+        )
     return TransitionResult(device, changed=True, action=action)
 
 

@@ -12,5 +12,6 @@ def attach_history_note(sender, instance, history_instance, **kwargs):
 
 # Sent inside the move's transaction, after the device is saved, so that other apps (a shipment
 # noting its receipt) update in the same transaction without inventory importing them.
-# Arguments: device, action, actor.
+# Arguments: device, action, actor, previous_status (the status before the move, so that a
+# receiver reads only for the moves that concern it).
 device_moved = Signal()

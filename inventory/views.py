@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -318,30 +319,35 @@ def device_detail(request, pk: int):
 @login_required
 @require_POST
 def device_transition(request, pk: int):
-    device = _visible_device(request, pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
+        _visible_device(request, pk)  # another organisation's device answers 404 first
         for error in (
             form.non_field_errors()
             or form.errors.get("action")
             or [_("This move could not be read. Choose it again.")]
         ):
             messages.error(request, error)
-        return redirect("inventory:device_detail", pk=device.pk)
+        return redirect("inventory:device_detail", pk=pk)
     action = form.cleaned_data["action"]
     try:
+        # The service's locked read is the only read of the device: it answers "not_found"
+        # for a device this user may not see, exactly like a missing one.
         result = services.device_transition(
             actor=request.user,
-            device_id=device.pk,
+            device_id=pk,
             action=action,
             target=form.cleaned_data["target"],
             note=form.cleaned_data["note"],
         )
     except DomainError as err:
+        if err.status == 404:
+            raise Http404 from err
         if err.status == 403:
             raise PermissionDenied(err.message) from err
         messages.error(request, err.message)
-        return redirect("inventory:device_detail", pk=device.pk)
+        return redirect("inventory:device_detail", pk=pk)
+    device = result.device
     code = group_label_code(device.label_code_id)
     if not result.changed:
         messages.info(
@@ -353,7 +359,7 @@ def device_transition(request, pk: int):
         messages.success(
             request, _("%(code)s: “%(move)s” done.") % {"move": MOVES[action].label, "code": code}
         )
-    if not selectors.devices_visible_to(request.user).filter(pk=device.pk).exists():
+    if not selectors.device_visible(request.user, device):
         messages.info(
             request,
             _("%(code)s has left your organisation's custody.") % {"code": code},

@@ -2,9 +2,10 @@
 move through the lifecycle door; a client id seen before replays its record."""
 
 import unicodedata
+from contextlib import nullcontext
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from inventory.errors import DomainError
@@ -58,10 +59,14 @@ def as_read(raw: str) -> str:
 
 
 def _scan_save(actor, **fields) -> ScanOutcome:
-    """Record a scan in its own transaction; a client id seen before replays its record."""
+    """Record a scan: one INSERT. A client id seen before fails on its unique key, and its
+    first record is replayed (read only then, instead of before every scan)."""
     fields["raw"] = as_read(fields.get("raw", ""))
+    # Alone, the INSERT is its own transaction; inside a caller's, a savepoint keeps that
+    # transaction usable when the key is taken.
+    inside = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with inside:
             event = ScanEvent.objects.create(
                 user=actor, organisation=user_scope(actor).organisation, **fields
             )
@@ -76,10 +81,11 @@ def _scan_save(actor, **fields) -> ScanOutcome:
 def device_scan(
     *, actor, raw: str, client_id: str = "", client_time=None, batch: str = ""
 ) -> ScanOutcome:
-    """Resolve scanned text to a device this user may see, and record the scan."""
-    replay = _scan_replay(actor, client_id)
-    if replay is not None:
-        return replay
+    """Resolve scanned text to a device this user may see, and record the scan.
+
+    Statements: the look-up of the code (the device joined to the relations its card and
+    reply show; an unknown code asks whether it was issued), and the record's INSERT; a
+    client id seen before reads its first record instead."""
     lookup = scan_lookup(actor, raw)
     return _scan_save(
         actor,
@@ -108,11 +114,10 @@ def scan_apply(
     """Scan a device and apply one move to it; refusals are recorded with their code.
 
     A client id already recorded for this user replays that record: uploading the same batch
-    again applies nothing twice.
+    again applies nothing twice. Statements for a scan that moves its device: the look-up of
+    the code, then in one transaction the move (device_transition, in its savepoint: locked
+    read, UPDATE, history INSERT) and the record's INSERT with its result.
     """
-    replay = _scan_replay(actor, client_id)
-    if replay is not None:
-        return replay
     raw = (raw or "")[:300]
     record = {
         "raw": raw,
@@ -150,24 +155,27 @@ def scan_apply(
         )
     try:
         with transaction.atomic():
-            # The event row first: a concurrent upload of the same client id waits on its
-            # unique key here, then replays instead of moving the device a second time.
-            event = ScanEvent.objects.create(
-                user=actor,
-                organisation=user_scope(actor).organisation,
-                device=lookup.device,
-                result=ScanResult.APPLIED,
-                **record,
-            )
+            # The move first, then its record with the result, in one transaction. A client
+            # id recorded before (or being recorded by a concurrent upload, which this INSERT
+            # waits for) fails on its unique key: the whole transaction, the move with it, is
+            # rolled back and the first record replayed, so nothing is applied twice.
             outcome = device_transition(
                 actor=actor, device_id=lookup.device.pk, action=action, target=target, note=note
             )
             if outcome.changed:
-                event.detail = str(_("Done: %(move)s.") % {"move": MOVES[action].label})
+                result = ScanResult.APPLIED
+                detail = str(_("Done: %(move)s.") % {"move": MOVES[action].label})
             else:
-                event.result = ScanResult.ALREADY_DONE
-                event.detail = str(_("Already done."))
-            event.save(update_fields=["result", "detail"])
+                result = ScanResult.ALREADY_DONE
+                detail = str(_("Already done."))
+            event = ScanEvent.objects.create(
+                user=actor,
+                organisation=user_scope(actor).organisation,
+                device=outcome.device,
+                result=result,
+                detail=detail,
+                **record,
+            )
             return ScanOutcome(event, outcome.device)
     except DomainError as exc:
         return _scan_save(

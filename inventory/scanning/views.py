@@ -164,7 +164,13 @@ def _apply_from_card(request, raw: str) -> dict:
         note=form.cleaned_data["note"],
     )
     context = {"outcome": outcome}
-    device = scan_selectors.scan_lookup(request.user, raw).device
+    # The card shows the device as the move left it: the service's row, read with its
+    # relations, unless the move took it out of the user's sight.
+    device = outcome.device
+    if outcome.replayed:
+        device = scan_selectors.scan_lookup(request.user, raw).device
+    elif device is not None and not selectors.device_visible(request.user, device):
+        device = None
     if device is not None:
         context |= _card(request, device, raw=device.label_code_id)
     return context
