@@ -19,6 +19,7 @@ from inventory.codes import (
     normalize_imei,
     normalize_label_code,
 )
+from inventory.counts import device_counts_shift
 from inventory.errors import DomainError, invalid
 from inventory.guards import GuardContext, check_guards
 from inventory.history import tracked_save
@@ -199,6 +200,8 @@ def device_register(
                 **specs,
             )
             tracked_save(device, actor=actor, reason="register")
+            # Issue 10: the home pages' counters, in this transaction (inventory.counts).
+            device_counts_shift(before=None, after=(device.custodian_id, device.status))
     except IntegrityError as exc:
         # Two registrations of the same serial raced past the check: the constraint decided.
         raise DomainError(
@@ -296,6 +299,7 @@ def device_transition(
                 % {"action": move.label, "status": Status(device.status).label},
             )
         check_guards(GuardContext(device=device, move=move, actor=actor, target=target))
+        before = (device.custodian_id, device.status)
         if device.status != move.target:
             device.status_changed_at = timezone.now()
         device.status = move.target
@@ -313,6 +317,9 @@ def device_transition(
             cycle.outcome = action
             tracked_save(cycle, actor=actor, reason=action)
         device_moved.send(sender=Device, device=device, action=action, actor=actor)
+        # Issue 10: the home pages' counters, last, so that the shared counter rows are held
+        # for the shortest time (inventory.counts explains the lock order).
+        device_counts_shift(before=before, after=(device.custodian_id, device.status))
     return TransitionResult(device, changed=True, action=action)
 
 

@@ -19,6 +19,7 @@ from simple_history.utils import bulk_create_with_history
 
 from inventory import identity, permissions
 from inventory.codes import generate_label_code
+from inventory.counts import device_counts_add
 from inventory.errors import DomainError, invalid
 from inventory.history import tracked_save
 from inventory.intake import spreadsheets as imports
@@ -422,6 +423,8 @@ def devices_import(
                 default_user=actor,
                 default_change_reason="import",
             )
+            # Issue 10: the home pages' counters, in this transaction (inventory.counts).
+            device_counts_add((custodian.pk, Status.REGISTERED) for _device in devices)
     except IntegrityError as exc:
         result.record = None
         earlier = _already_imported(sha256)
