@@ -2,6 +2,7 @@
 them equal to a count of the devices, and `manage.py device_counts` finds and fixes a drift."""
 
 import io
+from collections import Counter
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,6 +13,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inventory import selectors
 from inventory.counts import Drift, device_counts_recount
 from inventory.errors import DomainError
 from inventory.models import Category, Device, DeviceCount
@@ -353,3 +355,31 @@ def test_to_bench_and_reconditioning_keep_the_counters(coordinator, workshop_org
     device_transition(actor=workshop_staff, device_id=device.pk, action="mark_ready")
     assert counters() == {(workshop_org.pk, Status.READY): 1}
     assert_counts_match()
+
+
+# What the home pages read -----------------------------------------------------------------
+
+
+def counts_queries(user) -> list[str]:
+    selectors.user_scope(user)  # the membership, read once per request
+    with CaptureQueriesContext(connection) as queries:
+        selectors.status_counts(user)
+    return [query["sql"] for query in queries.captured_queries]
+
+
+@pytest.mark.parametrize(
+    "persona", ["coordinator", "workshop_staff", "structure_staff", "fund_reader"]
+)
+def test_the_home_counts_read_the_counters_not_the_devices(
+    request, persona, lent_device, at_workshop
+):
+    user = request.getfixturevalue(persona)
+    (sql,) = counts_queries(user)
+    assert '"inventory_devicecount"' in sql
+    assert '"inventory_device"' not in sql
+    # The same figures as a count of the devices the user may see (the network's, for a fund).
+    scope = selectors.user_scope(user)
+    devices = Device.objects.all() if scope.kind == "fund" else selectors.devices_visible_to(user)
+    expected = Counter(devices.values_list("status", flat=True))
+    assert selectors.status_counts(user) == {status: expected[status] for status in Status.values}
+    assert sum(expected.values()) == (2 if persona in ("coordinator", "fund_reader") else 1)
