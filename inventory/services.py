@@ -20,6 +20,7 @@ from inventory.codes import (
     normalize_label_code,
 )
 from inventory.counts import device_counts_shift
+from inventory.documents.services import donation_todo_refresh
 from inventory.errors import DomainError, invalid
 from inventory.guards import GuardContext, check_guards
 from inventory.history import tracked_save
@@ -200,8 +201,10 @@ def device_register(
                 **specs,
             )
             tracked_save(device, actor=actor, reason="register")
-            # Issue 10: the home pages' counters, in this transaction (inventory.counts).
+            # Issue 10: the home pages' counters (inventory.counts) and the donation's place on
+            # the coordination's to-do, in this transaction.
             device_counts_shift(before=None, after=(device.custodian_id, device.status))
+            donation_todo_refresh(device.donation_id)
     except IntegrityError as exc:
         # Two registrations of the same serial raced past the check: the constraint decided.
         raise DomainError(
