@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -270,7 +271,8 @@ def test_any_sequence_of_writes_keeps_the_counters_equal_to_a_count(
 
 def run(*args) -> str:
     out = io.StringIO()
-    call_command("device_counts", *args, stdout=out)
+    with translation.override("en"):
+        call_command("device_counts", *args, stdout=out)
     return out.getvalue()
 
 
