@@ -302,7 +302,7 @@ def device_transition(
                 % {"action": move.label, "status": Status(device.status).label},
             )
         check_guards(GuardContext(device=device, move=move, actor=actor, target=target))
-        before = (device.custodian_id, device.status)
+        before = (device.custodian_id, device.status)  # Issue 10: for device_counts_shift
         if device.status != move.target:
             device.status_changed_at = timezone.now()
         device.status = move.target
