@@ -3,11 +3,12 @@
 from contextlib import suppress
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from inventory.codes import InvalidCode, normalize_imei, normalize_label_code
 from inventory.models import (
     Device,
+    DeviceCount,
     Membership,
     Organisation,
     Role,
@@ -143,11 +144,18 @@ def device_by_code(user, raw: str) -> Device | None:
 
 
 def status_counts(user) -> dict[str, int]:
-    """Devices per status in the user's scope; funds read the whole network's aggregate."""
+    """Devices per status in the user's scope; funds read the whole network's aggregate.
+
+    Read from the counters the lifecycle services keep (inventory.counts): at most one row
+    per custodian and status, whatever the number of devices."""
     scope = user_scope(user)
-    devices = Device.objects.all() if scope.kind == OrgKind.FUND else devices_visible_to(user)
-    counts = dict(devices.values_list("status").annotate(n=Count("id")).order_by())
-    return {status.value: counts.get(status.value, 0) for status in Status}
+    counts = DeviceCount.objects.order_by()
+    if scope.kind in {OrgKind.WORKSHOP, OrgKind.STRUCTURE}:
+        counts = counts.filter(custodian=scope.organisation)
+    elif not (scope.sees_all or scope.kind == OrgKind.FUND):
+        counts = counts.none()
+    by_status = dict(counts.values_list("status").annotate(n=Sum("count")))
+    return {status.value: by_status.get(status.value) or 0 for status in Status}
 
 
 def moves_for(user, device: Device) -> list[Move]:

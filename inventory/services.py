@@ -19,6 +19,8 @@ from inventory.codes import (
     normalize_imei,
     normalize_label_code,
 )
+from inventory.counts import device_counts_shift
+from inventory.documents.services import donation_todo_refresh
 from inventory.errors import DomainError, invalid
 from inventory.guards import GuardContext, check_guards
 from inventory.history import tracked_save
@@ -191,8 +193,11 @@ def device_register(
     the duplicate check (it names the field and the device holding the serial or IMEI; the
     unique constraints stay the last guard against a race); the label code's INSERT … ON
     CONFLICT DO NOTHING (a pre-printed code instead: its locked read and whether a device
-    has it); the device's INSERT; its history row. The caller's objects (category, donor,
-    custodian) are the device's relations: nothing is read again for the reply.
+    has it); the device's INSERT; its history row; the counters' upsert (inventory.counts).
+    Registering into a donation also recounts that donation's place on the coordination's
+    to-do (donation_todo_refresh: its locked row, four reads over its devices, an update when
+    the flag changes). The caller's objects (category, donor, custodian) are the device's
+    relations: nothing is read again for the reply.
     """
     scope = user_scope(actor)
     permissions.require(
@@ -270,6 +275,10 @@ def device_register(
                 **specs,
             )
             tracked_save(device, actor=actor, reason="register")
+            # The home pages' counters (inventory.counts) and the donation's place on the
+            # coordination's to-do, in this transaction.
+            device_counts_shift(before=None, after=(device.custodian_id, device.status))
+            donation_todo_refresh(device.donation_id)
     except IntegrityError as exc:
         # Two registrations of the same serial raced past the check: the constraint decided.
         raise DomainError(
@@ -367,6 +376,8 @@ def device_transition(
        reply read (a device not found is read once more, see _device_lock);
     2. UPDATE of the fields the move changed (status, custody, status date, updated_at);
     3. INSERT of the history row (user, action as change reason, note);
+    4. the counters' upsert (inventory.counts): the home pages' counts move with the device,
+       in the same transaction, instead of counting every device on each visit;
     plus, only for some moves: the open reconditioning cycle (SELECT and its history UPDATE
     + INSERT) when the move ends a pass at the workshop (ready or an exit), and what the
     receivers of `device_moved` need (a receipt closes the device's open shipment item, read
@@ -399,6 +410,7 @@ def device_transition(
             )
         check_guards(GuardContext(device=device, move=move, actor=actor, target=target))
         previous_status = device.status
+        before = (device.custodian_id, device.status)  # where the counters held it
         changed = ["status", "updated_at"]
         if device.status != move.target:
             device.status_changed_at = timezone.now()
@@ -429,6 +441,9 @@ def device_transition(
             actor=actor,
             previous_status=previous_status,
         )
+        # The home pages' counters, last, so that the shared counter rows are held for the
+        # shortest time (inventory.counts explains the lock order).
+        device_counts_shift(before=before, after=(device.custodian_id, device.status))
     return TransitionResult(device, changed=True, action=action)
 
 

@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from inventory.codes import luhn_check_digit
+from inventory.counts import device_counts_recount
 from inventory.intake.services import devices_import, donation_create
 from inventory.models import (
     Category,
@@ -79,6 +80,11 @@ def make_device(*, actor, category: str = "laptop", manufacturer: str = "Dell", 
         manufacturer=manufacturer,
         **fields,
     )
+
+
+def assert_counts_match() -> None:
+    """The counters the home pages read equal a count of the devices (no drift)."""
+    assert device_counts_recount(fix=False) == []
 
 
 def reload(device: Device) -> Device:

@@ -111,6 +111,12 @@ class CertificateState:
         return self.complete and self.media_erased > self.media_certified
 
     @property
+    def on_coordination_todo(self) -> bool:
+        """Counted by the coordination's to-do (coordination_todo): kept on the donation's
+        row as `todo_open` by the services that change it."""
+        return self.to_issue or not self.attestation_complete or self.counts_differ
+
+    @property
     def up_to_date(self) -> bool:
         return self.certificates > 0 and self.media_erased <= self.media_certified
 
@@ -236,9 +242,12 @@ class CoordinationTodo:
 
 
 def coordination_todo(listed: int) -> CoordinationTodo:
-    """Counted over every donation in a fixed number of queries (certificate_states), plus one
-    for the first `listed` donations whose certificate can be issued."""
-    states = certificate_states(Donation.objects.all())
+    """Counted over the open donations only (`todo_open`, a partial index): every donation
+    that the to-do could count is open, as the services that change a donation's state keep
+    the flag (documents.services.donation_todo_refresh). A fixed number of queries
+    (certificate_states), plus one for the first `listed` donations whose certificate can be
+    issued; rows read grow with the open donations, not with every donation ever received."""
+    states = certificate_states(Donation.objects.filter(todo_open=True))
     to_issue = [pk for pk, state in states.items() if state.to_issue]
     first = list(
         Donation.objects.filter(pk__in=sorted(to_issue)[:listed])

@@ -20,9 +20,9 @@ from inventory.documents.content import (
     verification_code_new,
 )
 from inventory.documents.pdf import render_certificate, render_summary
-from inventory.documents.selectors import donations_visible_to
+from inventory.documents.selectors import certificate_states, donations_visible_to
 from inventory.errors import DomainError
-from inventory.models import ErasureCertificate
+from inventory.models import Donation, ErasureCertificate
 
 
 def certificate_file_name(certificate: ErasureCertificate) -> str:
@@ -90,6 +90,7 @@ def certificate_issue(*, actor, donation_id: int) -> ErasureCertificate:
             raise DomainError("code_exhausted", _("Could not draw a free code."), status=500)
         # Inside the transaction: if the file cannot be written, no row claims it exists.
         _store(certificate, _render(certificate, content))
+        donation_todo_refresh(donation.pk)
     return certificate
 
 
@@ -114,3 +115,21 @@ def certificate_pdf(certificate: ErasureCertificate) -> bytes | None:
 
 def summary_pdf(summary: DonorSummary, *, issued_at: datetime) -> bytes:
     return render_summary(summary, issued_at=issued_at, network_name=settings.NETWORK_NAME)
+
+
+def donation_todo_refresh(donation_id: int | None) -> None:
+    """Inside the caller's transaction, after a write that may change what the donation still
+    needs (its counts or attestation, a device registered into it, a medium added or erased,
+    a certificate issued): whether the coordination's to-do counts it (`todo_open`).
+
+    The donation's row is locked first, so that two writes on one donation (two erasures at
+    two benches) recount one after the other, the second seeing the first's rows. Four
+    queries over this donation's devices and media, and an update when the flag changes."""
+    if donation_id is None:
+        return
+    rows = Donation.objects.filter(pk=donation_id)
+    if not list(rows.select_for_update().values_list("pk", flat=True)):
+        return
+    state = certificate_states(rows)[donation_id]
+    # A derived flag, outside the donation's history: no history row for it.
+    rows.exclude(todo_open=state.on_coordination_todo).update(todo_open=state.on_coordination_todo)

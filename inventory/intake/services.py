@@ -19,6 +19,8 @@ from simple_history.utils import bulk_create_with_history
 
 from inventory import identity, permissions
 from inventory.codes import generate_label_code
+from inventory.counts import device_counts_add
+from inventory.documents.services import donation_todo_refresh
 from inventory.errors import DomainError, invalid
 from inventory.history import tracked_save
 from inventory.intake import spreadsheets as imports
@@ -156,6 +158,7 @@ def donation_create(*, actor, donor: Organisation, received_on: date, **details)
     _donation_check(donation)
     with transaction.atomic():
         tracked_save(donation, actor=actor, reason="create")
+        donation_todo_refresh(donation.pk)
     return donation
 
 
@@ -184,6 +187,7 @@ def donation_update(*, actor, donation_id: int, version: str | None = None, **ch
         _donation_check(donation)
         if donation_version(donation) != before:
             tracked_save(donation, actor=actor, reason="update")
+            donation_todo_refresh(donation.pk)
     return donation
 
 
@@ -422,6 +426,9 @@ def devices_import(
                 default_user=actor,
                 default_change_reason="import",
             )
+            # Issue 10: the home pages' counters, in this transaction (inventory.counts).
+            device_counts_add((custodian.pk, Status.REGISTERED) for _device in devices)
+            donation_todo_refresh(donation.pk)
     except IntegrityError as exc:
         result.record = None
         earlier = _already_imported(sha256)

@@ -2,6 +2,9 @@
 that the app label, the table names and `from inventory.models import X` stay as they were."""
 
 from inventory.history import historical_models_home
+from inventory.models.counts import (
+    DeviceCount,
+)
 from inventory.models.devices import (
     Category,
     Device,
@@ -69,6 +72,7 @@ __all__ = [
     "LabelCode",
     "StorageType",
     "Device",
+    "DeviceCount",
     "IdempotencyRecord",
     "LoginCounter",
     "ScanResult",

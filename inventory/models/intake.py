@@ -53,12 +53,25 @@ class Donation(models.Model):
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    history = HistoricalRecords()
+    # Whether the coordination's to-do counts this donation now (a certificate to issue, an
+    # attestation incomplete, counts that differ). Set by the services that change any of
+    # these (inventory.documents.services.donation_todo_refresh), so that the home reads the
+    # open donations through a partial index instead of every donation ever received. Derived:
+    # no history of its own.
+    todo_open = models.BooleanField(_("on the coordination's to-do"), default=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["todo_open"])
 
     class Meta:
         verbose_name = _("donation")
         verbose_name_plural = _("donations")
         ordering = ["-received_on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(todo_open=True),
+                name="donation_todo_open_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} — {self.donor}"

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from inventory import permissions
+from inventory.documents.services import donation_todo_refresh
 from inventory.errors import DomainError, invalid
 from inventory.history import tracked_save
 from inventory.models import (
@@ -186,6 +187,7 @@ def medium_add(
             added_by=actor,
         )
         tracked_save(medium, actor=actor, reason="medium_add")
+        donation_todo_refresh(device.donation_id)
     return medium
 
 
@@ -322,6 +324,7 @@ def erasure_record(
         if level == ErasureLevel.DESTRUCT and result == ErasureResult.PASSED:
             medium.state = MediumState.DESTROYED
             tracked_save(medium, actor=actor, reason="destroyed")
+        donation_todo_refresh(device.donation_id)
     return record
 
 

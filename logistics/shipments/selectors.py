@@ -6,10 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from inventory.models import Device, Organisation
+from inventory.models import Device, DeviceCount, Organisation
 from inventory.reconditioning import ready
 from inventory.selectors import devices_visible_to, user_scope
 from inventory.states import INTAKE, OrgKind, Status
@@ -189,12 +189,14 @@ def queue_devices(workshop: Organisation) -> QuerySet[Device]:
 
 
 def queue_figures(workshop: Organisation) -> QuerySet:
-    """Per step of the queue: its status, count and oldest `since`, in one query."""
+    """Per step of the queue: its status and count, from the counters the lifecycle services
+    keep (inventory.counts): three rows at most, whatever the number of devices."""
     return (
-        queue_devices(workshop)
+        DeviceCount.objects.filter(
+            custodian=workshop, status__in=[status for status, _action in QUEUE_STEPS]
+        )
         .order_by()
-        .values("status")
-        .annotate(count=Count("id"), oldest=Min("since"))
+        .values("status", "count")
     )
 
 
@@ -217,19 +219,19 @@ def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> W
     """The workshop's devices in custody by step, oldest first, and what each still needs.
 
     The callers have checked that `user` may read this workshop's queue (`workshops_for`).
-    Counts and oldest ages: one query; devices: one query per step (at most `page` each);
+    Counts: one query of the counters; devices: one query per step (at most `page` each);
     turnaround: two queries. For devices in reconditioning, the "ready" guards themselves say
     what is missing (exactly what the lifecycle service will ask for), on records read for
     the whole page at once (inventory.reconditioning.ready).
     """
-    figures = {row["status"]: row for row in queue_figures(workshop)}
+    figures = {row["status"]: row["count"] for row in queue_figures(workshop)}
     steps = []
     for status, _action in QUEUE_STEPS:
-        step = QueueStep(status)
-        if status in figures:
-            step.count = figures[status]["count"]
-            step.oldest_since = figures[status]["oldest"]
+        step = QueueStep(status, count=figures.get(status, 0))
+        if step.count:
             step.devices = list(queue_step_devices(workshop, status)[:page])
+            # The page is ordered oldest first: its first device is the step's oldest.
+            step.oldest_since = step.devices[0].since if step.devices else None
         steps.append(step)
     [reconditioning] = [step for step in steps if step.status == Status.IN_RECONDITIONING]
     ready.missing_for_each(user, reconditioning.devices)

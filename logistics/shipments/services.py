@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.codes import InvalidCode, code_from_scan, group_label_code
+from inventory.counts import device_counts_deferred
 from inventory.errors import DomainError, invalid
 from inventory.history import tracked_save
 from inventory.models import Device, Organisation
@@ -117,19 +118,22 @@ def shipment_create(
                 notes=notes.strip(),
             )
             tracked_save(shipment, actor=actor, reason="shipment_create")
-            for device in locked:
-                tracked_save(
-                    ShipmentItem(shipment=shipment, device=device),
-                    actor=actor,
-                    reason="shipment_create",
-                )
-                try:
-                    device_transition(
-                        actor=actor, device_id=device.pk, action=SEND.action, target=workshop
+            # Issue 10: the devices are locked (pk order); their counters are written once,
+            # at the end, in key order, so that a concurrent single move cannot deadlock it.
+            with device_counts_deferred():
+                for device in locked:
+                    tracked_save(
+                        ShipmentItem(shipment=shipment, device=device),
+                        actor=actor,
+                        reason="shipment_create",
                     )
-                except DomainError as exc:
-                    # A rule of the lifecycle beyond the table (a guard): the device is named.
-                    raise _refused([device_problem(device, exc.code, exc.message)]) from exc
+                    try:
+                        device_transition(
+                            actor=actor, device_id=device.pk, action=SEND.action, target=workshop
+                        )
+                    except DomainError as exc:
+                        # A rule of the lifecycle beyond the table (a guard): the device is named.
+                        raise _refused([device_problem(device, exc.code, exc.message)]) from exc
     except IntegrityError as exc:
         # The one-open-shipment-per-device constraint decided a race the locks did not see.
         raise DomainError(

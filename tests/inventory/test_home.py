@@ -187,9 +187,11 @@ def home_queries(client) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize("persona", ["coordinator", "workshop_staff"])
+@pytest.mark.parametrize(
+    "persona", ["coordinator", "workshop_staff", "structure_staff", "fund_reader"]
+)
 def test_the_home_costs_the_same_queries_for_few_and_many_devices_and_donations(
-    request, login, persona, coordinator, workshop_staff, workshop_org, donor_org
+    request, login, persona, coordinator, workshop_staff, workshop_org, donor_org, lent_device
 ):
     def add(count: int) -> None:
         # Each round: a donation with a device to ship, one sent to the workshop, and one in

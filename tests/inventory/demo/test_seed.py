@@ -17,6 +17,7 @@ from inventory.demo import seed as demo
 from inventory.models import Device, LabelCode, Membership, Organisation, Role
 from inventory.permissions import REGISTERING_KINDS
 from inventory.states import MOVES, OrgKind, Status
+from tests.builders import assert_counts_match
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HISTORY_MODELS = (Device.history.model, Organisation.history.model, Membership.history.model)
@@ -53,6 +54,10 @@ class TestSeededNetwork:
         present = set(Device.objects.values_list("status", flat=True))
         assert present == set(Status.values)
         assert Device.objects.count() == demo.DEFAULT_DEVICES
+
+    def test_the_device_counters_match_the_devices(self, seeded):
+        # The seed moves devices through the services only: their counters follow.
+        assert_counts_match()
 
     def test_about_forty_structures_cover_the_four_territories(self, seeded):
         structures = Organisation.objects.filter(kind=OrgKind.STRUCTURE).select_related("commune")
