@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -187,7 +187,12 @@ class Page:
     rows_after: int | None = None
     is_first: bool = False
     is_last: bool = False
-    number: int | None = field(default=None)
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
 
     @property
     def has_next(self) -> bool:
@@ -196,6 +201,10 @@ class Page:
     @property
     def has_previous(self) -> bool:
         return self.previous_cursor is not None
+
+    @property
+    def last_cursor(self) -> str:
+        return last_cursor()
 
     @property
     def has_other_pages(self) -> bool:
@@ -329,6 +338,13 @@ def _cursor(kind: str, values: list, *, s: int | None = None, e: int | None = No
 def _page_at_cursor(queryset, order, payload, size, count, exact) -> Page:
     start, rows_after = _position(payload)
     if payload["k"] == _LAST:
+        if exact:
+            # Within the cap the last page lines up with the numbered ones: a bounded OFFSET.
+            offset = max(0, math.ceil(count / size) - 1) * size
+            rows = list(queryset.order_by(*order.fields)[offset : offset + size + 1])
+            return _forward_page(
+                order, rows, size, count, exact, start=offset + 1, first=offset == 0
+            )
         rows = list(queryset.order_by(*order.reversed())[: size + 1])
         return _backward_page(order, rows, size, count, exact, rows_after=0)
     values = payload["v"]
@@ -357,5 +373,6 @@ def _page_at_cursor(queryset, order, payload, size, count, exact) -> Page:
 
 
 def last_cursor() -> str:
-    """The cursor of the last page: the first page of the reversed order, shown in order."""
+    """The cursor of the last page: beyond the cap, the first page of the reversed order, shown
+    in order (its rows line up from the end); within it, the last numbered page."""
     return encode_cursor({"k": _LAST})

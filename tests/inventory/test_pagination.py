@@ -61,19 +61,29 @@ def test_walking_forward_lists_every_row_once_in_order(coordinator, many):
     assert pages[-1].is_last and not pages[-1].has_next
 
 
-def test_walking_back_from_the_last_page_lists_every_row_once_in_order(coordinator, many):
+@pytest.mark.parametrize(
+    ("cap", "sizes", "starts"),
+    [
+        # Counted exactly, the last page is the last numbered one.
+        pytest.param(100, [5, 5, 5, 5, 3], [1, 6, 11, 16, 21], id="exact count"),
+        # Past the cap, pages line up from the end: the first one reached backwards is short.
+        pytest.param(10, [3, 5, 5, 5, 5], [None, None, None, None, None], id="capped count"),
+    ],
+)
+def test_walking_back_from_the_last_page_lists_every_row_once_in_order(
+    coordinator, many, cap, sizes, starts
+):
     queryset = selectors.device_list(coordinator)
-    page = paginate(queryset, size=5, cursor=last_cursor())
+    page = paginate(queryset, size=5, cursor=last_cursor(), cap=cap)
     assert page.is_last and not page.has_next
     pages = [page]
     while page.has_previous:
-        page = paginate(queryset, size=5, cursor=page.previous_cursor)
+        page = paginate(queryset, size=5, cursor=page.previous_cursor, cap=cap)
         pages.insert(0, page)
     assert [d.pk for page in pages for d in page.object_list] == expected_order(coordinator)
-    # Aligned from the end: the first page reached backwards is the short one.
-    assert [len(p.object_list) for p in pages] == [3, 5, 5, 5, 5]
-    assert [p.first_index for p in pages] == [1, 4, 9, 14, 19]
-    assert pages[0].is_first
+    assert [len(p.object_list) for p in pages] == sizes
+    assert [p.first_index for p in pages[1:]] == starts[1:]
+    assert pages[0].is_first and pages[0].first_index == 1
 
 
 def test_previous_from_a_page_walked_forward_is_the_page_before(coordinator, many):
@@ -86,12 +96,15 @@ def test_previous_from_a_page_walked_forward_is_the_page_before(coordinator, man
 
 def test_next_from_a_page_reached_backwards_continues_to_the_end(coordinator, many):
     queryset = selectors.device_list(coordinator)
-    last = paginate(queryset, size=5, cursor=last_cursor())
-    before_last = paginate(queryset, size=5, cursor=last.previous_cursor)
-    again = paginate(queryset, size=5, cursor=before_last.next_cursor)
+    last = paginate(queryset, size=5, cursor=last_cursor(), cap=10)
+    before_last = paginate(queryset, size=5, cursor=last.previous_cursor, cap=10)
+    again = paginate(queryset, size=5, cursor=before_last.next_cursor, cap=10)
     assert [d.pk for d in again.object_list] == [d.pk for d in last.object_list]
     assert again.is_last
-    assert again.first_index == 19
+    # Placed from the end; with the total capped its place from the start is unknown.
+    assert (again.rows_after, again.first_index) == (0, None)
+    exact = paginate(queryset, size=5, cursor=before_last.next_cursor)
+    assert exact.first_index == 19
 
 
 def test_a_filtered_list_pages_within_its_filter(coordinator, workshop_org, many):
