@@ -45,17 +45,18 @@ class PageOutOfWindow(ValueError):
 @dataclass(frozen=True)
 class Order:
     """A list's order as field names ("-created_at", "-id"), ending with the primary key so
-    that every row has its own place."""
+    that every row has its own place. Its columns must not be null."""
 
     fields: tuple[str, ...]
 
     @classmethod
     def of(cls, queryset: QuerySet) -> "Order":
+        pk = queryset.model._meta.pk.name
         fields = tuple(queryset.query.order_by or queryset.model._meta.ordering or ())
-        fields = tuple("-id" if f == "-pk" else "id" if f == "pk" else f for f in fields)
-        if not fields or fields[-1].lstrip("-") != "id":
+        fields = tuple(f"-{pk}" if f == "-pk" else pk if f == "pk" else f for f in fields)
+        if not fields or fields[-1].lstrip("-") != pk:
             descending = bool(fields) and fields[-1].startswith("-")
-            fields += ("-id" if descending else "id",)
+            fields += (f"-{pk}" if descending else pk,)
         for name in fields:
             if not isinstance(name, str) or "__" in name or "?" in name:
                 raise ValueError(f"Keyset pages need plain columns to order by, not {name!r}.")
