@@ -340,12 +340,15 @@ def _page_at_cursor(queryset, order, payload, size, count, exact) -> Page:
     start, rows_after = _position(payload)
     if payload["k"] == _LAST:
         if exact:
-            # Within the cap the last page lines up with the numbered ones: a bounded OFFSET.
+            # Within the cap the last page lines up with the numbered ones: its rows are the
+            # list's last count - offset, read from the end of the reversed order (no OFFSET).
             offset = max(0, math.ceil(count / size) - 1) * size
-            rows = list(queryset.order_by(*order.fields)[offset : offset + size + 1])
-            return _forward_page(
-                order, rows, size, count, exact, start=offset + 1, first=offset == 0
-            )
+            rows = list(reversed(queryset.order_by(*order.reversed())[: max(count - offset, 1)]))
+            last = Page(rows, count, exact, size, start=offset + 1, rows_after=0)
+            last.is_last, last.is_first = True, offset == 0
+            if offset and rows:
+                last.previous_cursor = _cursor(_BEFORE, order.values_of(rows[0]), s=offset + 1)
+            return last
         rows = list(queryset.order_by(*order.reversed())[: size + 1])
         return _backward_page(order, rows, size, count, exact, rows_after=0)
     values = payload["v"]
