@@ -88,7 +88,10 @@ def load(target: int, world: dict, rng: random.Random, *, baseline: bool) -> Non
 def explain(queryset) -> tuple[float, str]:
     from django.db import connection
 
-    sql, params = queryset.query.sql_with_params()
+    if isinstance(queryset, str):  # a statement as sent, its parameters inline
+        sql, params = queryset, None
+    else:
+        sql, params = queryset.query.sql_with_params()
     times, plan = [], None
     for _ in range(3):
         with connection.cursor() as cursor:
@@ -189,7 +192,42 @@ def queries(world: dict, size: int, *, baseline: bool) -> list[tuple[str, object
         ),
     ]
     # The baseline has no inventory 0015, hence no queue column to read.
-    return lists if baseline else lists + queue
+    return lists if baseline else lists + queue + keyset_pages(world, size)
+
+
+def keyset_pages(world: dict, size: int) -> list[tuple[str, str]]:
+    """The two statements of a list page as inventory.pagination runs them (the capped count,
+    then the page), at the start, at 90 % through a cursor, and the last page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inventory import selectors
+    from inventory.pagination import cursor_after, last_cursor, paginate
+    from inventory.states import Status
+
+    coordinator, staff = world["coordinator"], world["staff"]
+    rows = []
+    for label, queryset in (
+        ("every device", selectors.device_list(coordinator)),
+        ("by status", selectors.device_list(coordinator, status=Status.READY)),
+        ("workshop's own", selectors.device_list(staff)),
+    ):
+        order = ("-created_at", "-id")
+        # Where 90 % of the list lies (found once with an OFFSET; not what is measured).
+        at = max(0, int(queryset.count() * 0.9) - 1)
+        values = list(queryset.order_by(*order).values_list("created_at", "id")[at])
+        for where, cursor in (
+            ("first page", None),
+            ("page at 90 %", cursor_after(values, order=order)),
+            ("last page", last_cursor()),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                paginate(queryset, size=50, cursor=cursor)
+            count, page = (q["sql"] for q in queries.captured_queries)
+            rows.append((f"keyset {label}: {where}", page))
+            if cursor is None:
+                rows.append((f"keyset {label}: capped count", count))
+    return rows
 
 
 def main() -> None:

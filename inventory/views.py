@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,6 +41,7 @@ from inventory.states import (
 )
 from inventory.timeline import device_timeline
 from inventory.web import device_facts
+from inventory.web.paging import page_of
 
 PAGE_SIZE = 50
 PREVIEW_SIZE = 5
@@ -180,7 +180,7 @@ def device_list(request):
     form = DeviceFilterForm(request.GET or None, show_custody=scope.sees_all)
     filters = form.filters() if request.GET else {}
     devices = selectors.device_list(request.user, **filters)
-    page = Paginator(devices, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, devices, size=PAGE_SIZE)
     _decorate(page.object_list)
     return render(
         request,
@@ -188,7 +188,6 @@ def device_list(request):
         {
             "form": form,
             "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "filtered": any(filters.values()),
             # The folded filters say how many are set, and open when one is set or refused
             # (the search box and the donation, hidden, are not among them).

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,6 +41,7 @@ from inventory.intake.forms import (
 )
 from inventory.models import Category, Donation
 from inventory.states import STATUS_TONE
+from inventory.web.paging import page_of
 from inventory.web.uploads import CappedUpload
 
 PAGE_SIZE = 50
@@ -94,14 +94,13 @@ def donation_list(request):
     else:
         todo = ""
     donations = intake_selectors.donation_list(visible, donor=filters["donor"])
-    page = Paginator(donations, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, donations, size=PAGE_SIZE)
     return render(
         request,
         "intake/donation_list.html",
         {
             "form": form,
             "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "filtered": bool(filters["donor"] or todo),
             "todo": todo,
             "todo_label": TODO_LABELS.get(todo, ""),
@@ -197,7 +196,7 @@ def donation_detail(request, pk: int):
     donation = _donation(request, pk)
     scope = selectors.user_scope(request.user)
     devices = donation.devices.select_related("category", "custodian").order_by("-pk")
-    page = Paginator(devices, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, devices, size=PAGE_SIZE)
     for device in page.object_list:
         device.label_display = group_label_code(device.label_code_id)
         device.tone = STATUS_TONE.get(device.status, "neutral")
@@ -207,10 +206,9 @@ def donation_detail(request, pk: int):
         {
             "donation": donation,
             "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
-            "registered_count": page.paginator.count,
+            "registered_count": page.count,
             "imports": donation.imports.select_related("imported_by").order_by("-imported_at"),
-            "label_links": _label_links(donation, page.paginator.count) if scope.can_write else [],
+            "label_links": _label_links(donation, page.count) if scope.can_write else [],
             "may_write": scope.can_write,
         },
     )

@@ -8,7 +8,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.utils.translation import ngettext
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.selectors import user_scope
+from inventory.web.paging import page_of
 from logistics import permissions
 from logistics.disposals import selectors as disposal_selectors
 from logistics.disposals import services as disposals
@@ -55,14 +55,13 @@ def disposal_list(request):
     batches = disposal_selectors.disposal_register(request.user, start=start, end=end).order_by(
         "-left_on", "-id"
     )
-    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, batches, size=PAGE_SIZE)
     return render(
         request,
         "disposals/list.html",
         {
             "filters": filters,
             "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "may_dispose": permissions.may_dispose(user_scope(request.user)),
             "export_query": request.GET.urlencode() if filters.filtered else "",
         },
@@ -107,14 +106,13 @@ def disposal_create(request):
             )
             return redirect("logistics:disposal_detail", pk=batch.pk)
     candidates = disposal_selectors.devices_awaiting_disposal(request.user, **filters.filters())
-    page_number = (data or request.GET).get("page")
     return render(
         request,
         "disposals/form.html",
         {
             "form": form,
             "filters": filters,
-            **picking_context(form, candidates, page_number),
+            **picking_context(request, form, candidates, data or request.GET),
             "eco_organisations": ECO_ORGANISATIONS,
         },
     )

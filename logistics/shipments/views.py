@@ -8,7 +8,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,6 +19,7 @@ from inventory.errors import DomainError
 from inventory.permissions import require_screen
 from inventory.selectors import user_scope
 from inventory.states import STATUS_TONE, OrgKind, Status
+from inventory.web.paging import page_of
 from logistics import permissions
 from logistics.models import Shipment
 from logistics.shipments import selectors, services
@@ -71,13 +71,12 @@ def _decorate_items(scope, items):
 def shipment_list(request):
     scope = _shipment_reader(request)
     shipments = selectors.shipments_visible_to(request.user)
-    page = Paginator(shipments, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, shipments, size=PAGE_SIZE)
     return render(
         request,
         "shipments/list.html",
         {
             "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "may_send": permissions.may_send(scope),
             "may_receive": permissions.may_receive(scope),
         },
@@ -127,14 +126,13 @@ def shipment_create(request):
             )
             return redirect("logistics:shipment_detail", pk=shipment.pk)
     candidates = selectors.sendable_devices(request.user, **filters.filters())
-    page_number = (data or request.GET).get("page")
     return render(
         request,
         "shipments/form.html",
         {
             "form": form,
             "filters": filters,
-            **picking_context(form, candidates, page_number),
+            **picking_context(request, form, candidates, data or request.GET),
         },
     )
 

@@ -2,11 +2,11 @@
 list (kept across its pages) and label codes scanned or pasted, one per line."""
 
 from django import forms
-from django.core.paginator import Paginator
 from django.utils.translation import gettext_lazy as _
 
 from inventory.codes import group_label_code
 from inventory.web.forms import CleanTextMixin
+from inventory.web.paging import page_of
 
 PAGE_SIZE = 50
 
@@ -70,16 +70,16 @@ class DevicePickingForm(CleanTextMixin, forms.Form):
             self.add_error(None, err.message)
 
 
-def picking_context(form: DevicePickingForm, candidates, page_number) -> dict:
-    """The paginated list of devices to tick, and the ticks carried over from other pages."""
-    page = Paginator(candidates, PAGE_SIZE).get_page(page_number)
+def picking_context(request, form: DevicePickingForm, candidates, data) -> dict:
+    """The paginated list of devices to tick, and the ticks carried over from other pages;
+    `data` holds the page asked for (the posted form, or the query string)."""
+    page = page_of(request, candidates, size=PAGE_SIZE, data=data)
     for device in page.object_list:
         device.label_display = group_label_code(device.label_code_id)
     selected = form.selected_ids()
     on_page = {device.pk for device in page.object_list}
     return {
         "page": page,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
         "selected": set(selected),
         # Ticks on other pages of the list travel with the form as hidden fields.
         "carried": [pk for pk in selected if pk not in on_page],

@@ -1,8 +1,13 @@
 """The device list: scoping, search, filters, pagination and a constant query budget."""
 
+import html
+import re
+
 import pytest
 from django.urls import reverse
 
+from inventory import pagination
+from inventory import views as inventory_views
 from inventory.codes import group_label_code
 from inventory.states import Status
 from tests.builders import make_device, queries_of_get, valid_imei
@@ -105,6 +110,13 @@ def test_empty_search_says_so_and_offers_to_clear(login, coordinator, device):
     assert f'href="{LIST}"' in response.text
 
 
+def next_link(response, rel: str) -> str:
+    """The href of the pagination link with this rel, unescaped for the test client."""
+    match = re.search(rf'<a href="([^"]+)" rel="{rel}">', response.text)
+    assert match, f"no {rel} link"
+    return html.unescape(match[1])
+
+
 def test_list_is_paginated_by_fifty_and_page_links_keep_the_filters(login, coordinator):
     for _ in range(60):
         make_device(actor=coordinator)
@@ -112,11 +124,82 @@ def test_list_is_paginated_by_fifty_and_page_links_keep_the_filters(login, coord
     client = login(coordinator)
     first = client.get(LIST, {"category": "laptop"})
     assert len(listed(first)) == 50
-    assert first.context["page"].paginator.count == 60
-    assert "?category=laptop&amp;page=2" in first.text
-    second = client.get(LIST, {"category": "laptop", "page": 2})
+    assert (first.context["page"].count, first.context["page"].count_exact) == (60, True)
+    assert "60 appareils" in first.text and "page 1 sur 2" in first.text
+    assert 'rel="prev"' not in first.text and 'rel="first"' not in first.text
+    link = next_link(first, "next")
+    assert link.startswith("?category=laptop&cursor=")
+    second = client.get(LIST + link)
     assert len(listed(second)) == 10
     assert not set(listed(first)) & set(listed(second))
+    assert "page 2 sur 2" in second.text and 'rel="next"' not in second.text
+    back = client.get(LIST + next_link(second, "prev"))
+    assert listed(back) == listed(first)
+    last = client.get(LIST + next_link(first, "last"))
+    assert listed(last) == listed(second)
+    assert "category=laptop" in next_link(last, "first")
+
+
+def test_a_middle_page_links_every_way_in_french(login, coordinator, monkeypatch):
+    monkeypatch.setattr(inventory_views, "PAGE_SIZE", 1)
+    for _ in range(3):
+        make_device(actor=coordinator)
+    client = login(coordinator)
+    middle = client.get(LIST + next_link(client.get(LIST), "next"))
+    nav = re.search(r'<nav class="pagination" aria-label="Pages">.*?</nav>', middle.text, re.S)[0]
+    words = re.findall(r">([^<>]+)</(?:a|span)>", nav)
+    assert words == ["Première", "Précédente", "Page 2", "Suivante", "Dernière"]
+    assert '<span aria-current="page">' in nav
+
+
+@pytest.mark.parametrize(
+    "query", [{"cursor": "forged!"}, {"cursor": "eyJrIjoiYSJ9"}, {"page": "x"}]
+)
+def test_a_broken_page_link_shows_the_first_page_with_a_message(login, coordinator, query):
+    devices = [make_device(actor=coordinator) for _ in range(3)]
+    response = login(coordinator).get(LIST, query)
+    assert response.status_code == 200
+    assert set(listed(response)) == {d.pk for d in devices}
+    assert "Ce lien de page ne mène nulle part" in response.text
+
+
+def test_a_page_number_past_the_window_shows_the_first_page_with_a_message(
+    login, coordinator, monkeypatch
+):
+    monkeypatch.setattr(pagination, "CAP", 60)
+    devices = [make_device(actor=coordinator) for _ in range(3)]
+    response = login(coordinator).get(LIST, {"page": "2"})
+    assert set(listed(response)) == {d.pk for d in devices}
+    assert "suivez les liens «\u00a0Suivante\u00a0»" in response.text
+
+
+def test_beyond_the_cap_the_list_says_more_than(login, coordinator, monkeypatch):
+    monkeypatch.setattr(pagination, "CAP", 2)
+    for _ in range(3):
+        make_device(actor=coordinator)
+    response = login(coordinator).get(LIST, {"category": "laptop"})
+    assert "plus de 2\u00a0appareils" in response.text or "plus de 2 appareils" in response.text
+    assert len(listed(response)) == 3
+    assert "all=1" not in response.text  # printing every label found needs an exact total
+
+
+def test_beyond_ten_thousand_the_number_is_grouped_with_a_narrow_space(
+    login, coordinator, monkeypatch
+):
+    monkeypatch.setattr(pagination, "CAP", 10_000)
+    monkeypatch.setattr(pagination, "capped_count", lambda queryset, cap=None: (10_000, False))
+    make_device(actor=coordinator)
+    assert "plus de 10\u202f000 appareils" in login(coordinator).get(LIST).text
+
+
+def test_a_deep_page_costs_the_queries_of_the_first(login, coordinator):
+    client = login(coordinator)
+    for _ in range(60):
+        make_device(actor=coordinator)
+    first = queries_of_get(client, LIST)
+    second = queries_of_get(client, LIST + next_link(client.get(LIST), "next"))
+    last = queries_of_get(client, LIST + next_link(client.get(LIST), "last"))
+    assert first == second == last
 
 
 def test_list_query_count_does_not_grow_with_the_rows(login, coordinator, workshop_org):

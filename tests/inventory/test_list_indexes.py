@@ -224,3 +224,146 @@ def test_each_queue_step_is_served_in_order(workshop_org, devices, status):
     queryset = queue_step_devices(workshop_org, status)[:QUEUE_PAGE]
     assert_served_by_index(queryset, ordered=True)
     assert_reads_no_history(queryset)
+
+
+# Keyset pages (inventory.pagination): the first page, a deep page after a cursor, the page
+# before a cursor and the last page are each read from an index in the list's order, and the
+# capped count stops at the cap through an index: no query reads the table end to end.
+
+
+def plan_of_sql(sql: str, *, ordered: bool, bitmaps_only: bool = True) -> dict:
+    """As plan_of; a count (ordered=False, bitmaps_only=False) may read any index, and must
+    stop at the cap whichever it reads."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        if ordered:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_incremental_sort = off")
+        elif bitmaps_only:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("SET LOCAL enable_indexonlyscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        (row,) = cursor.fetchone()
+    return (json.loads(row) if isinstance(row, str) else row)[0]["Plan"]
+
+
+def assert_plan_served_by_index(plan: dict, *, ordered: bool, full_index_read: bool):
+    shown = json.dumps(plan, indent=1)
+    for node in nodes(plan):
+        table = node.get("Relation Name")
+        assert not (node["Node Type"] == "Seq Scan" and table in WATCHED), shown
+        if table in WATCHED and node["Node Type"] in {"Index Scan", "Index Only Scan"}:
+            assert full_index_read or "Index Cond" in node, shown
+        if ordered:
+            assert node["Node Type"] not in {"Sort", "Incremental Sort"}, shown
+
+
+def page_statements(queryset, *, cursor=None, cap=None) -> tuple[str, str]:
+    """The capped count and the page query that paginate runs, as sent to PostgreSQL."""
+    from django.test.utils import CaptureQueriesContext
+
+    from inventory.pagination import paginate
+
+    with CaptureQueriesContext(connection) as queries:
+        # A page of 50 as the lists have (cursors made on pages of 2 point at any row): on a
+        # test table a page of 2 is cheaper read from the plain order index and filtered.
+        paginate(queryset, size=PAGE, cursor=cursor, cap=cap)
+    count, page = [q["sql"] for q in queries.captured_queries]
+    assert "COUNT(" in count and "LIMIT" in count, count
+    return count, page
+
+
+LISTS = {
+    "every device": (lambda users, org: selectors.device_list(users["coordinator"]), True),
+    "by status": (
+        lambda users, org: selectors.device_list(
+            users["coordinator"], status=Status.IN_RECONDITIONING
+        ),
+        False,
+    ),
+    "by custodian": (
+        lambda users, org: selectors.device_list(users["coordinator"], custodian=org.pk),
+        False,
+    ),
+    "a workshop's own": (lambda users, org: selectors.device_list(users["workshop"]), False),
+    "a workshop's by status": (
+        lambda users, org: selectors.device_list(
+            users["workshop"], status=Status.IN_RECONDITIONING
+        ),
+        False,
+    ),
+}
+
+
+@pytest.fixture
+def users(coordinator, workshop_staff):
+    return {"coordinator": coordinator, "workshop": workshop_staff}
+
+
+@pytest.mark.parametrize("name", LISTS)
+@pytest.mark.parametrize("where", ["first", "deep", "previous", "last", "last within the cap"])
+def test_each_keyset_page_is_read_in_order_from_an_index(users, workshop_org, devices, name, where):
+    from inventory.pagination import last_cursor, paginate
+
+    build, unfiltered = LISTS[name]
+    queryset = build(users, workshop_org)
+    cursor, cap = None, 1  # a capped count: the last page is the reversed order's first
+    second = paginate(queryset, size=2, cap=cap)
+    if where == "deep":
+        cursor = second.next_cursor
+    elif where == "previous":
+        cursor = paginate(queryset, size=2, cursor=second.next_cursor, cap=cap).previous_cursor
+    elif where == "last":
+        cursor = last_cursor()
+    elif where == "last within the cap":
+        cursor, cap = last_cursor(), None
+    assert cursor or where == "first"
+    count, page = page_statements(queryset, cursor=cursor, cap=cap)
+    # Only the unfiltered list may read its index from one end (it stops at the page's end).
+    reads_from_an_end = unfiltered and where in {"first", "last", "last within the cap"}
+    assert_plan_served_by_index(
+        plan_of_sql(page, ordered=True), ordered=True, full_index_read=reads_from_an_end
+    )
+    if where != "first":
+        assert "OFFSET" not in page, page
+    # The capped count: a LIMIT under the COUNT, read through an index as well.
+    count_plan = plan_of_sql(count, ordered=False, bitmaps_only=False)
+    assert_plan_served_by_index(count_plan, ordered=False, full_index_read=unfiltered)
+    assert count_plan["Plans"][0]["Node Type"] == "Limit", json.dumps(count_plan, indent=1)
+
+
+def test_a_deep_page_uses_the_cursor_as_its_index_condition(coordinator, workshop_org, devices):
+    # Not a filter applied to every row before the cursor: the row comparison bounds the scan.
+    from inventory.pagination import paginate
+
+    for queryset in (
+        selectors.device_list(coordinator),
+        selectors.device_list(coordinator, custodian=workshop_org.pk),
+        selectors.device_list(coordinator, status=Status.IN_RECONDITIONING),
+    ):
+        cursor = paginate(queryset, size=2).next_cursor
+        _, page = page_statements(queryset, cursor=cursor)
+        plan = plan_of_sql(page, ordered=True)
+        conditions = [
+            node.get("Index Cond", "")
+            for node in nodes(plan)
+            if node.get("Relation Name") == "inventory_device"
+        ]
+        assert any("created_at" in c and "id" in c for c in conditions), json.dumps(plan, indent=1)
+
+
+@pytest.mark.parametrize("q", ["atitud", "INV-2"])
+def test_a_searchs_keyset_pages_are_found_through_indexes(coordinator, workshop_staff, devices, q):
+    # A search has few matches: found through its indexes (the BitmapOr of the search), then
+    # sorted; its cursor pages and its capped count read no table end to end either.
+    from inventory.pagination import paginate
+
+    for user in (coordinator, workshop_staff):
+        queryset = selectors.device_list(user, q=q)
+        first = paginate(queryset, size=1)
+        for cursor in (None, first.next_cursor):
+            count, page = page_statements(queryset, cursor=cursor)
+            for sql in (count, page):
+                assert_plan_served_by_index(
+                    plan_of_sql(sql, ordered=False), ordered=False, full_index_read=False
+                )

@@ -95,7 +95,7 @@ def test_an_intake_batch_is_found_by_donor_and_day_and_printed_at_once(
     client = login(coordinator)
     day = timezone.localdate().isoformat()
     listing = client.get(f"/devices/?donor={donor_org.pk}&registered_on={day}")
-    assert listing.context["page"].paginator.count == 3
+    assert listing.context["page"].count == 3
     assert "all=1" in listing.text
     page = client.get(f"/labels/print/?donor={donor_org.pk}&registered_on={day}&all=1")
     assert {device.pk for device in page.context["devices"]} == {d.pk for d in batch}

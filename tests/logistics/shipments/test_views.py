@@ -216,9 +216,19 @@ def test_a_bad_device_refuses_the_shipment_and_names_it(login, coordinator, work
 def test_changing_page_keeps_the_ticks_of_the_other_pages(login, coordinator, workshop_org):
     first, *rest = [make_device(actor=coordinator) for _ in range(51)]
     client = login(coordinator)
-    response = client.post(NEW, {"workshop": workshop_org.pk, "device": [first.pk], "page": "2"})
+    shown = client.get(NEW)
+    assert f'name="cursor" value="{shown.context["page"].next_cursor}"' in shown.text
+    response = client.post(
+        NEW,
+        {
+            "workshop": workshop_org.pk,
+            "device": [first.pk],
+            "cursor": shown.context["page"].next_cursor,
+        },
+    )
     assert response.status_code == 200
-    assert response.context["page"].number == 2
+    assert response.context["page"].page_number == 2
+    assert len(response.context["page"]) == 1
     assert response.context["carried"] == [first.pk]
     assert f'<input type="hidden" name="device" value="{first.pk}">' in response.text
     assert not Shipment.objects.exists()

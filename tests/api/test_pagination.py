@@ -1,0 +1,184 @@
+"""The API lists' pages: cursor links both ways, a count that says when it is capped, page
+numbers within the window only, and deep pages that cost what the first one does."""
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from inventory import pagination
+from inventory.models import Device
+from inventory.pagination import cursor_after
+from tests.builders import make_device, shipped
+
+URL = "/api/devices/"
+
+
+@pytest.fixture
+def many(coordinator):
+    """12 devices, 8 registered at the same instant: only the id orders them."""
+    made = [make_device(actor=coordinator) for _ in range(12)]
+    Device.objects.filter(pk__in=[d.pk for d in made[2:10]]).update(created_at=timezone.now())
+    return made
+
+
+def newest_first() -> list[int]:
+    return [pk for _, pk in sorted(Device.objects.values_list("created_at", "id"), reverse=True)]
+
+
+def walk(client, url, params, link="next"):
+    body = client.get(url, params).json()
+    pages = [body]
+    while body[link]:
+        body = client.get(body[link]).json()
+        pages.append(body)
+    return pages
+
+
+def test_next_links_list_every_device_once_in_order(api, coordinator, many):
+    pages = walk(api(coordinator), URL, {"page_size": 5})
+    assert [row["id"] for page in pages for row in page["results"]] == newest_first()
+    assert [len(page["results"]) for page in pages] == [5, 5, 2]
+    assert {page["count"] for page in pages} == {12}
+    assert all(page["count_is_exact"] for page in pages)
+    assert pages[0]["previous"] is None and pages[-1]["next"] is None
+    assert pages[-1]["last"] is None and pages[0]["last"]
+
+
+def test_previous_links_from_the_last_page_list_every_device_once(api, coordinator, many):
+    client = api(coordinator)
+    last = client.get(client.get(URL, {"page_size": 5}).json()["last"]).json()
+    pages = [last]
+    while pages[0]["previous"]:
+        pages.insert(0, client.get(pages[0]["previous"]).json())
+    assert [row["id"] for page in pages for row in page["results"]] == newest_first()
+
+
+def test_the_links_keep_the_filters(api, coordinator, workshop_org):
+    shipped(coordinator, workshop_org, count=4)
+    make_device(actor=coordinator)
+    client = api(coordinator)
+    pages = walk(client, URL, {"page_size": 3, "status": "sent_to_workshop"})
+    assert "status=sent_to_workshop" in pages[0]["next"] and "page_size=3" in pages[0]["next"]
+    assert [len(p["results"]) for p in pages] == [3, 1]
+    assert {row["status"] for p in pages for row in p["results"]} == {"sent_to_workshop"}
+
+
+@pytest.mark.parametrize(
+    "cursor", ["forged!", "eyJrIjoiYSIsInYiOlsxXX0", "eyJrIjoibCJ9x", "a" * 700]
+)
+def test_a_forged_cursor_answers_400_invalid_cursor(api, coordinator, many, cursor):
+    response = api(coordinator).get(URL, {"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_cursor"
+    assert "cursor" in response.json()["fields"]
+
+
+def test_page_numbers_work_within_the_window_and_point_to_next_beyond(
+    api, coordinator, many, monkeypatch
+):
+    client = api(coordinator)
+    second = client.get(URL, {"page_size": 5, "page": 2}).json()
+    assert [row["id"] for row in second["results"]] == newest_first()[5:10]
+    assert "cursor=" in second["next"] and "page=" not in second["next"]
+    monkeypatch.setattr(pagination, "CAP", 10)
+    response = client.get(URL, {"page_size": 5, "page": 3})
+    assert response.status_code == 400
+    assert response.json()["code"] == "page_out_of_window"
+    assert client.get(URL, {"page_size": 5, "page": 2}).status_code == 200
+    both = client.get(URL, {"page": 1, "cursor": second["next"].split("cursor=")[1]})
+    assert both.status_code == 400
+
+
+def test_beyond_the_cap_the_count_says_it_is_not_exact(api, coordinator, many, monkeypatch):
+    monkeypatch.setattr(pagination, "CAP", 10)
+    client = api(coordinator)
+    pages = walk(client, URL, {"page_size": 5})
+    assert (pages[0]["count"], pages[0]["count_is_exact"]) == (10, False)
+    assert len([row for page in pages for row in page["results"]]) == 12
+
+
+def test_the_cursor_helper_opens_the_page_after_any_device(api, coordinator, many):
+    order = newest_first()
+    device = Device.objects.get(pk=order[6])
+    cursor = cursor_after([device.created_at, device.pk], order=("-created_at", "-id"))
+    body = api(coordinator).get(URL, {"cursor": cursor, "page_size": 3}).json()
+    assert [row["id"] for row in body["results"]] == order[7:10]
+
+
+def captured(client, url, params=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200, response.content
+    return [q["sql"].upper() for q in queries.captured_queries]
+
+
+@pytest.fixture
+def of_every_list(coordinator, donor_org, workshop_org):
+    """Three rows in every list: devices, organisations, donations, shipments, disposals, and
+    a donation's devices and a device's history."""
+    from tests.builders import dispose, make_donation, recycled
+
+    donation = make_donation(actor=coordinator, donor=donor_org)
+    for _ in range(2):
+        make_donation(actor=coordinator, donor=donor_org)
+    for _ in range(3):
+        make_device(actor=coordinator, donation=donation, donor=donor_org)
+        shipped(coordinator, workshop_org)
+        dispose(actor=coordinator, devices=[recycled(actor=coordinator, workshop=workshop_org)])
+    return donation
+
+
+LISTS = [
+    URL,
+    "/api/organisations/",
+    "/api/donations/",
+    "/api/shipments/",
+    "/api/disposals/",
+    "/api/donations/{donation}/devices/",
+    "/api/devices/{device}/history/",
+]
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_a_deep_page_neither_skips_nor_counts_through_the_table(
+    api, coordinator, of_every_list, url, monkeypatch
+):
+    history = Device.history.model.objects.values("id").annotate(n=Count("history_id"))
+    device = Device.objects.get(pk=history.order_by("-n").first()["id"])
+    url = url.format(donation=of_every_list.pk, device=device.pk)
+    monkeypatch.setattr(pagination, "CAP", 2)
+    client = api(coordinator)
+    first = client.get(url, {"page_size": 1}).json()
+    second = client.get(first["next"]).json()
+    assert second["next"], "three rows at least in each list"
+    assert first["results"] != second["results"]
+    assert (first["count"], first["count_is_exact"]) == (2, False)
+    first_sql = captured(client, url, {"page_size": 1})
+    deep_sql = captured(client, second["next"])
+    assert len(deep_sql) == len(first_sql)
+    assert not any("OFFSET" in sql for sql in deep_sql), deep_sql
+    assert [sql for sql in deep_sql if "COUNT(" in sql and "LIMIT 3" in sql], deep_sql
+    assert not any("COUNT(" in sql and "LIMIT" not in sql for sql in deep_sql), deep_sql
+
+
+def test_a_page_costs_a_fixed_number_of_queries(api, coordinator, many, django_assert_num_queries):
+    client = api(coordinator)
+    first = client.get(URL, {"page_size": 5}).json()
+    # Session, user, the user's scope, the capped count and the page.
+    with django_assert_num_queries(5):
+        client.get(first["next"])
+    with django_assert_num_queries(5):
+        client.get(first["last"])
+
+
+def test_the_schema_says_when_the_count_is_capped(api, coordinator):
+    schema = api(coordinator).get("/api/schema/", {"format": "json"}).json()
+    page = schema["components"]["schemas"]["PaginatedDeviceList"]
+    assert {"count", "count_is_exact", "next", "previous", "last", "results"} <= set(
+        page["properties"]
+    )
+    assert "10,000" in page["properties"]["count"]["description"]
+    parameters = {p["name"] for p in schema["paths"][URL]["get"]["parameters"]}
+    assert {"cursor", "page", "page_size"} <= parameters
