@@ -7,7 +7,8 @@ or on a fresh SQLite file: `.venv/bin/python bench/scale.py --sqlite --sizes 100
 For each size in turn the one database grows to that many devices, in batches of 5,000 loaded
 by --load-workers forked processes through the bulk path of the intake service
 (inventory/intake/services.py: label codes issued in one insert, then simple-history's
-bulk_create_with_history, one history row per device, by the bench coordinator), 500 devices
+bulk_create_with_history, one history row per device, by the bench coordinator; then the
+home pages' counters and the donations' to-do, as the import keeps them), 500 devices
 per donation, spread over donors, 5 workshops, 20 structures, statuses, custody that matches
 the status, and categories. Registration, change and status dates are drawn over two years
 before the insert (the auto_now flags of the two date fields are switched off in the loading
@@ -25,7 +26,6 @@ unless --keep: a kept database grows further with --reuse.
 import argparse
 import http.client
 import json
-import math
 import multiprocessing
 import os
 import random
@@ -72,13 +72,17 @@ def summarise(samples: list[float]) -> tuple[float, float]:
     return statistics.median(samples), percentile(samples, 0.95)
 
 
-def deep_page_url(base: str, count: int, *, page_size: int = 50, share: float = 0.9) -> str:
-    """The list's page at `share` of its rows. Today ?page=N of page-number pagination; once the
-    pager's cursors are merged, this takes its cursor helper (a deep page is then reached by a
-    cursor, and ?page=N stops after the first 10,000 rows)."""
-    pages = max(1, math.ceil(count / page_size))
-    page = min(pages, max(1, math.ceil(pages * share)))
-    return f"{base}{'&' if '?' in base else '?'}{urlencode({'page': page})}"
+def deep_page_url(base: str, total: int, *, share: float = 0.9) -> str:
+    """The device list's page that starts at `share` of its `total` rows (newest first): a
+    cursor built by inventory.pagination.cursor_after from the row just before it, read once
+    here with an OFFSET (the measured request itself reads from the index, at any depth)."""
+    from inventory.models import Device
+    from inventory.pagination import cursor_after
+
+    position = max(0, min(total - 1, int(total * share) - 1))
+    row = Device.objects.order_by("-created_at", "-id").values_list("created_at", "id")[position]
+    cursor = cursor_after(list(row), order=("-created_at", "-id"), start=position + 1)
+    return f"{base}{'&' if '?' in base else '?'}{urlencode({'cursor': cursor})}"
 
 
 @dataclass
@@ -386,6 +390,8 @@ def load_batch(job: tuple[int, int, int]) -> int:
     from django.db import transaction
     from simple_history.utils import bulk_create_with_history
 
+    from inventory.counts import device_counts_add
+    from inventory.documents.services import donation_todo_refresh
     from inventory.intake.services import CHUNK, _label_codes_issue, donation_create
     from inventory.models import Device
 
@@ -421,6 +427,11 @@ def load_batch(job: tuple[int, int, int]) -> int:
             default_user=world.coordinator,
             default_change_reason="import",
         )
+        # As the import does after its insert: the home pages' counters and each donation's
+        # place on the coordination's to-do, in the same transaction.
+        device_counts_add((device.custodian_id, device.status) for device in devices)
+        for donation_id in {device.donation_id for device in devices}:
+            donation_todo_refresh(donation_id)
     return size
 
 
@@ -666,7 +677,7 @@ def operations(args, world: World, size: int) -> list[Operation]:
     workshop = world.workshops[0]
     status, page, _ = coordinator.call("GET", "/api/devices/?page_size=50")
     assert status == 200, page[:300]
-    count = json.loads(page)["count"]
+    deep_page = deep_page_url("/api/devices/", Device.objects.count())
     run = uuid.uuid4().hex[:8]
 
     def get(path_of):
@@ -685,7 +696,7 @@ def operations(args, world: World, size: int) -> list[Operation]:
             "list of 50, page at 90 % (API)",
             "list",
             coordinator,
-            get(lambda i: deep_page_url("/api/devices/", count)),
+            get(lambda i: deep_page),
         ),
         Operation(
             "list filtered by status (API)",

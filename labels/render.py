@@ -15,6 +15,7 @@ import math
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reportlab import rl_config
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -221,16 +222,20 @@ def _balanced(words: list[str], font: str, size: float, width_pt: float) -> list
     return best
 
 
+@lru_cache(maxsize=4096)
 def _largest_fitting(text, font, max_size, min_size, width_pt, max_lines):
-    """The largest size (0.25 pt steps) at which the text fits; at min_size it is cut."""
+    """The largest size (0.25 pt steps) at which the text fits; at min_size it is cut.
+
+    Cached: a sheet of a thousand labels repeats its categories, models and the network's
+    name in the same boxes, and measuring them again was a third of the rendering time."""
     size = max_size
     while size >= min_size:
         lines, truncated = wrap(text, font, size, width_pt, max_lines)
         if not truncated:
-            return size, lines, False
+            return size, tuple(lines), False
         size = _step_down(size)
     lines, truncated = wrap(text, font, min_size, width_pt, max_lines)
-    return min_size, lines, truncated
+    return min_size, tuple(lines), truncated
 
 
 def _step_down(size: float) -> float:
