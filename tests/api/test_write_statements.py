@@ -33,7 +33,7 @@ def sql(captured, verb: str) -> list[str]:
     return [q["sql"] for q in captured.captured_queries if q["sql"].startswith(verb)]
 
 
-def test_registering_costs_eight_statements_and_its_transaction(
+def test_registering_costs_nine_statements_and_its_transaction(
     coord_api, donor_org, django_assert_num_queries
 ):
     Category.objects.get(code="laptop")
@@ -46,8 +46,9 @@ def test_registering_costs_eight_statements_and_its_transaction(
     # token + user, category, donor, scope; SAVEPOINT (BEGIN in production); the duplicate
     # check (names the field and the device that holds the serial or IMEI; the constraints
     # remain the last guard); the label code's INSERT … ON CONFLICT DO NOTHING (no savepoint
-    # of its own); the device's INSERT; its history row; RELEASE (COMMIT).
-    with django_assert_num_queries(8 + 2):
+    # of its own); the device's INSERT; its history row; the counters' upsert (the home
+    # pages' counts move in the same transaction); RELEASE (COMMIT).
+    with django_assert_num_queries(9 + 2):
         response = coord_api.post("/api/devices/", body, format="json")
     assert response.status_code == 201
     device = Device.objects.get(pk=response.json()["id"])
@@ -65,9 +66,9 @@ def test_registering_with_an_idempotency_key_costs_three_more(
     # token + user; SAVEPOINT (BEGIN); the record's INSERT first (a key used before fails on
     # its unique constraint and is read then, so a first request reads nothing before it);
     # category, scope; the register as above, in a savepoint since it is nested (SAVEPOINT,
-    # duplicate check, label code, device, history, RELEASE); the reply stored on the record
-    # (UPDATE); RELEASE (COMMIT).
-    with django_assert_num_queries(11 + 2):
+    # duplicate check, label code, device, history, counters, RELEASE); the reply stored on
+    # the record (UPDATE); RELEASE (COMMIT).
+    with django_assert_num_queries(12 + 2):
         response = coord_api.post(
             "/api/devices/", body, format="json", HTTP_IDEMPOTENCY_KEY="key-1"
         )
@@ -82,16 +83,16 @@ def test_registering_with_an_idempotency_key_costs_three_more(
     assert Device.objects.filter(serial_number="W-2").count() == 1
 
 
-def test_a_move_costs_six_statements_and_its_transaction(
+def test_a_move_costs_seven_statements_and_its_transaction(
     coord_api, coordinator, workshop_org, django_assert_num_queries
 ):
     device = make_device(actor=coordinator)
     body = {"action": "send_to_workshop", "target": workshop_org.pk, "note": "van 3"}
     # token + user, the target organisation (validated by the serializer), scope; SAVEPOINT
     # (BEGIN in production, not counted); the device locked and joined to its category,
-    # custodian and donor; the UPDATE of the changed columns; the history row; RELEASE
-    # (COMMIT). The reply is serialised from those objects: no read after.
-    with django_assert_num_queries(6 + 2) as captured:
+    # custodian and donor; the UPDATE of the changed columns; the history row; the counters'
+    # upsert; RELEASE (COMMIT). The reply is serialised from those objects: no read after.
+    with django_assert_num_queries(7 + 2) as captured:
         response = coord_api.post(f"/api/devices/{device.pk}/transition/", body, format="json")
     assert response.status_code == 200
     assert response.json()["device"]["custodian"]["id"] == workshop_org.pk
@@ -108,12 +109,12 @@ def test_a_move_costs_six_statements_and_its_transaction(
     assert row.custodian_id == workshop_org.pk
 
 
-def test_a_status_change_costs_five_statements_and_its_transaction(
+def test_a_status_change_costs_six_statements_and_its_transaction(
     bench_api, at_workshop, workshop_org, django_assert_num_queries
 ):
-    # token + user, scope; SAVEPOINT; the locked read; the UPDATE; the history row; RELEASE.
-    # The custodian in the reply is the joined row.
-    with django_assert_num_queries(5 + 2):
+    # token + user, scope; SAVEPOINT; the locked read; the UPDATE; the history row; the
+    # counters' upsert; RELEASE. The custodian in the reply is the joined row.
+    with django_assert_num_queries(6 + 2):
         response = bench_api.post(
             f"/api/devices/{at_workshop.pk}/transition/",
             {"action": "start_reconditioning"},
@@ -145,7 +146,7 @@ def scans(devices, prefix):
     return [{"client_id": f"{prefix}:{i}", "raw": d.label_code_id} for i, d in enumerate(devices)]
 
 
-def test_a_batch_scan_costs_nine_statements_per_scan_and_the_receipt_of_a_shipment_three_more(
+def test_a_batch_scan_costs_ten_statements_per_scan_and_the_receipt_of_a_shipment_three_more(
     coordinator, workshop_org, workshop_staff, bench_api, django_assert_num_queries
 ):
     _shipment, sent = shipped(coordinator, workshop_org, 3)
@@ -160,17 +161,17 @@ def test_a_batch_scan_costs_nine_statements_per_scan_and_the_receipt_of_a_shipme
     url = "/api/scan/batch/"
     # Per scan: the look-up by code; SAVEPOINT (BEGIN in production); the move in its own
     # SAVEPOINT (all or nothing by itself), the locked read, the UPDATE, the history row;
-    # the shipment's open item read and closed (UPDATE + its history row), since a device that
+    # the counters' upsert; the shipment's open item read and closed (UPDATE + its history row), since a device that
     # was sent may be on a shipment; RELEASE; the scan's record with its result; RELEASE.
     # Around them: token + user, scope.
-    with django_assert_num_queries(2 + 3 * 12):
+    with django_assert_num_queries(2 + 3 * 13):
         response = bench_api.post(
             url, {"action": "receive_at_workshop", "scans": scans(sent, "a")}, format="json"
         )
     assert response.json()["summary"]["applied"] == 3
     assert all(item.received_at for item in _shipment.items.all())
-    # A move that concerns no shipment: 9 per scan (no shipment item is read).
-    with django_assert_num_queries(2 + 3 * 9):
+    # A move that concerns no shipment: 10 per scan (no shipment item is read).
+    with django_assert_num_queries(2 + 3 * 10):
         response = bench_api.post(
             url, {"action": "start_reconditioning", "scans": scans(walk_in, "b")}, format="json"
         )
@@ -190,8 +191,8 @@ def test_a_receipt_of_a_device_never_sent_reads_no_shipment(
     device = make_device(actor=coordinator)
     body = {"action": "receive_at_workshop", "target": workshop_org.pk}
     # As any move (token + user, target, scope, SAVEPOINT, locked read, UPDATE, history row,
-    # RELEASE): only a device that was sent may have an open shipment item to close.
-    with django_assert_num_queries(6 + 2) as captured:
+    # counters, RELEASE): only a device that was sent may have an open shipment item to close.
+    with django_assert_num_queries(7 + 2) as captured:
         response = coord_api.post(f"/api/devices/{device.pk}/transition/", body, format="json")
     assert response.json()["changed"] is True
     assert not [q for q in captured.captured_queries if "logistics_shipmentitem" in q["sql"]]
