@@ -161,8 +161,9 @@ def test_a_batch_scan_costs_ten_statements_per_scan_and_the_receipt_of_a_shipmen
     url = "/api/scan/batch/"
     # Per scan: the look-up by code; SAVEPOINT (BEGIN in production); the move in its own
     # SAVEPOINT (all or nothing by itself), the locked read, the UPDATE, the history row;
-    # the counters' upsert; the shipment's open item read and closed (UPDATE + its history row), since a device that
-    # was sent may be on a shipment; RELEASE; the scan's record with its result; RELEASE.
+    # the counters' upsert; the shipment's open item read and closed (UPDATE + its history
+    # row), since a device that was sent may be on a shipment; RELEASE; the scan's record with
+    # its result; RELEASE.
     # Around them: token + user, scope.
     with django_assert_num_queries(2 + 3 * 13):
         response = bench_api.post(

@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 
 from inventory import selectors
-from inventory.models import Device
+from inventory.codes import generate_label_code
+from inventory.models import Device, LabelCode
 from inventory.states import Status
 from tests.builders import make_device, valid_imei
 
@@ -70,6 +71,27 @@ def devices(coordinator, workshop_org):
     ]
     Device.objects.filter(pk__in=[d.pk for d in made[:4]]).update(
         custodian=workshop_org, status=Status.IN_RECONDITIONING
+    )
+    # Filler at the coordination, as in a real register where one status or one custodian is
+    # a small share of the devices: on nine rows, four of them in reconditioning, reading the
+    # order index to the end and filtering is rightly the cheaper plan, and the test would
+    # check the planner's arithmetic on a toy table instead of the indexes.
+    codes = LabelCode.objects.bulk_create(
+        [LabelCode(code=code) for code in {generate_label_code() for _ in range(80)}]
+    )
+    template = made[4]
+    Device.objects.bulk_create(
+        Device(
+            label_code=code,
+            category_id=template.category_id,
+            manufacturer="Dell",
+            serial_number=f"FILL{n:04d}",
+            model_name="OptiPlex 7010",
+            custodian_id=template.custodian_id,
+            donor_id=template.donor_id,
+            status=Status.REGISTERED,
+        )
+        for n, code in enumerate(codes)
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE inventory_device")

@@ -56,8 +56,8 @@ def test_a_move_on_the_web_costs_eight_statements_and_its_transaction(
     # session, user; the target the form validates; scope; SAVEPOINT (BEGIN in production);
     # the device locked and joined (the service's read is the page's only read of it: a
     # device out of sight answers 404 from it); the UPDATE of the changed columns; the history
-    # row; the counters' upsert; RELEASE. Whether the device is still in sight afterwards is read from the row in
-    # hand.
+    # row; the counters' upsert; RELEASE. Whether the device is still in sight afterwards is
+    # read from the row in hand.
     with django_assert_num_queries(8 + 2):
         response = web.post(f"/devices/{device.pk}/move/", form)
     assert response.status_code == 302
