@@ -231,6 +231,28 @@ def certificate_states(donations: QuerySet[Donation]) -> dict[int, CertificateSt
     return states
 
 
+# The to-do's flags on each donation's row, kept by documents.services.donation_todo_refresh.
+TODO_FLAGS = ("todo_open", "todo_certificate", "todo_attestation", "todo_counts")
+
+
+def todo_flags(state: CertificateState) -> dict[str, bool]:
+    """The to-do's flags of a donation in this state: open, and on which lines."""
+    return {
+        "todo_open": state.on_coordination_todo,
+        "todo_certificate": state.to_issue,
+        "todo_attestation": not state.attestation_complete,
+        "todo_counts": state.counts_differ,
+    }
+
+
+# The donation lists the coordination's home links to (?todo=<key>): the flag each one reads.
+TODO_LINES = {
+    "certificate": "todo_certificate",
+    "attestation": "todo_attestation",
+    "counts": "todo_counts",
+}
+
+
 @dataclass(frozen=True)
 class CoordinationTodo:
     """What waits for the coordination among its donations (the home's to-do)."""
@@ -242,21 +264,21 @@ class CoordinationTodo:
 
 
 def coordination_todo(listed: int) -> CoordinationTodo:
-    """Counted over the open donations only (`todo_open`, a partial index): every donation
-    that the to-do could count is open, as the services that change a donation's state keep
-    the flag (documents.services.donation_todo_refresh). A fixed number of queries
-    (certificate_states), plus one for the first `listed` donations whose certificate can be
-    issued; rows read grow with the open donations, not with every donation ever received."""
-    states = certificate_states(Donation.objects.filter(todo_open=True))
-    to_issue = [pk for pk, state in states.items() if state.to_issue]
+    """Two queries whatever the number of donations and devices: each line's count over the
+    open donations' own rows (`todo_open`, a partial index; the flags say which lines count
+    each one, as documents.services.donation_todo_refresh keeps them), and the first `listed`
+    donations whose certificate can be issued, oldest first (a partial index in that order)."""
+    counts = Donation.objects.filter(todo_open=True).aggregate(
+        **{line: Count("pk", filter=Q(**{flag: True})) for line, flag in TODO_LINES.items()}
+    )
     first = list(
-        Donation.objects.filter(pk__in=sorted(to_issue)[:listed])
+        Donation.objects.filter(todo_certificate=True)
         .select_related("donor")
-        .order_by("received_on", "id")
+        .order_by("received_on", "id")[:listed]
     )
     return CoordinationTodo(
-        certificates_to_issue=len(to_issue),
+        certificates_to_issue=counts["certificate"],
         first_to_issue=first,
-        attestations_incomplete=sum(1 for s in states.values() if not s.attestation_complete),
-        counts_differ=sum(1 for state in states.values() if state.counts_differ),
+        attestations_incomplete=counts["attestation"],
+        counts_differ=counts["counts"],
     )

@@ -20,7 +20,12 @@ from inventory.documents.content import (
     verification_code_new,
 )
 from inventory.documents.pdf import render_certificate, render_summary
-from inventory.documents.selectors import certificate_states, donations_visible_to
+from inventory.documents.selectors import (
+    TODO_FLAGS,
+    certificate_states,
+    donations_visible_to,
+    todo_flags,
+)
 from inventory.errors import DomainError
 from inventory.models import Donation, ErasureCertificate
 
@@ -120,16 +125,19 @@ def summary_pdf(summary: DonorSummary, *, issued_at: datetime) -> bytes:
 def donation_todo_refresh(donation_id: int | None) -> None:
     """Inside the caller's transaction, after a write that may change what the donation still
     needs (its counts or attestation, a device registered into it, a medium added or erased,
-    a certificate issued): whether the coordination's to-do counts it (`todo_open`).
+    a certificate issued): whether the coordination's to-do counts it (`todo_open`) and on
+    which of its lines (`todo_certificate`, `todo_attestation`, `todo_counts`).
 
     The donation's row is locked first, so that two writes on one donation (two erasures at
     two benches) recount one after the other, the second seeing the first's rows. Four
-    queries over this donation's devices and media, and an update when the flag changes."""
+    queries over this donation's devices and media, and an update when a flag changes."""
     if donation_id is None:
         return
     rows = Donation.objects.filter(pk=donation_id)
-    if not list(rows.select_for_update().values_list("pk", flat=True)):
+    current = rows.select_for_update().values(*TODO_FLAGS).first()
+    if current is None:
         return
-    state = certificate_states(rows)[donation_id]
-    # A derived flag, outside the donation's history: no history row for it.
-    rows.exclude(todo_open=state.on_coordination_todo).update(todo_open=state.on_coordination_todo)
+    flags = todo_flags(certificate_states(rows)[donation_id])
+    if flags != current:
+        # Derived flags, outside the donation's history: no history row for them.
+        rows.update(**flags)

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods
 
 from inventory import permissions, selectors
 from inventory.codes import group_label_code, label_code_for_display
-from inventory.documents.selectors import certificate_states, donations_visible_to
+from inventory.documents.selectors import TODO_LINES, donations_visible_to
 from inventory.errors import DomainError
 from inventory.intake import selectors as intake_selectors
 from inventory.intake import services as intake
@@ -57,12 +57,6 @@ def _donation(request, pk: int) -> Donation:
     return get_object_or_404(donations, pk=pk)
 
 
-# The donation lists the coordination's home links to: ?todo=<key>.
-TODO = {
-    "certificate": lambda state: state.to_issue,
-    "attestation": lambda state: not state.attestation_complete,
-    "counts": lambda state: state.counts_differ,
-}
 TODO_LABELS = {
     "certificate": gettext_lazy("Erasure certificates to issue"),
     "attestation": gettext_lazy("Release attestation incomplete"),
@@ -87,10 +81,9 @@ def donation_list(request):
     filters = form.filters() if request.GET else {"donor": None}
     visible = donations_visible_to(request.user)
     todo = request.GET.get("todo", "")
-    if todo in TODO:
-        # What the coordination's home counts: the same states, the same rule.
-        states = certificate_states(visible)
-        visible = visible.filter(pk__in=[pk for pk, state in states.items() if TODO[todo](state)])
+    if todo in TODO_LINES:
+        # What the coordination's home counts: the same flag on the donation's row.
+        visible = visible.filter(**{TODO_LINES[todo]: True})
     else:
         todo = ""
     donations = intake_selectors.donation_list(visible, donor=filters["donor"])

@@ -59,7 +59,18 @@ class Donation(models.Model):
     # open donations through a partial index instead of every donation ever received. Derived:
     # no history of its own.
     todo_open = models.BooleanField(_("on the coordination's to-do"), default=True, editable=False)
-    history = HistoricalRecords(excluded_fields=["todo_open"])
+    # Which of the to-do's lines counts it, kept with `todo_open`: the home counts each line
+    # over the open donations' own rows, without reading their devices and media again.
+    todo_certificate = models.BooleanField(
+        _("erasure certificate to issue"), default=False, editable=False
+    )
+    todo_attestation = models.BooleanField(
+        _("release attestation incomplete"), default=False, editable=False
+    )
+    todo_counts = models.BooleanField(_("counts differ"), default=False, editable=False)
+    history = HistoricalRecords(
+        excluded_fields=["todo_open", "todo_certificate", "todo_attestation", "todo_counts"]
+    )
 
     class Meta:
         verbose_name = _("donation")
@@ -70,6 +81,12 @@ class Donation(models.Model):
                 fields=["id"],
                 condition=models.Q(todo_open=True),
                 name="donation_todo_open_idx",
+            ),
+            # The first certificates to issue, oldest donation first, on the home.
+            models.Index(
+                fields=["received_on", "id"],
+                condition=models.Q(todo_certificate=True),
+                name="donation_todo_certificate_idx",
             ),
         ]
 

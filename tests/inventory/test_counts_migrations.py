@@ -1,5 +1,6 @@
 """Migration 0016 fills the device counters from the devices; migration 0017 closes the
-donations already settled and leaves open every one the coordination's to-do counts."""
+donations already settled and leaves open every one the coordination's to-do counts; migration
+0018 flags the to-do lines that count each open donation."""
 
 import importlib
 
@@ -7,7 +8,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from inventory.documents.selectors import certificate_states
+from inventory.documents.selectors import TODO_FLAGS, certificate_states, todo_flags
 from inventory.models import DeviceCount, Donation
 from tests.builders import TODAY, assert_counts_match, make_device, make_donation, shipped
 
@@ -62,3 +63,23 @@ def test_settled_donations_are_closed_and_the_others_stay_open(coordinator, dono
     # Never closed while the to-do would count it.
     for pk, state in certificate_states(Donation.objects.filter(todo_open=False)).items():
         assert not state.on_coordination_todo, pk
+
+
+lines_migration = importlib.import_module("inventory.migrations.0018_donation_todo_lines")
+
+
+def test_the_open_donations_get_the_flags_of_their_lines(coordinator, donor_org):
+    unattested = make_donation(actor=coordinator, donor=donor_org)
+    counted = make_donation(actor=coordinator, donor=donor_org, received_count=2, **ATTESTED)
+    make_device(actor=coordinator, donation=counted, category="screen")
+    settled = make_donation(actor=coordinator, donor=donor_org, **ATTESTED)
+    Donation.objects.update(todo_certificate=False, todo_attestation=False, todo_counts=False)
+
+    lines_migration.fill_flags(apps, None)
+
+    rows = {row["pk"]: row for row in Donation.objects.values("pk", *TODO_FLAGS)}
+    assert rows[unattested.pk]["todo_attestation"] and not rows[unattested.pk]["todo_counts"]
+    assert rows[counted.pk]["todo_counts"] and not rows[counted.pk]["todo_attestation"]
+    assert not any(rows[settled.pk][flag] for flag in TODO_FLAGS)
+    for pk, state in certificate_states(Donation.objects.all()).items():
+        assert {"pk": pk, **todo_flags(state)} == rows[pk], pk
