@@ -137,21 +137,26 @@ def pair_receipts(
 def workshop_turnaround(workshop: Organisation, *, days: int = TURNAROUND_DAYS) -> Turnaround:
     """Days from receipt to "ready" for the devices this workshop made ready lately.
 
-    Two queries whatever the number of devices, both on the device history: the "mark_ready"
-    rows (custody stays with the workshop on that move, so the row names it), and the
-    receipts at that workshop of the same devices.
+    Two queries on the device history, each reading only the rows it returns, whatever the
+    size of the history: the "mark_ready" rows of the period (custody stays with the workshop
+    on that move, so the row names it; histdevice_reason_custody_idx, inventory 0019), then
+    the receipts at that workshop of those devices only, by device (the history's device id
+    index), instead of every receipt the workshop ever had.
     """
     history = Device.history.model.objects
     since = timezone.now() - timedelta(days=days)
-    ready_rows = history.filter(
-        history_change_reason="mark_ready", custodian_id=workshop.pk, history_date__gte=since
+    ready = list(
+        history.filter(
+            history_change_reason="mark_ready", custodian_id=workshop.pk, history_date__gte=since
+        ).values_list("id", "history_date")
     )
-    ready = list(ready_rows.values_list("id", "history_date"))
+    if not ready:
+        return turnaround_of([], days=days)
     receipts = list(
         history.filter(
             history_change_reason="receive_at_workshop",
             custodian_id=workshop.pk,
-            id__in=ready_rows.values("id"),
+            id__in=sorted({device_id for device_id, _ in ready}),
         ).values_list("id", "history_date")
     )
     return turnaround_of(pair_receipts(ready, receipts), days=days)
@@ -220,9 +225,9 @@ def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> W
 
     The callers have checked that `user` may read this workshop's queue (`workshops_for`).
     Counts: one query of the counters; devices: one query per step (at most `page` each);
-    turnaround: two queries. For devices in reconditioning, the "ready" guards themselves say
-    what is missing (exactly what the lifecycle service will ask for), on records read for
-    the whole page at once (inventory.reconditioning.ready).
+    turnaround: at most two queries. For devices in reconditioning, the "ready" guards
+    themselves say what is missing (exactly what the lifecycle service will ask for), on
+    records read for the whole page at once (inventory.reconditioning.ready).
     """
     figures = {row["status"]: row["count"] for row in queue_figures(workshop)}
     steps = []
