@@ -11,7 +11,7 @@ import binascii
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -102,6 +102,16 @@ def _decode_value(queryset: QuerySet, name: str, value):
         raise InvalidCursor(name) from err
     if decoded is None:
         raise InvalidCursor(name)
+    if isinstance(decoded, datetime):
+        # The list's cursors carry aware instants. A naive one, or one that leaves the
+        # calendar once in UTC (year 9999 at -14:00), is not one of them; the database
+        # adapter would fail on it (SQLite converts to UTC) and answer 500.
+        if decoded.utcoffset() is None:
+            raise InvalidCursor(name)
+        try:
+            decoded = decoded.astimezone(UTC)
+        except OverflowError as err:
+            raise InvalidCursor(name) from err
     if isinstance(decoded, int) and not -(2**63) <= decoded < 2**63:
         raise InvalidCursor(name)
     return decoded
