@@ -37,6 +37,14 @@ from logistics.shipments.services import shipment_create
 _counter = itertools.count(1)
 PASSWORD = "a-long-test-password"  # every user make_user creates has it
 TODAY = date(2026, 3, 2)
+# A donation's release attestation, complete (the to-do and the certificate tests).
+ATTESTED = {
+    "released_accounts": True,
+    "released_management": True,
+    "released_firmware": True,
+    "attested_by": "Mme Durand, DSI",
+    "attested_on": TODAY,
+}
 
 
 def valid_siret(seed: int) -> str:

@@ -10,20 +10,12 @@ from django.db import connection
 
 from inventory.documents.selectors import TODO_FLAGS, certificate_states, todo_flags
 from inventory.models import DeviceCount, Donation
-from tests.builders import TODAY, assert_counts_match, make_device, make_donation, shipped
+from tests.builders import ATTESTED, assert_counts_match, make_device, make_donation, shipped
 
 pytestmark = pytest.mark.django_db
 
 counts_migration = importlib.import_module("inventory.migrations.0016_device_counts")
 todo_migration = importlib.import_module("inventory.migrations.0017_donation_todo_open")
-
-ATTESTED = {
-    "released_accounts": True,
-    "released_management": True,
-    "released_firmware": True,
-    "attested_by": "Mme Durand, DSI",
-    "attested_on": TODAY,
-}
 
 
 class StatementsOnly:

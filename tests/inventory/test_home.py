@@ -9,21 +9,13 @@ from inventory.models import Role
 from inventory.services import device_transition
 from inventory.states import Status
 from tests.builders import (
-    TODAY,
+    ATTESTED,
     make_device,
     make_donation,
     make_user,
     record_reconditioning,
     to_bench,
 )
-
-ATTESTED = {
-    "released_accounts": True,
-    "released_management": True,
-    "released_firmware": True,
-    "attested_by": "Mme Durand, DSI",
-    "attested_on": TODAY,
-}
 
 
 def test_coordinator_sees_registered_devices_to_dispatch(login, coordinator):

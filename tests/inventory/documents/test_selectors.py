@@ -12,15 +12,7 @@ from inventory.documents.services import certificate_issue
 from inventory.intake.services import donation_update
 from inventory.models import Donation
 from inventory.reconditioning import services as bench
-from tests.builders import TODAY, erase, make_device, make_donation
-
-ATTESTED = {
-    "released_accounts": True,
-    "released_management": True,
-    "released_firmware": True,
-    "attested_by": "Mme Durand, DSI",
-    "attested_on": TODAY,
-}
+from tests.builders import ATTESTED, erase, make_device, make_donation
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from inventory.intake.services import donation_update
 from inventory.models import Donation
 from inventory.reconditioning import services as bench
 from tests.builders import (
-    TODAY,
+    ATTESTED,
     erase,
     import_laptops,
     make_device,
@@ -27,14 +27,6 @@ from tests.builders import (
     record_reconditioning,
     to_bench,
 )
-
-ATTESTED = {
-    "released_accounts": True,
-    "released_management": True,
-    "released_firmware": True,
-    "attested_by": "Mme Durand, DSI",
-    "attested_on": TODAY,
-}
 
 
 def todo_over_every_donation() -> tuple[int, int, int, list[int]]:
