@@ -11,9 +11,9 @@ from django.core.handlers.wsgi import LimitedStream
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from api.authentication import TokenAuthentication
 from inventory.intake.services import import_max_bytes
 from inventory.reconditioning.services import REPORT_MAX_BYTES
 

@@ -173,6 +173,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Django's password check; the signed-in user is read with their membership (inventory.login).
+AUTHENTICATION_BACKENDS = ["inventory.login.MembershipBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -220,7 +222,7 @@ REEMPLOI_IMPORT_MAX_ROWS = int(os.environ.get("REEMPLOI_IMPORT_MAX_ROWS", 5000))
 REST_FRAMEWORK = {
     # Token first: a request without credentials then gets 401 (with WWW-Authenticate), not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],

@@ -16,6 +16,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -53,6 +55,18 @@ DEVICE_COOKIE_AGE = timedelta(days=180)
 DEVICE_COOKIE_ACCOUNTS = 5  # a bench computer shared by a workshop remembers this many accounts
 _DEVICE_SALT = "inventory.login.known-device"
 _COOKIE_TO_SET = "_reemploi_known_device_cookie"
+
+
+class MembershipBackend(ModelBackend):
+    """Django's password backend, which reads a signed-in user with their membership and its
+    organisation in one query: every page needs them for its scope (selectors.user_scope),
+    which took a second query of its own. (Changing the backend's path in the settings signs
+    out the sessions opened before: they sign in again once.)"""
+
+    def get_user(self, user_id):
+        users = get_user_model()._default_manager.select_related("membership__organisation")
+        user = users.filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def _now():

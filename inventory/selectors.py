@@ -47,7 +47,12 @@ def user_scope(user) -> Scope:
     cached = getattr(user, "_reemploi_scope", None)
     if cached is not None:
         return cached
-    membership = Membership.objects.select_related("organisation").filter(user=user).first()
+    # Already read with the user where the sign-in could join it (the API's token check).
+    descriptor = user.__class__.membership  # __class__: the user may be a lazy object
+    if descriptor.is_cached(user):
+        membership = descriptor.related.get_cached_value(user)
+    else:
+        membership = Membership.objects.select_related("organisation").filter(user=user).first()
     if membership is not None and membership.organisation.is_active:
         scope = Scope(
             membership.organisation,

@@ -7,10 +7,11 @@ from drf_spectacular.utils import (
     OpenApiResponse,
 )
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from api.authentication import TokenAuthentication
 from api.errors import error_body
 from api.parsers import JSONParser
 from api.serializers.common import ErrorSerializer, ValidationErrorSerializer

@@ -3,8 +3,8 @@ statements each costs and why each is needed").
 
 The tests run inside a transaction, so a service's own transaction shows as SAVEPOINT/RELEASE
 where production sends BEGIN/COMMIT, which Django does not count; a transaction nested in a
-caller's shows nothing. The clients authenticate by token, as the mobile app does: one read of
-the token with its user per request, and one of the user's scope (membership + organisation).
+caller's shows nothing. The clients authenticate by token, as the mobile app does: one read per
+request of the token joined to its user and the user's scope (membership + organisation).
 """
 
 import pytest
@@ -33,7 +33,7 @@ def sql(captured, verb: str) -> list[str]:
     return [q["sql"] for q in captured.captured_queries if q["sql"].startswith(verb)]
 
 
-def test_registering_costs_nine_statements_and_its_transaction(
+def test_registering_costs_eight_statements_and_its_transaction(
     coord_api, donor_org, django_assert_num_queries
 ):
     Category.objects.get(code="laptop")
@@ -43,12 +43,12 @@ def test_registering_costs_nine_statements_and_its_transaction(
         "serial_number": "W-1",
         "donor": donor_org.pk,
     }
-    # token + user, category, donor, scope; SAVEPOINT (BEGIN in production); the duplicate
+    # token + user + scope, category, donor; SAVEPOINT (BEGIN in production); the duplicate
     # check (names the field and the device that holds the serial or IMEI; the constraints
     # remain the last guard); the label code's INSERT … ON CONFLICT DO NOTHING (no savepoint
     # of its own); the device's INSERT; its history row; the counters' upsert (the home
     # pages' counts move in the same transaction); RELEASE (COMMIT).
-    with django_assert_num_queries(9 + 2):
+    with django_assert_num_queries(8 + 2):
         response = coord_api.post("/api/devices/", body, format="json")
     assert response.status_code == 201
     device = Device.objects.get(pk=response.json()["id"])
@@ -63,19 +63,19 @@ def test_registering_with_an_idempotency_key_costs_three_more(
     coord_api, donor_org, django_assert_num_queries
 ):
     body = {"category": "laptop", "manufacturer": "Dell", "serial_number": "W-2"}
-    # token + user; SAVEPOINT (BEGIN); the record's INSERT first (a key used before fails on
+    # token + user + scope; SAVEPOINT (BEGIN); the record's INSERT first (a key used before fails on
     # its unique constraint and is read then, so a first request reads nothing before it);
-    # category, scope; the register as above, in a savepoint since it is nested (SAVEPOINT,
+    # category; the register as above, in a savepoint since it is nested (SAVEPOINT,
     # duplicate check, label code, device, history, counters, RELEASE); the reply stored on
     # the record (UPDATE); RELEASE (COMMIT).
-    with django_assert_num_queries(12 + 2):
+    with django_assert_num_queries(11 + 2):
         response = coord_api.post(
             "/api/devices/", body, format="json", HTTP_IDEMPOTENCY_KEY="key-1"
         )
     assert response.status_code == 201
     assert IdempotencyRecord.objects.get(key="key-1").response_status == 201
-    # The replay: token + user, the failed INSERT in its savepoint (SAVEPOINT, INSERT,
-    # ROLLBACK TO, RELEASE), the record's read.
+    # The replay: token + user (with its scope), the failed INSERT in its savepoint
+    # (SAVEPOINT, INSERT, ROLLBACK TO, RELEASE), the record's read.
     with django_assert_num_queries(6):
         again = coord_api.post("/api/devices/", body, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
     assert again.json() == response.json()
@@ -83,16 +83,16 @@ def test_registering_with_an_idempotency_key_costs_three_more(
     assert Device.objects.filter(serial_number="W-2").count() == 1
 
 
-def test_a_move_costs_seven_statements_and_its_transaction(
+def test_a_move_costs_six_statements_and_its_transaction(
     coord_api, coordinator, workshop_org, django_assert_num_queries
 ):
     device = make_device(actor=coordinator)
     body = {"action": "send_to_workshop", "target": workshop_org.pk, "note": "van 3"}
-    # token + user, the target organisation (validated by the serializer), scope; SAVEPOINT
+    # token + user + scope, the target organisation (validated by the serializer); SAVEPOINT
     # (BEGIN in production, not counted); the device locked and joined to its category,
     # custodian and donor; the UPDATE of the changed columns; the history row; the counters'
     # upsert; RELEASE (COMMIT). The reply is serialised from those objects: no read after.
-    with django_assert_num_queries(7 + 2) as captured:
+    with django_assert_num_queries(6 + 2) as captured:
         response = coord_api.post(f"/api/devices/{device.pk}/transition/", body, format="json")
     assert response.status_code == 200
     assert response.json()["device"]["custodian"]["id"] == workshop_org.pk
@@ -109,12 +109,12 @@ def test_a_move_costs_seven_statements_and_its_transaction(
     assert row.custodian_id == workshop_org.pk
 
 
-def test_a_status_change_costs_six_statements_and_its_transaction(
+def test_a_status_change_costs_five_statements_and_its_transaction(
     bench_api, at_workshop, workshop_org, django_assert_num_queries
 ):
-    # token + user, scope; SAVEPOINT; the locked read; the UPDATE; the history row; the
+    # token + user + scope; SAVEPOINT; the locked read; the UPDATE; the history row; the
     # counters' upsert; RELEASE. The custodian in the reply is the joined row.
-    with django_assert_num_queries(6 + 2):
+    with django_assert_num_queries(5 + 2):
         response = bench_api.post(
             f"/api/devices/{at_workshop.pk}/transition/",
             {"action": "start_reconditioning"},
@@ -126,13 +126,13 @@ def test_a_status_change_costs_six_statements_and_its_transaction(
     assert at_workshop.history.first().history_change_reason == "start_reconditioning"
 
 
-def test_a_scan_costs_four_statements(bench_api, at_workshop, django_assert_num_queries):
+def test_a_scan_costs_three_statements(bench_api, at_workshop, django_assert_num_queries):
     body = {"raw": at_workshop.label_code_id.lower(), "client_id": "phone:1"}
-    # token + user, scope; the device looked up by code (joined to what the reply shows); the
+    # token + user + scope; the device looked up by code (joined to what the reply shows); the
     # record's INSERT, in a savepoint (+2) only because the test holds a transaction: alone,
     # it is its own transaction. No read of the client id before it: one seen before fails on
     # its key.
-    with django_assert_num_queries(4 + 2):
+    with django_assert_num_queries(3 + 2):
         response = bench_api.post("/api/scan/", body, format="json")
     assert response.json()["result"] == ScanResult.FOUND
     assert response.json()["device"]["category"]["code"] == "laptop"
@@ -164,15 +164,15 @@ def test_a_batch_scan_costs_ten_statements_per_scan_and_the_receipt_of_a_shipmen
     # the counters' upsert; the shipment's open item read and closed (UPDATE + its history
     # row), since a device that was sent may be on a shipment; RELEASE; the scan's record with
     # its result; RELEASE.
-    # Around them: token + user, scope.
-    with django_assert_num_queries(2 + 3 * 13):
+    # Around them: token + user + scope.
+    with django_assert_num_queries(1 + 3 * 13):
         response = bench_api.post(
             url, {"action": "receive_at_workshop", "scans": scans(sent, "a")}, format="json"
         )
     assert response.json()["summary"]["applied"] == 3
     assert all(item.received_at for item in _shipment.items.all())
     # A move that concerns no shipment: 10 per scan (no shipment item is read).
-    with django_assert_num_queries(2 + 3 * 10):
+    with django_assert_num_queries(1 + 3 * 10):
         response = bench_api.post(
             url, {"action": "start_reconditioning", "scans": scans(walk_in, "b")}, format="json"
         )
@@ -191,9 +191,9 @@ def test_a_receipt_of_a_device_never_sent_reads_no_shipment(
 ):
     device = make_device(actor=coordinator)
     body = {"action": "receive_at_workshop", "target": workshop_org.pk}
-    # As any move (token + user, target, scope, SAVEPOINT, locked read, UPDATE, history row,
+    # As any move (token + user + scope, target, SAVEPOINT, locked read, UPDATE, history row,
     # counters, RELEASE): only a device that was sent may have an open shipment item to close.
-    with django_assert_num_queries(7 + 2) as captured:
+    with django_assert_num_queries(6 + 2) as captured:
         response = coord_api.post(f"/api/devices/{device.pk}/transition/", body, format="json")
     assert response.json()["changed"] is True
     assert not [q for q in captured.captured_queries if "logistics_shipmentitem" in q["sql"]]

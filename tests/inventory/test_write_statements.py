@@ -1,8 +1,8 @@
 """What the web writes and the pre-print of label codes cost, statement by statement (issue 10).
 
 The tests hold a transaction, so a service's own transaction shows as SAVEPOINT/RELEASE where
-production sends BEGIN/COMMIT, which Django does not count. A signed-in page reads the session
-and its user, then the user's scope (membership + organisation) once per request.
+production sends BEGIN/COMMIT, which Django does not count. A signed-in page reads the session,
+then its user joined to the user's scope (membership + organisation), once per request.
 """
 
 import pytest
@@ -27,7 +27,7 @@ def web(login, coordinator):
     return client
 
 
-def test_registering_on_the_web_costs_ten_statements_and_its_transaction(
+def test_registering_on_the_web_costs_nine_statements_and_its_transaction(
     web, coordinator_org, django_assert_num_queries
 ):
     form = {
@@ -36,10 +36,10 @@ def test_registering_on_the_web_costs_ten_statements_and_its_transaction(
         "serial_number": "WEB-1",
         "custodian": coordinator_org.pk,
     }
-    # session, user, scope; the category and the custodian the form validates; SAVEPOINT
+    # session, user + scope; the category and the custodian the form validates; SAVEPOINT
     # (BEGIN in production); the duplicate check; the label code's INSERT … ON CONFLICT DO
     # NOTHING; the device's INSERT; its history row; the counters' upsert; RELEASE (COMMIT).
-    with django_assert_num_queries(10 + 2):
+    with django_assert_num_queries(9 + 2):
         response = web.post("/devices/new/", form)
     assert response.status_code == 302
     device = Device.objects.get(serial_number="WEB-1")
@@ -48,17 +48,17 @@ def test_registering_on_the_web_costs_ten_statements_and_its_transaction(
     assert (row.history_change_reason, row.history_user.username) == ("register", "coord")
 
 
-def test_a_move_on_the_web_costs_eight_statements_and_its_transaction(
+def test_a_move_on_the_web_costs_seven_statements_and_its_transaction(
     web, coordinator, workshop_org, django_assert_num_queries
 ):
     device = make_device(actor=coordinator)
     form = {"action": "send_to_workshop", "target": workshop_org.pk, "note": "van 2"}
-    # session, user; the target the form validates; scope; SAVEPOINT (BEGIN in production);
+    # session, user + scope; the target the form validates; SAVEPOINT (BEGIN in production);
     # the device locked and joined (the service's read is the page's only read of it: a
     # device out of sight answers 404 from it); the UPDATE of the changed columns; the history
     # row; the counters' upsert; RELEASE. Whether the device is still in sight afterwards is
     # read from the row in hand.
-    with django_assert_num_queries(8 + 2):
+    with django_assert_num_queries(7 + 2):
         response = web.post(f"/devices/{device.pk}/move/", form)
     assert response.status_code == 302
     device = reload(device)
