@@ -48,8 +48,12 @@ class Pagination(BasePagination):
             raise ValidationError(
                 {self.page_query_param: [_("Give a page or a cursor, not both.")]}
             )
+        # A view may count less far (a search: inventory.pagination.SEARCH_CAP).
+        cap = view.page_cap() if hasattr(view, "page_cap") else None
         try:
-            self.page = pagination.paginate(queryset, size=size, cursor=cursor, page=number)
+            self.page = pagination.paginate(
+                queryset, size=size, cursor=cursor, page=number, cap=cap
+            )
         except InvalidCursor as err:
             message = _(
                 "This cursor is not one this list gave: follow the next, previous and last "
@@ -61,7 +65,7 @@ class Pagination(BasePagination):
         except PageOutOfWindow as err:
             message = _(
                 "Page numbers reach the first %(cap)s results only: follow the next links beyond."
-            ) % {"cap": grouped(pagination.CAP)}
+            ) % {"cap": grouped(err.cap)}
             raise DomainError(
                 "page_out_of_window",
                 message,
@@ -94,6 +98,7 @@ class Pagination(BasePagination):
     def get_paginated_response_schema(self, schema):
         link = {"type": "string", "nullable": True, "format": "uri"}
         cap = f"{pagination.CAP:,}"
+        search = f" ({pagination.SEARCH_CAP:,} for a search, `q`)"
         return {
             "type": "object",
             "required": ["count", "count_is_exact", "next", "previous", "last", "results"],
@@ -101,14 +106,14 @@ class Pagination(BasePagination):
                 "count": {
                     "type": "integer",
                     "example": 123,
-                    "description": f"The number of results, exact up to {cap}. Beyond, it "
-                    f"is {cap} and `count_is_exact` is false: the list is not counted "
-                    "through to its end.",
+                    "description": f"The number of results, exact up to {cap}{search}. "
+                    "Beyond, it is that cap and `count_is_exact` is false: the list is not "
+                    "counted through to its end.",
                 },
                 "count_is_exact": {
                     "type": "boolean",
-                    "description": f"False when there are more than {cap} results and "
-                    "`count` is only that cap.",
+                    "description": f"False when there are more than {cap}{search} "
+                    "results and `count` is only that cap.",
                 },
                 "next": link
                 | {"description": "The next page (a cursor link), or null on the last page."},
@@ -135,7 +140,8 @@ class Pagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": f"A page number, served while its results lie within the "
-                f"first {cap}; beyond, 400 `page_out_of_window`: follow `next` instead.",
+                f"first {cap} ({pagination.SEARCH_CAP:,} for a search); beyond, 400 "
+                "`page_out_of_window`: follow `next` instead.",
                 "schema": {"type": "integer", "minimum": 1},
             },
             {

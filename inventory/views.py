@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from inventory import permissions, selectors, services
+from inventory import pagination, permissions, selectors, services
 from inventory.codes import group_label_code, label_code_for_display
 from inventory.documents.selectors import coordination_todo
 from inventory.errors import DomainError
@@ -180,7 +180,9 @@ def device_list(request):
     form = DeviceFilterForm(request.GET or None, show_custody=scope.sees_all)
     filters = form.filters() if request.GET else {}
     devices = selectors.device_list(request.user, **filters)
-    page = page_of(request, devices, size=PAGE_SIZE)
+    # A search is counted to SEARCH_CAP only (inventory.pagination).
+    cap = pagination.SEARCH_CAP if filters.get("q") else None
+    page = page_of(request, devices, size=PAGE_SIZE, cap=cap)
     _decorate(page.object_list)
     return render(
         request,

@@ -33,7 +33,7 @@ from api.serializers.devices import (
 from api.serializers.labels import InvalidLabelCodeSerializer, LabelQuerySerializer
 from api.views.common import DEVICE_ID, JSON, ApiMixin, errors
 from api.views.labels import LABEL_DOWNLOAD, LABEL_REPLIES, label_response
-from inventory import selectors, services
+from inventory import pagination, selectors, services
 from inventory.codes import group_label_code
 from labels.render import item_from_device
 
@@ -77,6 +77,10 @@ class DeviceViewSet(ApiMixin, BinaryRepliesMixin, viewsets.GenericViewSet):
         device = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
         self.check_object_permissions(self.request, device)
         return device
+
+    def page_cap(self) -> int | None:
+        """A search is counted to SEARCH_CAP only (inventory.pagination)."""
+        return pagination.SEARCH_CAP if self.request.query_params.get("q", "").strip() else None
 
     def list(self, request):
         devices = self.filter_queryset(self.get_queryset())

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.utils.translation import gettext as _
 
 from inventory.pagination import (
-    CAP,
     CURSOR_QUERY,
     PAGE_QUERY,
     InvalidCursor,
@@ -20,22 +19,23 @@ from inventory.pagination import (
 PAGE_SIZE = 50
 
 
-def page_of(request, queryset, *, size: int = PAGE_SIZE, data=None) -> Page:
-    """The page the query string (or a posted form, `data`) asks for, else the first."""
+def page_of(request, queryset, *, size: int = PAGE_SIZE, data=None, cap=None) -> Page:
+    """The page the query string (or a posted form, `data`) asks for, else the first; the
+    total counted up to `cap` (CAP when None)."""
     data = request.GET if data is None else data
     cursor = data.get(CURSOR_QUERY) or None
     number = data.get(PAGE_QUERY) or None
     try:
-        return paginate(queryset, size=size, cursor=cursor, page=number)
-    except PageOutOfWindow:
+        return paginate(queryset, size=size, cursor=cursor, page=number, cap=cap)
+    except PageOutOfWindow as err:
         messages.warning(
             request,
             _(
                 "Page numbers reach the first %(cap)s rows only: here is the first page, "
                 "follow the Next and Last links from it."
             )
-            % {"cap": grouped(CAP)},
+            % {"cap": grouped(err.cap)},
         )
     except (InvalidCursor, InvalidPage):
         messages.warning(request, _("This page link leads nowhere: here is the first page."))
-    return paginate(queryset, size=size)
+    return paginate(queryset, size=size, cap=cap)

@@ -201,3 +201,20 @@ def test_the_schema_says_when_the_count_is_capped(api, coordinator):
     assert "10,000" in page["properties"]["count"]["description"]
     parameters = {p["name"] for p in schema["paths"][URL]["get"]["parameters"]}
     assert {"cursor", "page", "page_size"} <= parameters
+
+
+def test_a_search_is_counted_to_the_search_cap_only(api, coordinator, many, monkeypatch):
+    monkeypatch.setattr(pagination, "SEARCH_CAP", 5)
+    client = api(coordinator)
+    whole = client.get(URL, {"page_size": 5}).json()
+    assert (whole["count"], whole["count_is_exact"]) == (12, True)
+    found = client.get(URL, {"page_size": 5, "q": "latitude"}).json()
+    assert (found["count"], found["count_is_exact"]) == (5, False)
+    # Every match is still reached by the links, in the list's order.
+    pages = walk(client, URL, {"page_size": 5, "q": "latitude"})
+    assert [row["id"] for page in pages for row in page["results"]] == newest_first()
+    refused = client.get(URL, {"page_size": 5, "page": 2, "q": "latitude"})
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "page_out_of_window"
+    assert "s'arrêtent aux 5 premiers résultats" in refused.json()["detail"]
+    assert client.get(URL, {"page_size": 5, "page": 2}).status_code == 200

@@ -183,6 +183,20 @@ def test_beyond_the_cap_the_list_says_more_than(login, coordinator, monkeypatch)
     assert "all=1" not in response.text  # printing every label found needs an exact total
 
 
+def test_a_search_is_counted_to_the_search_cap_only(login, coordinator, monkeypatch):
+    monkeypatch.setattr(pagination, "SEARCH_CAP", 2)
+    devices = [make_device(actor=coordinator) for _ in range(3)]
+    client = login(coordinator)
+    found = client.get(LIST, {"q": "Latitude"})
+    assert "plus de 2\u00a0appareils" in found.text or "plus de 2 appareils" in found.text
+    assert set(listed(found)) == {d.pk for d in devices}
+    assert "3 appareils" in client.get(LIST).text.replace("\u00a0", " ")
+    # A page number past the search's window: the first page, and why.
+    response = client.get(LIST, {"q": "Latitude", "page": "2"})
+    assert set(listed(response)) == {d.pk for d in devices}
+    assert "s'arrêtent aux 2 premières lignes" in response.text.replace("&#x27;", "'")
+
+
 def test_beyond_ten_thousand_the_number_is_grouped_with_a_narrow_space(
     login, coordinator, monkeypatch
 ):
