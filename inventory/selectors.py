@@ -137,14 +137,19 @@ def device_exact_match_filter(q: str) -> Q:
     return condition
 
 
+def the_one(queryset):
+    """The row a unique key selects, or None. Unlike first(), without an ORDER BY: compiling
+    the device's default order (-created_at, -id) was a third of a lookup's ORM work."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
 def device_by_code(user, raw: str) -> Device | None:
     """The visible device with that label code; InvalidCode if the code cannot be valid."""
     code = normalize_label_code(raw)
-    return (
+    return the_one(
         devices_visible_to(user)
         .select_related("category", "custodian", "donor")
         .filter(label_code_id=code)
-        .first()
     )
 
 

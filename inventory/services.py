@@ -34,7 +34,7 @@ from inventory.models import (
     Role,
 )
 from inventory.scanning.messages import SCAN_MESSAGES
-from inventory.selectors import devices_visible_to, user_scope
+from inventory.selectors import devices_visible_to, the_one, user_scope
 from inventory.signals import device_moved
 from inventory.states import EXITS, MOVES, Custody, OrgKind, Status, actor_may, needs_target
 
@@ -353,9 +353,9 @@ def _device_lock(actor, device_id: int) -> Device | None:
     move; the device still visible is the one the other transaction left.
     """
     visible = devices_visible_to(actor).select_for_update(of=("self",))
-    device = visible.select_related("category", "custodian", "donor").filter(pk=device_id).first()
+    device = the_one(visible.select_related("category", "custodian", "donor").filter(pk=device_id))
     if device is None:
-        device = visible.filter(pk=device_id).first()
+        device = the_one(visible.filter(pk=device_id))
     return device
 
 
