@@ -185,12 +185,15 @@ class WorkshopQueue:
         return sum(step.count for step in self.steps)
 
 
-def queue_devices(workshop: Organisation) -> QuerySet[Device]:
-    """The workshop's devices in custody at a step of its queue, each with its `since`: when
-    the lifecycle service moved it into the step (device_custody_queue_idx serves them)."""
-    return Device.objects.filter(
-        custodian=workshop, status__in=[status for status, _action in QUEUE_STEPS]
-    ).annotate(since=F("status_changed_at"))
+def queue_devices(workshop: Organisation, status: Status) -> QuerySet[Device]:
+    """The workshop's devices in custody at one step of its queue, each with its `since`: when
+    the lifecycle service moved it into the step. One status only, compared with `=`: then
+    device_custody_queue_idx (custodian, status, status_changed_at, id) yields them in the
+    step's order and a page stops after its last row; with `status IN (...)` besides,
+    PostgreSQL 15 read and sorted the whole step."""
+    return Device.objects.filter(custodian=workshop, status=status).annotate(
+        since=F("status_changed_at")
+    )
 
 
 def queue_figures(workshop: Organisation) -> QuerySet:
@@ -206,8 +209,9 @@ def queue_figures(workshop: Organisation) -> QuerySet:
 
 
 def queue_step_devices(workshop: Organisation, status: Status) -> QuerySet[Device]:
-    """One step's devices, oldest first (the caller takes a page)."""
-    rows = queue_devices(workshop).filter(status=status).select_related("category", "donor")
+    """One step's devices, oldest first (the caller takes a page), with their category: what
+    the queue shows of a device and what the "ready" guards read of it."""
+    rows = queue_devices(workshop, status).select_related("category")
     if status == Status.SENT_TO_WORKSHOP:
         # The shipment to confirm the device's receipt from, if it travelled in one.
         rows = rows.annotate(
