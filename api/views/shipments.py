@@ -18,6 +18,7 @@ from api.serializers.shipments import (
     ShipmentDetailSerializer,
     ShipmentSerializer,
     WorkshopQueueSerializer,
+    workshop_queue_data,
 )
 from api.views.common import OBJECT_ID, ApiMixin, errors, refusal, require_reader, with_problems
 from api.views.reconditioning import IDEMPOTENCY_KEY
@@ -141,7 +142,7 @@ class WorkshopViewSet(ApiMixin, viewsets.ViewSet):
         if workshop is None:
             raise exceptions.NotFound()
         queue = selectors.workshop_queue(request.user, workshop)
-        return Response(WorkshopQueueSerializer(queue).data)
+        return Response(workshop_queue_data(queue))
 
 
 # WEEE disposals
