@@ -79,6 +79,11 @@ def no_lock_blocked(context: GuardContext) -> DomainError | None:
     return None
 
 
+# Read once: LockKind.values builds the enum's choices, labels included, at each call, and the
+# queue asks for each lock of each device it lists.
+_LOCK_KINDS = frozenset(LockKind.values)
+
+
 def locks_checked(context: GuardContext) -> DomainError | None:
     # Each lock the category calls for must be answered in this cycle, cleared or not
     # applicable: a lock nobody looked at is not a lock cleared.
@@ -94,7 +99,7 @@ def locks_checked(context: GuardContext) -> DomainError | None:
     unchecked = [
         LockKind(kind).label
         for kind in required
-        if kind in LockKind.values and kind not in answered
+        if kind in _LOCK_KINDS and kind not in answered
     ]
     # A blocked lock has its own refusal (no_lock_blocked).
     blocked = cycle is not None and any(
