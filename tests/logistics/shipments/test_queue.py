@@ -207,7 +207,12 @@ def test_a_workshop_reads_its_own_queue(login, workshop_staff, workshop_org, que
 
 def test_a_workshop_reader_reads_the_queue_too(login, workshop_org, queue_devices):
     reader = make_user(organisation=workshop_org, role=Role.READER)
-    assert login(reader).get(QUEUE).status_code == 200
+    response = login(reader).get(QUEUE)
+    assert response.status_code == 200
+    # A reader may not receive: a device on its way links to its shipment's page instead.
+    shipment = queue_devices["sent"][0].shipment_items.get().shipment
+    assert reverse("logistics:shipment_detail", args=[shipment.pk]) in response.text
+    assert reverse("logistics:shipment_receive", args=[shipment.pk]) not in response.text
 
 
 def test_another_workshops_queue_is_not_found(login, workshop_staff, other_workshop_org):
