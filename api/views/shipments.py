@@ -138,7 +138,7 @@ class WorkshopViewSet(ApiMixin, viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def queue(self, request, pk: str):
         require_reader(request.user, permissions.may_read_shipments, _QUEUE_FOR)
-        workshop = selectors.workshops_for(request.user).filter(pk=int(pk)).first()
+        workshop = selectors.queue_workshop_for(request.user, int(pk))
         if workshop is None:
             raise exceptions.NotFound()
         queue = selectors.workshop_queue(request.user, workshop)

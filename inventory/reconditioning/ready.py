@@ -97,9 +97,7 @@ def locks_checked(context: GuardContext) -> DomainError | None:
         else set()
     )
     unchecked = [
-        LockKind(kind).label
-        for kind in required
-        if kind in _LOCK_KINDS and kind not in answered
+        LockKind(kind).label for kind in required if kind in _LOCK_KINDS and kind not in answered
     ]
     # A blocked lock has its own refusal (no_lock_blocked).
     blocked = cycle is not None and any(
@@ -213,9 +211,11 @@ def guards_prepare(devices: list[Device]) -> None:
         ).prefetch_related("lock_checks", "test_results", "erasures")
     }
     items: dict[str, list[TestItem]] = {}
+    # Each category's checklist in its own order (sort_order, code), as the model's ordering
+    # gives it within a category, without its join to the categories to order them.
     for item in TestItem.objects.filter(
         category_id__in={device.category_id for device in devices}, is_active=True
-    ):
+    ).order_by("category_id", "sort_order", "code"):
         items.setdefault(item.category_id, []).append(item)
     prefetch_related_objects(devices, "media")
     for device in devices:
