@@ -18,6 +18,7 @@ from api.serializers.shipments import (
     ShipmentDetailSerializer,
     ShipmentSerializer,
     WorkshopQueueSerializer,
+    workshop_queue_data,
 )
 from api.views.common import OBJECT_ID, ApiMixin, errors, refusal, require_reader, with_problems
 from api.views.reconditioning import IDEMPOTENCY_KEY
@@ -137,11 +138,11 @@ class WorkshopViewSet(ApiMixin, viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def queue(self, request, pk: str):
         require_reader(request.user, permissions.may_read_shipments, _QUEUE_FOR)
-        workshop = selectors.workshops_for(request.user).filter(pk=int(pk)).first()
+        workshop = selectors.queue_workshop_for(request.user, int(pk))
         if workshop is None:
             raise exceptions.NotFound()
         queue = selectors.workshop_queue(request.user, workshop)
-        return Response(WorkshopQueueSerializer(queue).data)
+        return Response(workshop_queue_data(queue))
 
 
 # WEEE disposals

@@ -8,7 +8,6 @@ end of a reconditioning, not a reservation released back to stock. They are regi
 InventoryConfig.ready() (`register`), and tests/inventory/test_guards.py checks the registry.
 """
 
-from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 
 from inventory import guards
@@ -22,6 +21,7 @@ from inventory.models import (
     LockOutcome,
     MediumState,
     Reconditioning,
+    StorageMedium,
     TestItem,
     TestOutcome,
 )
@@ -58,6 +58,13 @@ def _checklist(context: GuardContext) -> list[TestItem]:
     return device._guard_items
 
 
+def _media(context: GuardContext) -> list[StorageMedium]:
+    device = context.device
+    if not hasattr(device, "_guard_media"):
+        device._guard_media = list(device.media.all())
+    return device._guard_media
+
+
 def no_lock_blocked(context: GuardContext) -> DomainError | None:
     cycle = _open_cycle(context)
     if cycle is None:
@@ -79,6 +86,11 @@ def no_lock_blocked(context: GuardContext) -> DomainError | None:
     return None
 
 
+# Read once: LockKind.values builds the enum's choices, labels included, at each call, and the
+# queue asks for each lock of each device it lists.
+_LOCK_KINDS = frozenset(LockKind.values)
+
+
 def locks_checked(context: GuardContext) -> DomainError | None:
     # Each lock the category calls for must be answered in this cycle, cleared or not
     # applicable: a lock nobody looked at is not a lock cleared.
@@ -92,9 +104,7 @@ def locks_checked(context: GuardContext) -> DomainError | None:
         else set()
     )
     unchecked = [
-        LockKind(kind).label
-        for kind in required
-        if kind in LockKind.values and kind not in answered
+        LockKind(kind).label for kind in required if kind in _LOCK_KINDS and kind not in answered
     ]
     # A blocked lock has its own refusal (no_lock_blocked).
     blocked = cycle is not None and any(
@@ -139,7 +149,7 @@ def data_erased(context: GuardContext) -> DomainError | None:
     destroyed has nothing to run on and is not ready."""
     device = context.device
     cycle = _open_cycle(context)
-    media = [medium for medium in device.media.all() if medium.state == MediumState.IN_DEVICE]
+    media = [medium for medium in _media(context) if medium.state == MediumState.IN_DEVICE]
     results: dict[int, set] = {}
     if cycle is not None:
         for erasure in cycle.erasures.all():
@@ -161,7 +171,7 @@ def data_erased(context: GuardContext) -> DomainError | None:
                 _("%(medium)s has no passed erasure in this reconditioning.") % {"medium": medium},
             )
     if device.category.holds_data and not media:
-        if any(True for _medium in device.media.all()):
+        if _media(context):
             return DomainError(
                 "working_medium_missing",
                 _(
@@ -208,14 +218,21 @@ def guards_prepare(devices: list[Device]) -> None:
         ).prefetch_related("lock_checks", "test_results", "erasures")
     }
     items: dict[str, list[TestItem]] = {}
+    # Each category's checklist in its own order (sort_order, code), as the model's ordering
+    # gives it within a category, without its join to the categories to order them.
     for item in TestItem.objects.filter(
         category_id__in={device.category_id for device in devices}, is_active=True
-    ):
+    ).order_by("category_id", "sort_order", "code"):
         items.setdefault(item.category_id, []).append(item)
-    prefetch_related_objects(devices, "media")
+    # Grouped here rather than by prefetch_related_objects, which builds a queryset for each
+    # device to hold its media; same order as device.media.all() (the model's).
+    media: dict[int, list[StorageMedium]] = {}
+    for medium in StorageMedium.objects.filter(device_id__in=[device.pk for device in devices]):
+        media.setdefault(medium.device_id, []).append(medium)
     for device in devices:
         device._guard_cycle = cycles.get(device.pk)
         device._guard_items = items.get(device.category_id, [])
+        device._guard_media = media.get(device.pk, [])
 
 
 def missing_for_each(user, devices: list[Device]) -> None:

@@ -6,7 +6,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from inventory.models import Device, DeviceCount, Organisation
@@ -81,6 +90,15 @@ def workshops_for(user) -> QuerySet[Organisation]:
     if scope.kind == OrgKind.WORKSHOP:
         return workshops.filter(pk=scope.organisation.pk)
     return workshops.none()
+
+
+def queue_workshop_for(user, pk: int) -> Organisation | None:
+    """The workshop `pk` if `user` may read its queue (one of `workshops_for`), else None. A
+    workshop's own is its scope's organisation, read with the membership: no query."""
+    scope = user_scope(user)
+    if scope.kind == OrgKind.WORKSHOP:
+        return scope.organisation if scope.organisation.pk == pk else None
+    return workshops_for(user).filter(pk=pk).first()
 
 
 # Pure figures, tested without a database.
@@ -185,12 +203,15 @@ class WorkshopQueue:
         return sum(step.count for step in self.steps)
 
 
-def queue_devices(workshop: Organisation) -> QuerySet[Device]:
-    """The workshop's devices in custody at a step of its queue, each with its `since`: when
-    the lifecycle service moved it into the step (device_custody_queue_idx serves them)."""
-    return Device.objects.filter(
-        custodian=workshop, status__in=[status for status, _action in QUEUE_STEPS]
-    ).annotate(since=F("status_changed_at"))
+def queue_devices(workshop: Organisation, status: Status) -> QuerySet[Device]:
+    """The workshop's devices in custody at one step of its queue, each with its `since`: when
+    the lifecycle service moved it into the step. One status only, compared with `=`: then
+    device_custody_queue_idx (custodian, status, status_changed_at, id) yields them in the
+    step's order and a page stops after its last row; with `status IN (...)` besides,
+    PostgreSQL 15 read and sorted the whole step."""
+    return Device.objects.filter(custodian=workshop, status=status).annotate(
+        since=F("status_changed_at")
+    )
 
 
 def queue_figures(workshop: Organisation) -> QuerySet:
@@ -205,9 +226,26 @@ def queue_figures(workshop: Organisation) -> QuerySet:
     )
 
 
+# What the queue shows of a device (the API's QueueDeviceSerializer, the page's rows); the
+# devices in reconditioning are read whole, as the "ready" guards may read any field.
+QUEUE_DEVICE_FIELDS = (
+    "id",
+    "label_code",
+    "category",
+    "manufacturer",
+    "model_name",
+    "serial_number",
+    "status",
+    "status_changed_at",
+)
+
+
 def queue_step_devices(workshop: Organisation, status: Status) -> QuerySet[Device]:
-    """One step's devices, oldest first (the caller takes a page)."""
-    rows = queue_devices(workshop).filter(status=status).select_related("category", "donor")
+    """One step's devices, oldest first (the caller takes a page). Their categories are the
+    caller's to attach (`workshop_queue` reads them once for all the steps)."""
+    rows = queue_devices(workshop, status)
+    if status != Status.IN_RECONDITIONING:
+        rows = rows.only(*QUEUE_DEVICE_FIELDS)
     if status == Status.SENT_TO_WORKSHOP:
         # The shipment to confirm the device's receipt from, if it travelled in one.
         rows = rows.annotate(
@@ -238,6 +276,9 @@ def workshop_queue(user, workshop: Organisation, *, page: int = QUEUE_PAGE) -> W
             # The page is ordered oldest first: its first device is the step's oldest.
             step.oldest_since = step.devices[0].since if step.devices else None
         steps.append(step)
+    # The categories of all the pages in one query, one object per category: joined to each
+    # device row instead, they were as many objects as devices.
+    prefetch_related_objects([device for step in steps for device in step.devices], "category")
     [reconditioning] = [step for step in steps if step.status == Status.IN_RECONDITIONING]
     ready.missing_for_each(user, reconditioning.devices)
     return WorkshopQueue(workshop, steps, workshop_turnaround(workshop))

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -240,6 +241,28 @@ def _queue_workshop(request, scope):
     return None, choice
 
 
+def _queue_rows(queue, *, may_receive: bool) -> None:
+    """What each row of the queue page shows, worked out once per device (up to 150) rather
+    than by template tags in each row: its label, its links, its shipment."""
+    shipments: dict[int, Shipment] = {}
+    for step in queue.steps:
+        step.heading = QUEUE_HEADINGS[step.status]
+        for device in step.devices:
+            device.label_display = group_label_code(device.label_code_id)
+            device.detail_url = reverse("inventory:device_detail", args=[device.pk])
+            # Set on every device, None included: a name the template looks up on an object
+            # that lacks it costs a dir() of the device.
+            device.shipment = None
+            shipment_id = getattr(device, "open_shipment_id", None)
+            if shipment_id:
+                if shipment_id not in shipments:
+                    shipment = shipments[shipment_id] = Shipment(pk=shipment_id)
+                    # Receiving it, for those who may; otherwise its page.
+                    view = "shipment_receive" if may_receive else "shipment_detail"
+                    shipment.link = reverse(f"logistics:{view}", args=[shipment_id])
+                device.shipment = shipments[shipment_id]
+
+
 @login_required
 def workshop_queue(request):
     scope = user_scope(request.user)
@@ -249,13 +272,9 @@ def workshop_queue(request):
     )
     workshop, choice = _queue_workshop(request, scope)
     queue = selectors.workshop_queue(request.user, workshop) if workshop else None
+    may_receive = permissions.may_receive(scope)
     if queue is not None:
-        for step in queue.steps:
-            step.heading = QUEUE_HEADINGS[step.status]
-            for device in step.devices:
-                device.label_display = group_label_code(device.label_code_id)
-                if getattr(device, "open_shipment_id", None):
-                    device.shipment = Shipment(pk=device.open_shipment_id)
+        _queue_rows(queue, may_receive=may_receive)
     return render(
         request,
         "shipments/workshop_queue.html",
@@ -263,6 +282,6 @@ def workshop_queue(request):
             "queue": queue,
             "choice": choice,
             "workshop": workshop,
-            "may_receive": permissions.may_receive(scope),
+            "may_receive": may_receive,
         },
     )
