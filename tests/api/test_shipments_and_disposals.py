@@ -357,18 +357,18 @@ def test_the_queue_takes_a_fixed_number_of_queries(
     bench_client, coord, workshop_org, queue_devices
 ):
     url = f"/api/workshops/{workshop_org.pk}/queue/"
-    # The token with its user, the membership; the counters; one page per step; the pages'
+    # The token with its user and the membership; the counters; one page per step; the pages'
     # categories at once; what the devices in reconditioning miss: their open cycles with
     # their lock checks, test results and erasures, the checklists, the media; the
     # turnaround's ready moves and their receipts. A workshop's own workshop is its
     # membership's: no query.
     with CaptureQueriesContext(connection) as queries:
         assert bench_client.get(url).status_code == 200
-    assert len(queries) == 15, [query["sql"] for query in queries.captured_queries]
+    assert len(queries) == 14, [query["sql"] for query in queries.captured_queries]
     # The coordination's: one query more, for the workshop it asked for.
     with CaptureQueriesContext(connection) as queries:
         assert coord.get(url).status_code == 200
-    assert len(queries) == 16, [query["sql"] for query in queries.captured_queries]
+    assert len(queries) == 15, [query["sql"] for query in queries.captured_queries]
 
 
 def test_the_coordination_reads_any_workshops_queue(coord, workshop_org, queue_devices):

@@ -254,9 +254,9 @@ def test_the_queue_page_query_count_does_not_grow_with_the_devices(
     add(40)
     with_forty_two = _queue_queries(client)
     assert with_two == with_forty_two
-    # The session and its user, the membership; the counters; the pages of the two steps with
+    # The session, its user with the membership; the counters; the pages of the two steps with
     # devices; their categories at once; the turnaround's ready moves (none: no receipts).
-    assert with_two == 8
+    assert with_two == 7
 
 
 def test_what_devices_in_reconditioning_miss_costs_the_same_queries_for_one_or_many(
