@@ -4,13 +4,14 @@ The login form, with its throttle, is in inventory/login.py.
 """
 
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Category, Organisation, StorageType
 from inventory.selectors import organisations_of_kind
 from inventory.services import DEVICE_SPEC_FIELDS
 from inventory.states import EXITS, MOVES, OrgKind, Status
-from inventory.web.forms import CleanTextMixin
+from inventory.web.forms import CleanTextMixin, QuickSelect
 
 
 class DeviceFilterForm(CleanTextMixin, forms.Form):
@@ -23,26 +24,20 @@ class DeviceFilterForm(CleanTextMixin, forms.Form):
         help_text=_("Label code, serial number, IMEI, model or manufacturer."),
     )
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("All statuses")), *Status.choices]
-    )
-    category = forms.ModelChoiceField(
-        label=_("Category"),
+        label=_("Status"),
         required=False,
-        queryset=Category.objects.all(),
-        empty_label=_("All categories"),
+        choices=[("", _("All statuses")), *Status.choices],
+        widget=QuickSelect,
     )
-    custody = forms.ModelChoiceField(
-        label=_("Custody"),
-        required=False,
-        queryset=Organisation.objects.exclude(kind=OrgKind.FUND).order_by("name"),
-        empty_label=_("All organisations"),
+    # Plain choices read in __init__, not ModelChoiceFields: one query for both lists of
+    # organisations, no model built per option, and a filter value costs no lookup.
+    category = forms.ChoiceField(label=_("Category"), required=False, widget=QuickSelect)
+    custody = forms.TypedChoiceField(
+        label=_("Custody"), required=False, coerce=int, empty_value=None, widget=QuickSelect
     )
     # Donor and day of registration together find an intake batch (e.g. to print its labels).
-    donor = forms.ModelChoiceField(
-        label=_("Donor"),
-        required=False,
-        queryset=Organisation.objects.filter(kind=OrgKind.DONOR).order_by("name"),
-        empty_label=_("All donors"),
+    donor = forms.TypedChoiceField(
+        label=_("Donor"), required=False, coerce=int, empty_value=None, widget=QuickSelect
     )
     registered_on = forms.DateField(
         label=_("Registered on"),
@@ -54,21 +49,46 @@ class DeviceFilterForm(CleanTextMixin, forms.Form):
 
     def __init__(self, *args, show_custody: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        if not show_custody:
+        self.show_custody = show_custody
+        # Read when the form is shown or a value is checked, not for a page that only asks
+        # for filters() with none of these set (the labels' print page).
+        self.fields["category"].choices = lambda: [("", _("All categories")), *self._categories]
+        self.fields["donor"].choices = lambda: [
+            ("", _("All donors")),
+            *((pk, name) for pk, name, kind in self._organisations if kind == OrgKind.DONOR),
+        ]
+        if show_custody:
+            self.fields["custody"].choices = lambda: [
+                ("", _("All organisations")),
+                *((pk, name) for pk, name, _kind in self._organisations),
+            ]
+        else:
             # Workshops and structures only see their own custody: the filter would be noise.
             del self.fields["custody"]
+
+    @cached_property
+    def _categories(self) -> list[tuple[str, str]]:
+        return [(category.pk, category.name) for category in Category.objects.all()]
+
+    @cached_property
+    def _organisations(self) -> list[tuple[int, str, str]]:
+        """Both lists of organisations, custody and donors, in one query."""
+        organisations = Organisation.objects.order_by("name")
+        if self.show_custody:
+            organisations = organisations.exclude(kind=OrgKind.FUND)
+        else:
+            organisations = organisations.filter(kind=OrgKind.DONOR)
+        return list(organisations.values_list("pk", "name", "kind"))
 
     def filters(self) -> dict:
         self.is_valid()
         data = self.cleaned_data
-        custody = data.get("custody")
-        category = data.get("category")
         return {
             "q": data.get("q") or "",
             "status": data.get("status") or "",
-            "category": category.pk if category else "",
-            "custodian": custody.pk if custody else None,
-            "donor": data["donor"].pk if data.get("donor") else None,
+            "category": data.get("category") or "",
+            "custodian": data.get("custody"),
+            "donor": data.get("donor"),
             "registered_on": data.get("registered_on"),
             "donation": data.get("donation"),
         }
