@@ -63,6 +63,8 @@ class QuickSelect(forms.Select):
 
 def _attributes(attrs: dict) -> str:
     """django/forms/widgets/attrs.html: a True value is written bare, a False one left out."""
+    if not attrs:
+        return ""  # most options: no attribute, and this runs once an option
     return format_html_join(
         "",
         " {}{}",
