@@ -1,8 +1,10 @@
 """A device's timeline, read from its history rows: who, when, what changed and why.
 
-The device's own rows (three queries: the rows with their users and the users' organisations,
-then the organisations and the categories they name) and the rows of its bench records (one
-query per kind of record, and one for the checklist lines), whatever the length of either.
+The device's own rows (one query for the rows with their users and the users' organisations,
+and up to two for the organisations and categories they name that the device row has not
+loaded) and the rows of its bench records (one query per kind of record, two for a device that
+never had a reconditioning, and one for the checklist lines unless the caller read them),
+whatever the length of either.
 """
 
 from dataclasses import dataclass, field
@@ -97,12 +99,27 @@ def action_label(reason: str) -> str:
 class _Display:
     """Turns raw historical values (ids, codes) into what a person reads."""
 
-    def __init__(self, rows):
+    def __init__(self, rows, device: Device):
+        # What the device row has already read (its custodian, donor, category) is not read
+        # again: a device that never changed hands costs no query here.
+        self.organisations = {
+            organisation.pk: organisation
+            for name in ("custodian", "donor")
+            if Device._meta.get_field(name).is_cached(device)
+            and (organisation := getattr(device, name)) is not None
+        }
+        self.categories = (
+            {device.category_id: device.category}
+            if Device._meta.get_field("category").is_cached(device)
+            else {}
+        )
         org_ids = {getattr(row, name) for row in rows for name in ("custodian_id", "donor_id")}
-        org_ids.discard(None)
-        category_ids = {row.category_id for row in rows}
-        self.organisations = Organisation.objects.in_bulk(org_ids) if org_ids else {}
-        self.categories = Category.objects.in_bulk(category_ids) if category_ids else {}
+        org_ids -= {None, *self.organisations}
+        category_ids = {row.category_id for row in rows} - set(self.categories)
+        if org_ids:
+            self.organisations |= Organisation.objects.in_bulk(org_ids)
+        if category_ids:
+            self.categories |= Category.objects.in_bulk(category_ids)
         self.model_fields = {f.name: f for f in Device._meta.get_fields() if f.concrete}
 
     def label(self, name: str) -> str:
@@ -135,9 +152,10 @@ class _Display:
         return (FIRST_FIELDS.index(name), "") if name in FIRST_FIELDS else (len(FIRST_FIELDS), name)
 
 
-def device_timeline(device: Device) -> list[TimelineEntry]:
-    """Every recorded change of the device and of its bench records, newest first."""
-    entries = _device_entries(device) + bench_entries(device)
+def device_timeline(device: Device, *, items=None) -> list[TimelineEntry]:
+    """Every recorded change of the device and of its bench records, newest first. `items`:
+    the category's checklist lines, all of them, when the caller has read them."""
+    entries = _device_entries(device) + bench_entries(device, items=items)
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries
 
@@ -148,7 +166,7 @@ def _device_entries(device: Device) -> list[TimelineEntry]:
             "history_date", "history_id"
         )
     )
-    display = _Display(rows)
+    display = _Display(rows, device)
     entries = []
     previous = None
     for row in rows:
@@ -193,17 +211,34 @@ BENCH_TITLES = {
 }
 
 
+# Records that belong to a reconditioning (a required link): none exists for a device that
+# never had one, and their history is not read then. Every cycle is created with its history
+# row (simple-history; no bulk writes on tracked models), so no history row means no cycle.
+CYCLE_RECORDS = (LockCheck, TestResult, ErasureRecord, Repair)
+
+
 def _bench_rows(device: Device):
+    """Each kind of bench record with its history rows, oldest first: the cycles' rows first
+    (one query), then the media's, and the others' only when the device had a cycle."""
     related = "history_user__membership__organisation"
-    yield LockCheck, LockCheck.history.filter(reconditioning__device=device).select_related(related)
-    yield (
-        TestResult,
-        TestResult.history.filter(reconditioning__device=device).select_related(related),
-    )
-    yield StorageMedium, StorageMedium.history.filter(device=device).select_related(related)
-    yield ErasureRecord, ErasureRecord.history.filter(medium__device=device).select_related(related)
-    yield Repair, Repair.history.filter(reconditioning__device=device).select_related(related)
-    yield Reconditioning, Reconditioning.history.filter(device=device).select_related(related)
+
+    def rows(query):
+        return list(query.select_related(related).order_by("history_date", "history_id"))
+
+    cycles = rows(Reconditioning.history.filter(device=device))
+    queries = {
+        LockCheck: lambda: LockCheck.history.filter(reconditioning__device=device),
+        TestResult: lambda: TestResult.history.filter(reconditioning__device=device),
+        StorageMedium: lambda: StorageMedium.history.filter(device=device),
+        ErasureRecord: lambda: ErasureRecord.history.filter(medium__device=device),
+        Repair: lambda: Repair.history.filter(reconditioning__device=device),
+    }
+    for model, query in queries.items():
+        if model in CYCLE_RECORDS and not cycles:
+            yield model, []
+        else:
+            yield model, rows(query())
+    yield Reconditioning, cycles
 
 
 def _choice(model, name: str, value) -> str:
@@ -260,13 +295,14 @@ def _bench_changes(model, row, previous, items) -> list[Change]:
     return changes
 
 
-def bench_entries(device: Device) -> list[TimelineEntry]:
+def bench_entries(device: Device, *, items=None) -> list[TimelineEntry]:
     """The bench records' history rows, grouped by kind, author and time."""
     entries: list[TimelineEntry] = []
-    # The checklist lines, read in one query whether or not any test was recorded.
-    items = {item.pk: item for item in TestItem.objects.filter(category_id=device.category_id)}
-    for model, query in _bench_rows(device):
-        rows = list(query.order_by("history_date", "history_id"))
+    if items is None:
+        # The checklist lines, read in one query whether or not any test was recorded.
+        items = TestItem.objects.filter(category_id=device.category_id)
+    items = {item.pk: item for item in items}
+    for model, rows in _bench_rows(device):
         last_of: dict[int, object] = {}
         group: list = []
         for row in rows:

@@ -307,16 +307,20 @@ def device_detail(request, pk: int):
     device.label_display = group_label_code(device.label_code_id)
     device.tone = STATUS_TONE.get(device.status, "neutral")
     scope = selectors.user_scope(request.user)
+    # Read once for the whole page: the checklist lines (timeline, bench record, "ready"
+    # guards); the guards read the media and the open cycle from the bench record.
+    items = bench_reads.checklist_items(device)
     context = {
         "device": device,
-        "timeline": device_timeline(device),
+        "timeline": device_timeline(device, items=items),
         "may_print": permissions.may_register(scope),
         # Lines other apps add (logistics: a recycled device's WEEE batch).
         "facts": device_facts.device_facts(scope, device),
     }
     missing = None
     if permissions.may_read_bench(scope):
-        record = bench_reads.bench_record(device)
+        record = bench_reads.bench_record(device, items=items)
+        ready.guards_prepare_from_record(device, record)
         missing = ready.missing_before_ready(request.user, device)
         context |= {
             "reconditioning": record,

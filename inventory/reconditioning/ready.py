@@ -235,6 +235,19 @@ def guards_prepare(devices: list[Device]) -> None:
         device._guard_media = media.get(device.pk, [])
 
 
+def guards_prepare_from_record(device: Device, record) -> None:
+    """Let the guards read what a bench record just read for this device holds (the device
+    page: bench_record, then missing_before_ready): the open cycle, with its checks, results
+    and erasures prefetched, the active checklist and the media. Only for a record read after
+    the last write of the request: the guards would judge on what it holds."""
+    cycle = record.cycle
+    # The record shows the open cycle when there is one (at most one per device): when its
+    # cycle is closed, no cycle is open.
+    device._guard_cycle = cycle if cycle is not None and cycle.completed_at is None else None
+    device._guard_items = [item for item, _result in record.checklist]
+    device._guard_media = [view.medium for view in record.media]
+
+
 def missing_for_each(user, devices: list[Device]) -> None:
     """`missing_before_ready` for a whole list (a workshop's queue), set on each device as
     `missing`, on records read in a fixed number of queries."""

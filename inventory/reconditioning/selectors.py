@@ -3,18 +3,21 @@ stored tool report of an erasure."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import F
+from django.db.models import F, Prefetch
 
 from inventory.models import (
     Device,
     ErasureRecord,
     ErasureResult,
+    LockCheck,
     LockKind,
     LockOutcome,
     MediumState,
     Reconditioning,
+    Repair,
     StorageMedium,
     TestItem,
+    TestResult,
 )
 
 
@@ -45,22 +48,38 @@ class BenchRecord:
         return any(c is not None and c.outcome == LockOutcome.BLOCKED for _k, _l, c in self.locks)
 
 
-def bench_record(device: Device) -> BenchRecord:
-    """Everything recorded in the device's current cycle (the open one, else the last)."""
+def checklist_items(device: Device) -> list[TestItem]:
+    """Every checklist line of the device's category, retired ones too (the timeline names the
+    results recorded against them); bench_record keeps the active ones."""
+    return list(TestItem.objects.filter(category_id=device.category_id))
+
+
+def bench_record(device: Device, *, items: list[TestItem] | None = None) -> BenchRecord:
+    """Everything recorded in the device's current cycle (the open one, else the last).
+
+    `items`: the category's checklist lines when the caller has read them (checklist_items).
+    The cycle's checks, results, repairs and erasures are prefetched on it, so that the "ready"
+    guards can read them again without a query (ready.guards_prepare_from_record)."""
     cycle = (
         Reconditioning.objects.filter(device=device)
         .select_related("workshop")
+        .prefetch_related(
+            Prefetch("lock_checks", LockCheck.objects.select_related("checked_by", "organisation")),
+            Prefetch(
+                "test_results", TestResult.objects.select_related("tested_by", "organisation")
+            ),
+            Prefetch("repairs", Repair.objects.select_related("performed_by", "organisation")),
+            Prefetch("erasures", ErasureRecord.objects.select_related("operator", "organisation")),
+        )
         .order_by(F("completed_at").desc(nulls_first=True), "-id")
         .first()
     )
     checks, results, repairs, erasures = {}, {}, [], []
     if cycle is not None:
-        checks = {c.kind: c for c in cycle.lock_checks.select_related("checked_by", "organisation")}
-        results = {
-            r.item_id: r for r in cycle.test_results.select_related("tested_by", "organisation")
-        }
-        repairs = list(cycle.repairs.select_related("performed_by", "organisation"))
-        erasures = list(cycle.erasures.select_related("operator", "organisation"))
+        checks = {c.kind: c for c in cycle.lock_checks.all()}
+        results = {r.item_id: r for r in cycle.test_results.all()}
+        repairs = list(cycle.repairs.all())
+        erasures = list(cycle.erasures.all())
     media = []
     for medium in device.media.all():
         view = MediumView(medium, [e for e in erasures if e.medium_id == medium.pk])
@@ -74,7 +93,10 @@ def bench_record(device: Device) -> BenchRecord:
         elif medium.is_new and medium.state == MediumState.IN_DEVICE:
             view.status = "new"
         media.append(view)
-    items = TestItem.objects.filter(category_id=device.category_id, is_active=True)
+    if items is None:
+        items = TestItem.objects.filter(category_id=device.category_id, is_active=True)
+    else:
+        items = [item for item in items if item.is_active]
     organisations = [c.organisation for c in checks.values()] + [e.organisation for e in erasures]
     organisations += [r.organisation for r in results.values()] + [r.organisation for r in repairs]
     organisations = [org for org in organisations if org is not None]

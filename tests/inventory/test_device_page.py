@@ -12,6 +12,7 @@ from django.utils.text import capfirst
 from inventory.codes import group_label_code
 from inventory.models import Device, ErasureRecord, LockCheck, Role
 from inventory.models import TestResult as ChecklistResult
+from inventory.reconditioning.ready import missing_before_ready
 from inventory.services import device_transition
 from inventory.states import MOVES, Status
 from inventory.timeline import BENCH_TITLES, DONE_LABELS, device_timeline
@@ -258,6 +259,7 @@ def test_timeline_reads_history_in_a_fixed_number_of_queries(coordinator, worksh
             "release_reservation",
         ),
     )
+    short, long = (Device.objects.get(pk=device.pk) for device in (short, long))  # none cached
     with CaptureQueriesContext(connection) as for_short:
         assert len(device_timeline(short)) == 1
     with CaptureQueriesContext(connection) as for_long:
@@ -267,8 +269,10 @@ def test_timeline_reads_history_in_a_fixed_number_of_queries(coordinator, worksh
     # The bench records read as entries too: locks, storage, erasure, tests, grade.
     titles = {e.what for e in entries} - {e.what for e in moves}
     assert {str(BENCH_TITLES[m]) for m in (LockCheck, ErasureRecord, ChecklistResult)} <= titles
-    # Device rows: 3 queries; bench records: one per kind of record and one for the checklist.
-    assert len(for_short) == len(for_long) == 3 + 7
+    # Device rows: 3 queries; bench records: one per kind of record and one for the checklist,
+    # and for a device never reconditioned only its cycles' and media's rows.
+    assert len(for_long) == 3 + 7
+    assert len(for_short) == 3 + 3
 
 
 def test_an_exit_needs_its_confirmation_box_ticked(login, coordinator, device):
@@ -393,3 +397,40 @@ def test_an_exit_without_its_reason_or_confirmation_changes_nothing(login, coord
     assert reload(device).status == Status.REGISTERED
     client.post(move_url(device), {"action": "recycle", "confirm": "1"})
     assert reload(device).status == Status.RECYCLED
+
+
+def page_queries(client, device) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(page(device)).status_code == 200
+    return [query["sql"] for query in queries]
+
+
+def test_the_device_page_reads_a_fixed_number_of_queries(
+    login, coordinator, workshop_staff, workshop_org
+):
+    """Session, user with membership (2), the device (1), its checklist lines and media, read
+    once for the timeline, the bench record and the "ready" guards (2), its history and the
+    organisations it names that the device row has not loaded (2), its bench records' history
+    (2 for a device never at a bench, else 6) and the bench record (the cycle and its 4 kinds
+    of records); the "ready" guards read nothing more. None of it grows with the history."""
+    registered = make_device(actor=coordinator)
+    # ... and the workshops its next move may send it to (1).
+    assert len(page_queries(login(coordinator), registered)) == 2 + 1 + 2 + 1 + 2 + 1 + 1
+
+    bench = make_device(actor=coordinator)
+    device_transition(
+        actor=coordinator, device_id=bench.pk, action="send_to_workshop", target=workshop_org
+    )
+    walk(actor=workshop_staff, device=bench, actions=("receive_at_workshop",))
+    record_reconditioning(actor=workshop_staff, device=bench, grade="")
+    client = login(workshop_staff)
+    expected = 2 + 1 + 2 + 2 + 6 + 5
+    assert len(page_queries(client, bench)) == expected
+    # The guards, reading what the page read, say what they say on their own.
+    shown = [problem.code for problem in client.get(page(bench)).context["missing"]]
+    assert shown == [p.code for p in missing_before_ready(workshop_staff, reload(bench))]
+    assert shown == ["grade_missing"]
+    # A longer history and more records: the same queries.
+    record_reconditioning(actor=workshop_staff, device=bench, grade="B")
+    walk(actor=workshop_staff, device=bench, actions=("mark_ready",))
+    assert len(page_queries(client, bench)) == expected
