@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from inventory.models import Device, DeviceCount
 
@@ -85,6 +85,17 @@ def _upsert(counts: dict[Key, int], *, add: bool) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def device_total(*, custodian_id: int | None = None, status: str = "") -> int:
+    """Devices in a custody (None: all) and a status ("": all), from the counters: a sum over
+    at most one row per custodian and status, whatever the number of devices."""
+    counters = DeviceCount.objects.order_by()
+    if custodian_id is not None:
+        counters = counters.filter(custodian_id=custodian_id)
+    if status:
+        counters = counters.filter(status=status)
+    return counters.aggregate(total=Sum("count"))["total"] or 0
 
 
 # Recount --------------------------------------------------------------------------------------

@@ -279,16 +279,23 @@ def paginate(
     cursor: str | None = None,
     page: str | None = None,
     cap: int | None = None,
+    total: int | None = None,
 ) -> Page:
     """One page of the queryset in its order: the first page, the page a cursor points at, or
     page number `page` while its rows lie within the first `cap`. Two queries whatever the
     table's size: the capped count and the page (LIMIT size + 1, never an OFFSET past cap).
 
+    `total`: the queryset's number of rows when the caller knows it without counting them
+    (the device counters); it is capped like a count, and the count query is not made.
+
     Raises InvalidCursor, InvalidPage or PageOutOfWindow; the web and API translate them."""
     cap = CAP if cap is None else cap
     order = Order.of(queryset)
     ordered = queryset.order_by(*order.fields)
-    count, exact = capped_count(queryset, cap)
+    if total is None:
+        count, exact = capped_count(queryset, cap)
+    else:
+        count, exact = (total, True) if total <= cap else (cap, False)
     if cursor:
         return _page_at_cursor(queryset, order, decode_cursor(cursor), size, count, exact)
     offset = 0

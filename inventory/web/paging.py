@@ -19,14 +19,15 @@ from inventory.pagination import (
 PAGE_SIZE = 50
 
 
-def page_of(request, queryset, *, size: int = PAGE_SIZE, data=None, cap=None) -> Page:
+def page_of(request, queryset, *, size: int = PAGE_SIZE, data=None, cap=None, total=None) -> Page:
     """The page the query string (or a posted form, `data`) asks for, else the first; the
-    total counted up to `cap` (CAP when None)."""
+    total counted up to `cap` (CAP when None), or `total`, the number of rows when known
+    without counting them (pagination.paginate)."""
     data = request.GET if data is None else data
     cursor = data.get(CURSOR_QUERY) or None
     number = data.get(PAGE_QUERY) or None
     try:
-        return paginate(queryset, size=size, cursor=cursor, page=number, cap=cap)
+        return paginate(queryset, size=size, cursor=cursor, page=number, cap=cap, total=total)
     except PageOutOfWindow as err:
         messages.warning(
             request,
@@ -38,4 +39,4 @@ def page_of(request, queryset, *, size: int = PAGE_SIZE, data=None, cap=None) ->
         )
     except (InvalidCursor, InvalidPage):
         messages.warning(request, _("This page link leads nowhere: here is the first page."))
-    return paginate(queryset, size=size, cap=cap)
+    return paginate(queryset, size=size, cap=cap, total=total)

@@ -4,6 +4,8 @@ import html
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inventory import pagination
@@ -203,7 +205,44 @@ def test_beyond_ten_thousand_the_number_is_grouped_with_a_narrow_space(
     monkeypatch.setattr(pagination, "CAP", 10_000)
     monkeypatch.setattr(pagination, "capped_count", lambda queryset, cap=None: (10_000, False))
     make_device(actor=coordinator)
-    assert "plus de 10\u202f000 appareils" in login(coordinator).get(LIST).text
+    # A search: the total is counted, not read from the counters.
+    assert "plus de 10\u202f000 appareils" in login(coordinator).get(LIST, {"q": "Dell"}).text
+
+
+def test_the_totals_the_counters_keep_are_not_counted_on_the_rows(
+    login, coordinator, workshop_staff, workshop_org, workshop_device, device
+):
+    """Unfiltered, or filtered by status or custody: the total is the counters' sum, the
+    same as a count of the rows, and the devices are not counted."""
+    make_device(actor=coordinator, category="smartphone", imei1=valid_imei(7))
+    cases = [
+        (coordinator, {}),
+        (coordinator, {"status": Status.REGISTERED}),
+        (coordinator, {"custody": workshop_org.pk}),
+        (coordinator, {"custody": workshop_org.pk, "status": Status.REGISTERED}),
+        (workshop_staff, {}),
+        (workshop_staff, {"status": Status.SENT_TO_WORKSHOP}),
+    ]
+    for user, query in cases:
+        with CaptureQueriesContext(connection) as queries:
+            response = login(user).get(LIST, query)
+        page = response.context["page"]
+        assert page.count_exact and page.count == len(listed(response)), (user, query)
+        assert not [q for q in queries if "COUNT(" in q["sql"]], (user, query)
+    # Any other filter: the rows are counted.
+    with CaptureQueriesContext(connection) as queries:
+        response = login(coordinator).get(LIST, {"category": "smartphone"})
+    assert response.context["page"].count == 1
+    assert [q for q in queries if "COUNT(" in q["sql"]]
+
+
+def test_beyond_the_cap_the_counters_total_says_more_than(login, coordinator, monkeypatch):
+    monkeypatch.setattr(pagination, "CAP", 2)
+    for _ in range(3):
+        make_device(actor=coordinator)
+    response = login(coordinator).get(LIST)
+    assert not response.context["page"].count_exact
+    assert "plus de 2\u00a0appareils" in response.text or "plus de 2 appareils" in response.text
 
 
 def test_a_deep_page_costs_the_queries_of_the_first(login, coordinator):
@@ -225,4 +264,8 @@ def test_list_query_count_does_not_grow_with_the_rows(login, coordinator, worksh
         make_device(actor=coordinator, donor=None)
     with_sixty = queries_of_get(client, LIST)
     assert with_ten == with_sixty
-    assert with_ten <= 8
+    # Session, user with membership; the total (counters) and the page; the filters'
+    # categories and organisations (one query for both lists of organisations).
+    assert with_ten == 2 + 2 + 2
+    # A search counts its rows (up to the cap) instead of reading the counters: as many.
+    assert queries_of_get(client, LIST + "?q=Dell") == with_ten
