@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from inventory.codes import group_label_code, is_valid_imei
@@ -89,9 +90,16 @@ def registered_holders(
     wanted = {key for key in serials if key[1]}
     by_serial: dict[tuple[str, str], str] = {}
     for chunk in _chunks(sorted({serial for _maker, serial in wanted})):
+        # Through the search's UPPER(serial_number) index (Device.Meta): a plain serial index
+        # would be one more for every move to write (inventory 0020 dropped it). Serials are
+        # stored upper-cased (normalize_serial) and each is asked as given and upper-cased, so
+        # a row holding it exactly is among those found; `key in wanted` keeps only those.
         # Folded here, not by the database: SQLite's lower() leaves non-ASCII letters alone.
-        found = Device.objects.filter(serial_number__in=chunk).values_list(
-            "manufacturer", "serial_number", "label_code_id"
+        asked = sorted({form for serial in chunk for form in (serial, serial.upper())})
+        found = (
+            Device.objects.alias(serial_upper=Upper("serial_number"))
+            .filter(serial_upper__in=asked)
+            .values_list("manufacturer", "serial_number", "label_code_id")
         )
         for manufacturer, serial, code in found:
             key = serial_key(manufacturer, serial)

@@ -64,3 +64,26 @@ def test_registration_and_import_find_the_same_duplicates(coordinator):
     with pytest.raises(DomainError) as caught:
         make_device(actor=coordinator, category="smartphone", manufacturer="Samsung", imei1=imei)
     assert set(caught.value.params["fields"]) == {"imei1"}
+
+
+def test_a_serial_beyond_ascii_is_found_through_the_upper_index(coordinator):
+    # registered_holders asks UPPER(serial_number): SQLite's upper() folds ASCII only, and a
+    # stored serial is upper-cased by Python (normalize_serial), so both engines find it.
+    make_device(actor=coordinator, manufacturer="Dell", serial_number="série-1")
+    with pytest.raises(DomainError) as caught:
+        make_device(actor=coordinator, manufacturer="DELL", serial_number="SÉRIE-1")
+    assert caught.value.code == "duplicate"
+    assert "serial_number" in caught.value.params["fields"]
+
+
+def test_a_serial_matches_exactly_as_the_unique_constraint_does(coordinator):
+    # The UPPER index finds a serial stored in another case (as an older row may be); it is
+    # not the same serial for the unique constraint, so not a duplicate either.
+    from inventory.models import Device
+
+    held = make_device(actor=coordinator, manufacturer="Dell", serial_number="X1")
+    Device.objects.filter(pk=held.pk).update(serial_number="ab-9")
+    by_serial, _ = identity.registered_holders(serials=[("dell", "AB-9")], imeis=[])
+    assert by_serial == {}
+    by_serial, _ = identity.registered_holders(serials=[("dell", "ab-9")], imeis=[])
+    assert by_serial == {("dell", "ab-9"): held.label_code_id}

@@ -383,3 +383,29 @@ def test_a_searchs_keyset_pages_are_found_through_indexes(coordinator, workshop_
                 assert_plan_served_by_index(
                     plan_of_sql(sql, ordered=False), ordered=False, full_index_read=False
                 )
+
+
+def test_the_duplicate_check_of_registration_and_import_is_served_by_indexes(devices):
+    # inventory.identity.registered_holders: the serials through the search's UPPER index, the
+    # IMEIs through their unique or prefix indexes (inventory 0020 dropped the plain ones).
+    from django.test.utils import CaptureQueriesContext
+
+    from inventory import identity
+
+    serial = devices[0].serial_number
+    with CaptureQueriesContext(connection) as queries:
+        by_serial, by_imei = identity.registered_holders(
+            serials=[identity.serial_key("Dell", serial)], imeis=[devices[7].imei1]
+        )
+    assert by_serial == {identity.serial_key("Dell", serial): devices[0].label_code_id}
+    assert by_imei == {devices[7].imei1: devices[7].label_code_id}
+    serials, imeis = [query["sql"] for query in queries.captured_queries]
+    # Named: a condition on the second column of the unique (manufacturer, serial) index is an
+    # "Index Cond" too, but reads that index end to end (a sequential scan at a million rows).
+    for sql, indexes in (
+        (serials, {"device_serial_upper_idx"}),
+        (imeis, {"device_imei1_unique", "device_imei1_prefix_idx", "device_imei2_unique"}),
+    ):
+        plan = plan_of_sql(sql, ordered=False)
+        assert_plan_served_by_index(plan, ordered=False, full_index_read=False)
+        assert index_names(plan) and index_names(plan) <= indexes, json.dumps(plan, indent=1)
