@@ -374,7 +374,8 @@ def device_transition(
     1. SELECT … FOR UPDATE of the device joined to its category, custodian and donor: the lock
        that serialises moves of one device, and every relation the checks, guards and the
        reply read (a device not found is read once more, see _device_lock);
-    2. UPDATE of the fields the move changed (status, custody, status date, updated_at);
+    2. UPDATE of the fields the move changed (status, custody, status date, updated_at, the
+       disposal flag);
     3. INSERT of the history row (user, action as change reason, note);
     4. the counters' upsert (inventory.counts): the home pages' counts move with the device,
        in the same transaction, instead of counting every device on each visit;
@@ -416,6 +417,13 @@ def device_transition(
             device.status_changed_at = timezone.now()
             changed.append("status_changed_at")
         device.status = move.target
+        # Entering "recycled" puts the device on the WEEE disposal list; any other status takes
+        # it off. A device that left in a batch never moves again (recycled is terminal), so a
+        # move into "recycled" finds it in no batch. The same UPDATE carries it.
+        awaiting_disposal = move.target == Status.RECYCLED
+        if device.awaiting_disposal != awaiting_disposal:
+            device.awaiting_disposal = awaiting_disposal
+            changed.append("awaiting_disposal")
         if new_custodian is not None and new_custodian.pk != device.custodian_id:
             device.custodian = new_custodian
             changed.append("custodian")

@@ -52,10 +52,14 @@ def disposal_detail(user, pk: int) -> DisposalBatch | None:
 
 
 def devices_awaiting_disposal(user, *, category: str = "") -> QuerySet[Device]:
-    """Recycled devices the user may see that have not left in a batch yet, oldest first."""
+    """Recycled devices the user may see that have not left in a batch yet, oldest first.
+
+    Read by the flag the services keep (Device.awaiting_disposal): a page and its count come
+    from its partial indexes (the coordination's, a workshop's custody), which hold only the
+    waiting devices, however many left before them."""
     devices = (
         devices_visible_to(user)
-        .filter(status=Status.RECYCLED, disposal_item__isnull=True)
+        .filter(awaiting_disposal=True)
         .select_related("category", "custodian")
         .order_by("updated_at", "id")
     )

@@ -2,7 +2,8 @@
 
 A batch is one line of the WEEE register (date, quantity and weight, destination, document
 reference), kept at least three years. Devices keep their "recycled" status; the batch item
-records that they left, and its one-to-one key lets each device leave once.
+records that they left, and its one-to-one key lets each device leave once. The device's
+`awaiting_disposal` flag, cleared here, keeps the list of those still waiting out of the history.
 """
 
 import datetime
@@ -173,6 +174,12 @@ def disposal_create(
             tracked_save(batch, actor=actor, reason=REASON)
             for device in locked:
                 tracked_save(DisposalItem(batch=batch, device=device), actor=actor, reason=REASON)
+            # Off the list of devices awaiting a disposal, in the same transaction as the items.
+            # One UPDATE of the flag alone, on rows locked above: the flag is no part of the
+            # device's history (the batch item's history row records the exit).
+            Device.objects.filter(pk__in=[device.pk for device in locked]).update(
+                awaiting_disposal=False
+            )
     except IntegrityError as exc:
         # The one-to-one on the device decided a race the locks did not see (a write that
         # took no lock): the other batch has the device, this one records nothing.
