@@ -47,7 +47,7 @@ def user_scope(user) -> Scope:
     cached = getattr(user, "_reemploi_scope", None)
     if cached is not None:
         return cached
-    # Already read with the user where the sign-in could join it (the API's token check).
+    # Read with the user by the sign-in (the API's token check, the web's session backend).
     descriptor = user.__class__.membership  # __class__: the user may be a lazy object
     if descriptor.is_cached(user):
         membership = descriptor.related.get_cached_value(user)
