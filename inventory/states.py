@@ -4,10 +4,12 @@ Pure Python, no ORM: the transition table is data that the lifecycle service rea
 tests check without a database.
 """
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -231,3 +233,22 @@ NEXT_STEPS: dict[Status, tuple[str, ...]] = {
     Status.READY: ("reserve",),
     Status.ON_LOAN: ("return_loan",),
 }
+
+
+@functools.cache
+def _labels(language: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    with translation.override(language):
+        statuses = {value: str(label) for value, label in Status.choices}
+        return statuses, {move.action: str(move.label) for move in MOVES.values()}
+
+
+def status_label(status: str) -> str:
+    """A status's label in the active language, from a table built once per language: a lazy
+    label's str() looks it up in the catalogue, and get_status_display() builds the choices'
+    dict again, on every row of a list."""
+    return _labels(translation.get_language())[0][status]
+
+
+def move_label(action: str) -> str:
+    """A move's label in the active language (as status_label)."""
+    return _labels(translation.get_language())[1][action]

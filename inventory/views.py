@@ -39,6 +39,7 @@ from inventory.states import (
     OrgKind,
     Status,
     needs_target,
+    status_label,
 )
 from inventory.timeline import device_timeline
 from inventory.web import device_facts
@@ -92,14 +93,11 @@ def _decorate(devices):
     rows is worked out once (the page's path, one translated label per status): reversing a
     path and translating a status for each of 50 rows cost more than the rest of a row."""
     detail = reverse("inventory:device_detail", args=[_ANY_ID])
-    labels: dict[str, str] = {}
     for device in devices:
         device.label_display = group_label_code(device.label_code_id)
         device.tone = STATUS_TONE.get(device.status, "neutral")
         device.url = detail.replace(str(_ANY_ID), str(device.pk))
-        if device.status not in labels:
-            labels[device.status] = str(device.get_status_display())
-        device.status_label = labels[device.status]
+        device.status_label = status_label(device.status)
     return devices
 
 

@@ -10,6 +10,10 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from inventory.text import shown, text_problem
 
+# DRF's format of an instant (ISO 8601 in the current time zone, "Z" for UTC), for the replies
+# written out by hand: one field object for every row, it holds no state of a request.
+instant = serializers.DateTimeField().to_representation
+
 # DRF's mark of a multi-line text field (what a form shows as a textarea): tab and line
 # breaks are allowed there, not in one-line fields.
 TEXTAREA = {"base_template": "textarea.html"}

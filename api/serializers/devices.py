@@ -1,9 +1,6 @@
 """Shapes of devices and organisations on the API. Input serializers only check types and sizes
 and look up the objects named by id or code; the rules live in inventory.services."""
 
-import functools
-
-from django.utils import translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -15,11 +12,12 @@ from api.serializers.common import (
     OrganisationRefSerializer,
     StrictCharField,
     StrictIntegerField,
+    instant,
 )
 from inventory.codes import group_label_code
 from inventory.models import Category, Device, Organisation, StorageType
 from inventory.selectors import moves_for
-from inventory.states import MOVES, OrgKind, Status
+from inventory.states import MOVES, OrgKind, Status, move_label, status_label
 
 # The moves by action name, labelled: one enum in the schema for requests and replies.
 ACTIONS = [(move.action, move.label) for move in MOVES.values()]
@@ -133,10 +131,10 @@ class DeviceSerializer(serializers.ModelSerializer):
                 "kind": str(custodian.kind),
             },
             "status": str(device.status),
-            "status_label": _labels(translation.get_language())[0][device.status],
+            "status_label": status_label(device.status),
             "allowed_moves": self.get_allowed_moves(device),
-            "created_at": _INSTANT.to_representation(device.created_at),
-            "updated_at": _INSTANT.to_representation(device.updated_at),
+            "created_at": instant(device.created_at),
+            "updated_at": instant(device.updated_at),
         }
 
     def drf_representation(self, device: Device) -> dict:
@@ -147,23 +145,13 @@ class DeviceSerializer(serializers.ModelSerializer):
     def get_allowed_moves(self, device: Device) -> list[dict]:
         # From the row's status and the user's cached scope: no query per row.
         user = self.context["request"].user
-        labels = _labels(translation.get_language())[1]
-        return [{"action": m.action, "label": labels[m.action]} for m in moves_for(user, device)]
+        return [
+            {"action": m.action, "label": move_label(m.action)} for m in moves_for(user, device)
+        ]
 
 
-# The formats of the fields above, shared by every row (they hold no state of a request).
+# The format of the screen's size, shared by every row (it holds no state of a request).
 _SCREEN = SpecsSerializer().fields["screen_inches"]
-_INSTANT = serializers.DateTimeField()
-
-
-@functools.cache
-def _labels(language: str | None) -> tuple[dict[str, str], dict[str, str]]:
-    """The statuses' labels by value and the moves' by action, in one language: a label's str()
-    looks it up in the catalogue, and get_status_display() builds the choices' dict again, on
-    every row."""
-    with translation.override(language):
-        statuses = {value: str(label) for value, label in Status.choices}
-        return statuses, {move.action: str(move.label) for move in MOVES.values()}
 
 
 class DeviceCreateSerializer(InputSerializer):

@@ -13,12 +13,13 @@ from api.serializers.common import (
     OrganisationRefSerializer,
     ScannedTextField,
     StrictCharField,
+    instant,
 )
 from api.serializers.picking import DeviceSummarySerializer, device_list_field
 from api.serializers.reconditioning import MissingSerializer
 from inventory.codes import group_label_code
 from inventory.models import Organisation
-from inventory.states import Status
+from inventory.states import Status, status_label
 from logistics.shipments import services
 from logistics.shipments.selectors import QueueStep, WorkshopQueue
 
@@ -157,13 +158,6 @@ def workshop_queue_data(queue: WorkshopQueue) -> dict:
     The ages and `read_at` are counted to one moment, read once.
     """
     now = timezone.now()
-    zone = timezone.get_current_timezone()  # DRF's DateTimeField writes in the current zone
-
-    def moment(value: datetime.datetime | None) -> str | None:
-        if value is None:
-            return None
-        text = value.astimezone(zone).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     # A category's name depends only on the active language: read once per category.
     categories: dict[str, dict] = {}
@@ -188,7 +182,7 @@ def workshop_queue_data(queue: WorkshopQueue) -> dict:
             "model_name": str(device.model_name),
             "serial_number": str(device.serial_number),
             "status": str(device.status),
-            "since": moment(device.since),
+            "since": instant(device.since),
             "shipment": int(shipment) if shipment is not None else None,
             "missing": [
                 {"code": str(problem.code), "detail": str(problem.message)}
@@ -200,9 +194,9 @@ def workshop_queue_data(queue: WorkshopQueue) -> dict:
         oldest = step.oldest_since
         return {
             "status": str(step.status),
-            "status_label": str(Status(step.status).label),
+            "status_label": status_label(step.status),
             "count": int(step.count),
-            "oldest_since": moment(oldest),
+            "oldest_since": instant(oldest),
             "oldest_age_days": (
                 round((now - oldest).total_seconds() / 86400, 2) if oldest is not None else None
             ),
