@@ -28,6 +28,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from inventory.compiled import CompiledLookup
 from inventory.models import LoginCounter
 
 Scope = LoginCounter.Scope
@@ -64,9 +65,19 @@ class MembershipBackend(ModelBackend):
     out the sessions opened before: they sign in again once.)"""
 
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.select_related("membership__organisation")
-        user = users.filter(pk=user_id).first()
+        user = _SESSION_USER.first(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
+
+
+# Read on every page: its SQL is compiled once per process (inventory.compiled).
+_SESSION_USER = CompiledLookup(
+    lambda user_id: (
+        get_user_model()
+        ._default_manager.select_related("membership__organisation")
+        .filter(pk=user_id)
+        .order_by()[:1]
+    )
+)
 
 
 def _now():

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet, Sum
 
 from inventory.codes import InvalidCode, normalize_imei, normalize_label_code
+from inventory.compiled import CompiledLookup
 from inventory.models import (
     Device,
     DeviceCount,
@@ -143,14 +144,43 @@ def the_one(queryset):
     return next(iter(queryset.order_by()[:1]), None)
 
 
+def _visible_device_lookup(field: str, *, scoped: bool, lock: bool) -> CompiledLookup:
+    def build(*args):
+        devices = Device.objects.select_related("category", "custodian", "donor")
+        if scoped:  # devices_visible_to's filter for a workshop or a structure
+            devices = devices.filter(custodian_id=args[0])
+        if lock:
+            devices = devices.select_for_update(of=("self",))
+        return devices.filter(**{field: args[-1]}).order_by()[:1]
+
+    return CompiledLookup(build)
+
+
+_VISIBLE_DEVICE = {
+    (field, scoped, lock): _visible_device_lookup(field, scoped=scoped, lock=lock)
+    for field in ("pk", "label_code_id")
+    for scoped in (False, True)
+    for lock in (False, True)
+}
+
+
+def visible_device(user, *, pk: int | None = None, code: str = "", lock: bool = False):
+    """The device with this id (or this normalised label code) among `devices_visible_to(user)`,
+    with its category, custodian and donor, or None; `lock`: row-locked (FOR UPDATE of the
+    device only). The hot lookups of the lifecycle, the scan and the API: their SQL is
+    compiled once per process (inventory.compiled)."""
+    field, value = ("pk", pk) if pk is not None else ("label_code_id", code)
+    scope = user_scope(user)
+    if scope.sees_all:
+        return _VISIBLE_DEVICE[field, False, lock].first(value)
+    if scope.kind in {OrgKind.WORKSHOP, OrgKind.STRUCTURE}:
+        return _VISIBLE_DEVICE[field, True, lock].first(scope.organisation.pk, value)
+    return None
+
+
 def device_by_code(user, raw: str) -> Device | None:
     """The visible device with that label code; InvalidCode if the code cannot be valid."""
-    code = normalize_label_code(raw)
-    return the_one(
-        devices_visible_to(user)
-        .select_related("category", "custodian", "donor")
-        .filter(label_code_id=code)
-    )
+    return visible_device(user, code=normalize_label_code(raw))
 
 
 def status_counts(user) -> dict[str, int]:

@@ -34,7 +34,7 @@ from inventory.models import (
     Role,
 )
 from inventory.scanning.messages import SCAN_MESSAGES
-from inventory.selectors import devices_visible_to, the_one, user_scope
+from inventory.selectors import devices_visible_to, the_one, user_scope, visible_device
 from inventory.signals import device_moved
 from inventory.states import EXITS, MOVES, Custody, OrgKind, Status, actor_may, needs_target
 
@@ -185,9 +185,15 @@ def device_register(
     custodian: Organisation | None = None,
     label_code: str = "",
     donation=None,
+    savepoint: bool = True,
     **specs,
 ) -> Device:
     """Register one device with a fresh (or the given pre-printed) label code.
+
+    Inside a caller's transaction the registration is a savepoint, so that a caller that
+    catches its refusal keeps no half device; `savepoint=False` when the caller's transaction
+    fails as a whole with it (the API's idempotent create: api.idempotency), which saves the
+    SAVEPOINT and RELEASE round trips.
 
     Statements, besides its transaction (BEGIN/COMMIT, or a savepoint inside a caller's):
     the duplicate check (it names the field and the device holding the serial or IMEI; the
@@ -243,7 +249,7 @@ def device_register(
         specs["screen_inches"] = Decimal(str(specs["screen_inches"]))
 
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             values = {
                 "manufacturer": manufacturer,
                 "serial_number": serial,
@@ -352,9 +358,9 @@ def _device_lock(actor, device_id: int) -> Device | None:
     Only then (a read of nothing) is it read again without a join, which sees the committed
     move; the device still visible is the one the other transaction left.
     """
-    visible = devices_visible_to(actor).select_for_update(of=("self",))
-    device = the_one(visible.select_related("category", "custodian", "donor").filter(pk=device_id))
+    device = visible_device(actor, pk=device_id, lock=True)
     if device is None:
+        visible = devices_visible_to(actor).select_for_update(of=("self",))
         device = the_one(visible.filter(pk=device_id))
     return device
 

@@ -74,11 +74,7 @@ class ScanViewSet(ApiMixin, viewsets.ViewSet):
         if outcome.replayed and device is not None:
             # A replayed record names the device scanned then: show it only as it is now, and
             # only if it is still in the user's scope.
-            device = selectors.the_one(
-                selectors.devices_visible_to(request.user)
-                .select_related("category", "custodian", "donor")
-                .filter(pk=device.pk)
-            )
+            device = selectors.visible_device(request.user, pk=device.pk)
         body = {
             "result": outcome.result,
             "code": outcome.error_code or None,

@@ -1,0 +1,150 @@
+"""Lookups compiled once (inventory.compiled): the same rows and relations as the ORM's queryset,
+one statement, no compilation after the first call, and the ORM's own path whenever the call
+does not fit the compiled shape."""
+
+from unittest import mock
+
+import pytest
+from django.db.models.sql.compiler import SQLCompiler
+from rest_framework.authtoken.models import Token
+
+from inventory.compiled import CompiledLookup
+from inventory.models import Device, Organisation
+from inventory.selectors import devices_visible_to, the_one, visible_device
+from inventory.states import Status
+from tests.builders import make_device, token_client
+
+RELATIONS = ("category", "custodian", "donor")
+
+
+def orm_device(user, **lookup):
+    return the_one(devices_visible_to(user).select_related(*RELATIONS).filter(**lookup))
+
+
+def same_row(found: Device, expected: Device) -> None:
+    """Every field and every joined relation's fields, as the ORM read them."""
+    assert type(found) is Device
+    for field in Device._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+    for relation in RELATIONS:
+        mine, theirs = getattr(found, relation), getattr(expected, relation)
+        if theirs is None:
+            assert mine is None
+            continue
+        for field in type(theirs)._meta.concrete_fields:
+            assert getattr(mine, field.attname) == getattr(theirs, field.attname), field.name
+    assert found._state.adding is False
+    assert found._state.db == expected._state.db
+
+
+def compilations():
+    """Counts SQLCompiler.as_sql calls (the work the cache saves)."""
+    return mock.patch.object(SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql)
+
+
+@pytest.fixture
+def scattered(coordinator, donor_org, workshop_org, structure_org):
+    """A device with a donor at the coordination, one without at a workshop, one given."""
+    at_coordination = make_device(actor=coordinator, donor=donor_org)
+    at_workshop = make_device(actor=coordinator, custodian=workshop_org)
+    given = make_device(actor=coordinator, custodian=structure_org)
+    return at_coordination, at_workshop, given
+
+
+@pytest.mark.parametrize("user", ["coordinator", "workshop_staff", "structure_staff"])
+def test_visible_device_reads_what_the_orm_reads_in_every_scope(
+    request, user, scattered, fund_reader
+):
+    user = request.getfixturevalue(user)
+    for device in scattered:
+        expected = orm_device(user, pk=device.pk)
+        for _ in range(2):  # compiled on the first call, cached on the second
+            by_pk = visible_device(user, pk=device.pk)
+            by_code = visible_device(user, code=device.label_code_id)
+            if expected is None:
+                assert by_pk is None and by_code is None
+            else:
+                same_row(by_pk, expected)
+                same_row(by_code, expected)
+    assert visible_device(fund_reader, pk=scattered[0].pk) is None
+
+
+def test_a_cached_lookup_is_one_statement_and_no_compilation(
+    coordinator, scattered, django_assert_num_queries
+):
+    device = scattered[0]
+    visible_device(coordinator, pk=device.pk)  # compiled (if no other test did it first)
+    with compilations() as compiled, django_assert_num_queries(1):
+        found = visible_device(coordinator, pk=device.pk)
+        # The relations came with the row.
+        assert (found.category.code, found.donor.pk) == ("laptop", device.donor_id)
+        assert found.custodian.pk == device.custodian_id
+    assert compiled.call_count == 0
+
+
+def test_an_unknown_key_reads_nothing(coordinator, scattered):
+    assert visible_device(coordinator, pk=10**9) is None
+    assert visible_device(coordinator, code="ZZZZZZZZZ") is None
+
+
+def test_a_locked_read_sees_the_committed_row(coordinator, scattered):
+    device = scattered[1]
+    Device.objects.filter(pk=device.pk).update(status=Status.AT_WORKSHOP)
+    for _ in range(2):
+        assert visible_device(coordinator, pk=device.pk, lock=True).status == Status.AT_WORKSHOP
+
+
+def test_a_call_of_another_type_goes_through_the_orm(coordinator, scattered):
+    device = scattered[0]
+    lookup = CompiledLookup(
+        lambda pk: Device.objects.select_related(*RELATIONS).filter(pk=pk).order_by()[:1]
+    )
+    assert lookup.first(device.pk).pk == device.pk  # int: compiled and kept
+    # A string is prepared by the ORM (int("…")), which the compiled SQL would not do.
+    assert lookup.first(str(device.pk)).pk == device.pk
+    with pytest.raises(ValueError):
+        lookup.first("not a number")  # the ORM's own error, as without the cache
+
+
+def test_a_shape_that_does_not_fit_is_never_cached(coordinator, scattered):
+    device = scattered[0]
+    # The compiled parameters are not the arguments (the builder adds its own): ORM each time.
+    lookup = CompiledLookup(
+        lambda pk: Device.objects.filter(pk=pk, status=Status.REGISTERED).order_by()[:1]
+    )
+    for _ in range(2):
+        with compilations() as compiled:
+            assert lookup.first(device.pk).pk == device.pk
+        assert compiled.call_count >= 1
+    # An empty queryset (none()) compiles to nothing: no statement, None.
+    empty = CompiledLookup(lambda pk: Device.objects.none().filter(pk=pk)[:1])
+    assert empty.first(device.pk) is None
+    assert empty.first(device.pk) is None
+
+
+def test_the_token_check_reads_the_user_and_scope_in_one_statement(
+    workshop_staff, workshop_org, scattered, django_assert_num_queries
+):
+    client = token_client(workshop_staff)
+    url = f"/api/devices/{scattered[1].pk}/"
+    client.get(url)  # the lookups compiled
+    with django_assert_num_queries(2):  # the token with its user and scope; the device
+        assert client.get(url).json()["custodian"]["id"] == workshop_org.pk
+    # A deactivated user or an unknown token is refused as before.
+    workshop_staff.is_active = False
+    workshop_staff.save()
+    assert client.get("/api/devices/").status_code == 401
+    Token.objects.filter(user=workshop_staff).delete()
+    workshop_staff.is_active = True
+    workshop_staff.save()
+    assert client.get("/api/devices/").status_code == 401
+    assert Organisation.objects.filter(pk=workshop_org.pk).exists()
+
+
+def test_the_history_manager_class_is_built_once(coordinator, scattered):
+    device = scattered[0]
+    assert type(Device.history) is type(Device.history)
+    assert type(device.history) is type(Device.history)
+    assert device.history.instance == device
+    assert device.history.count() == 1
+    assert Device.history.model.__name__ == "HistoricalDevice"
