@@ -77,10 +77,15 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
 
 
 def idempotent(request: Request, perform: Callable[[], Response]) -> Response:
-    """Run `perform` once per (user, Idempotency-Key); without the header, just run it."""
+    """Run `perform` once per (user, Idempotency-Key); without the header, just run it.
+
+    Either way `perform` runs in one transaction that any error rolls back whole, so that
+    the services it calls need no savepoint of their own (device_register's savepoint=False).
+    """
     key = idempotency_key(request)
     if key is None:
-        return perform()
+        with transaction.atomic():
+            return perform()
     fingerprint = request_fingerprint(request)
     records = IdempotencyRecord.objects.filter(user=request.user, key=key)
     try:
@@ -90,14 +95,15 @@ def idempotent(request: Request, perform: Callable[[], Response]) -> Response:
             # request with the same key waits on it until this one commits, then fails; both
             # replay the stored reply below. So a first request reads nothing before its
             # INSERT. If the create is refused, the record goes with the rollback.
-            record = IdempotencyRecord.objects.create(
+            IdempotencyRecord.objects.create(
                 user=request.user, key=key, endpoint=request.path[:300], request_hash=fingerprint
             )
             response = perform()
-            record.response_status = response.status_code
             # Stored as the client saw it (lazy translations and decimals rendered).
-            record.response_body = json.loads(JSONRenderer().render(response.data))
-            record.save(update_fields=["response_status", "response_body"])
+            records.update(
+                response_status=response.status_code,
+                response_body=json.loads(JSONRenderer().render(response.data)),
+            )
     except IntegrityError:
         record = records.first()
         if record is None:

@@ -100,6 +100,7 @@ def registered_holders(
             Device.objects.alias(serial_upper=Upper("serial_number"))
             .filter(serial_upper__in=asked)
             .values_list("manufacturer", "serial_number", "label_code_id")
+            .order_by()
         )
         for manufacturer, serial, code in found:
             key = serial_key(manufacturer, serial)
@@ -107,8 +108,10 @@ def registered_holders(
                 by_serial[key] = code
     by_imei: dict[str, str] = {}
     for chunk in _chunks(sorted({imei for imei in imeis if imei})):
-        found = Device.objects.filter(Q(imei1__in=chunk) | Q(imei2__in=chunk)).values_list(
-            "imei1", "imei2", "label_code_id"
+        found = (
+            Device.objects.filter(Q(imei1__in=chunk) | Q(imei2__in=chunk))
+            .values_list("imei1", "imei2", "label_code_id")
+            .order_by()
         )
         for first, second, code in found:
             for imei in (first, second):

@@ -114,7 +114,10 @@ class DeviceViewSet(ApiMixin, BinaryRepliesMixin, viewsets.GenericViewSet):
     def _register(self, request) -> Response:
         data = DeviceCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        device = services.device_register(actor=request.user, **data.validated_data)
+        # Inside idempotent()'s transaction, which any refusal rolls back whole.
+        device = services.device_register(
+            actor=request.user, savepoint=False, **data.validated_data
+        )
         return Response(self.get_serializer(device).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -59,16 +59,16 @@ def test_registering_costs_eight_statements_and_its_transaction(
     assert (row.history_change_reason, row.history_user.username) == ("register", "coord")
 
 
-def test_registering_with_an_idempotency_key_costs_three_more(
+def test_registering_with_an_idempotency_key_costs_two_more(
     coord_api, donor_org, django_assert_num_queries
 ):
     body = {"category": "laptop", "manufacturer": "Dell", "serial_number": "W-2"}
     # token + user + scope; SAVEPOINT (BEGIN); the record's INSERT first (a key used before fails on
     # its unique constraint and is read then, so a first request reads nothing before it);
-    # category; the register as above, in a savepoint since it is nested (SAVEPOINT,
-    # duplicate check, label code, device, history, counters, RELEASE); the reply stored on
-    # the record (UPDATE); RELEASE (COMMIT).
-    with django_assert_num_queries(11 + 2):
+    # category; the register as above, with no savepoint of its own (any refusal rolls the
+    # whole transaction back): duplicate check, label code, device, history, counters; the
+    # reply stored on the record (UPDATE); RELEASE (COMMIT).
+    with django_assert_num_queries(9 + 2):
         response = coord_api.post(
             "/api/devices/", body, format="json", HTTP_IDEMPOTENCY_KEY="key-1"
         )
