@@ -23,6 +23,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import _get_from_db, get_related_populators
 from django.db.models.sql.constants import GET_ITERATOR_CHUNK_SIZE
+from django.db.models.sql.subqueries import InsertQuery
 from django.db.transaction import TransactionManagementError
 
 
@@ -44,39 +45,52 @@ class CompiledLookup:
 
     def __init__(self, build: Callable[..., QuerySet]):
         self._build = build
-        self._cache: dict[tuple, _Compiled | None] = {}
+        self._cache: dict[tuple, object] = {}
 
     def first(self, *args):
+        if any(type(arg) is int and not _INT64[0] <= arg <= _INT64[1] for arg in args):
+            # The ORM turns an id past any column's range into "no row"; sent as such it
+            # would be a numeric literal (no index) on PostgreSQL, an OverflowError on SQLite.
+            return next(iter(self._build(*args)), None)
         key = tuple(type(arg) for arg in args)
         compiled = self._cache.get(key, False)
         if compiled is False:
             queryset = self._build(*args)
-            compiled = self._cache[key] = _compile(queryset, args)
-            if compiled is None:
+            compiled = _compile(queryset, args)
+            if compiled is not None:
+                self._cache[key] = compiled
+            if not isinstance(compiled, _Compiled):
                 return next(iter(queryset), None)
-        elif compiled is None:
+        elif compiled is _UNFIT:
             return next(iter(self._build(*args)), None)
         return _run(compiled, args)
 
 
-def _compile(queryset: QuerySet, args: tuple) -> _Compiled | None:
+_INT64 = (-(2**63), 2**63 - 1)
+_UNFIT = object()  # a shape that is never compiled: the ORM answers every call
+
+
+def _compile(queryset: QuerySet, args: tuple):
+    """The compiled lookup; `_UNFIT` for a shape that is never cached (kept as that); None
+    when this call could not be compiled (an empty result, a lock outside a transaction):
+    the ORM answers it and the next call tries again."""
     if (
         queryset._known_related_objects
         or queryset.query.annotation_select
         or queryset._fetch_mode.track_peers
     ):
-        return None
+        return _UNFIT
     compiler = queryset.query.get_compiler(using=queryset.db)
     try:
         sql, params = compiler.as_sql()
     except Exception:  # EmptyResultSet, a lock outside a transaction…: the ORM decides
         return None
     if list(params) != list(args) or compiler.has_extra_select:
-        return None
+        return _UNFIT
     select, klass_info = compiler.select, compiler.klass_info
     fields = [column[0] for column in select[0 : compiler.col_count]]
     if compiler.has_composite_fields(fields):
-        return None
+        return _UNFIT
     select_fields = klass_info["select_fields"]
     columns = slice(select_fields[0], select_fields[-1] + 1)
     return _Compiled(
@@ -119,3 +133,88 @@ def _run(compiled: _Compiled, args: tuple):
     ):
         populator.populate(row, instance)
     return instance
+
+
+# Inserts -----------------------------------------------------------------------------------
+
+
+class CompiledInsertMixin:
+    """A model whose single-row INSERT (Model.save of a new row) is compiled once per process
+    and set of columns, like the lookups above: the SQL of an INSERT depends on the columns,
+    never on the values, except for values that are expressions or database defaults, which
+    go through Django's compiler as before. Used by the rows every write adds: the device at
+    its registration, the history rows (inventory.history), the idempotency record."""
+
+    def _do_insert(self, manager, using, fields, returning_fields, raw):
+        return compiled_insert(self, manager, using, fields, returning_fields, raw)
+
+
+_INSERTS: dict[tuple, object] = {}
+
+
+@dataclass(frozen=True)
+class _CompiledInsert:
+    sql: str
+    converters: dict
+    compiler: Any
+
+
+def compiled_insert(instance, manager, using, fields, returning_fields, raw):
+    """Model._do_insert's work for one row, with the SQL compiled once (see the mixin)."""
+    model = type(instance)
+    connection = connections[using]
+    key = (model, using, tuple(fields), tuple(returning_fields or ()))
+    compiled = _INSERTS.get(key)
+    if (
+        raw
+        or compiled is _UNFIT
+        or any(getattr(field, "get_placeholder_sql", None) is not None for field in fields)
+    ):
+        return _orm_insert(instance, manager, using, fields, returning_fields, raw)
+    values = [field.pre_save(instance, add=True) for field in fields]
+    # From here on pre_save() has run (an auto_now date set, a file stored): Django's path is
+    # taken with raw=True, which reads the attributes instead of calling pre_save() again.
+    if any(hasattr(value, "resolve_expression") for value in values):
+        # An expression or a database default (DatabaseDefault is one): Django's compiler.
+        return _orm_insert(instance, manager, using, fields, returning_fields, True)
+    if compiled is None:
+        compiled = _INSERTS[key] = _compile_insert(
+            model, connection, using, fields, instance, returning_fields
+        )
+        if compiled is _UNFIT:
+            return _orm_insert(instance, manager, using, fields, returning_fields, True)
+    params = [
+        field.get_db_prep_save(value, connection=connection)
+        for field, value in zip(fields, values, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        if not returning_fields:
+            return []
+        rows = connection.ops.fetch_returned_rows(cursor, ())
+    if compiled.converters:
+        rows = compiled.compiler.apply_converters(rows, compiled.converters)
+    return list(rows)
+
+
+def _orm_insert(instance, manager, using, fields, returning_fields, raw):
+    return manager._insert(
+        [instance], fields=fields, returning_fields=returning_fields, using=using, raw=raw
+    )
+
+
+def _compile_insert(model, connection, using, fields, instance, returning_fields):
+    if returning_fields and not connection.features.can_return_columns_from_insert:
+        return _UNFIT  # the id read by last_insert_id(): Django's path
+    query = InsertQuery(model)
+    # raw: the compiler reads the attributes pre_save() has just set, without calling it again.
+    query.insert_values(fields, [instance], raw=True)
+    compiler = query.get_compiler(using=using)
+    compiler.returning_fields = returning_fields
+    [(sql, params)] = compiler.as_sql()
+    # One placeholder and one parameter per column, and none for the RETURNING clause.
+    if len(params) != len(fields) or compiler.returning_params:
+        return _UNFIT
+    table = model._meta.db_table
+    columns = [field.get_col(table) for field in returning_fields or ()]
+    return _CompiledInsert(sql=sql, converters=compiler.get_converters(columns), compiler=compiler)

@@ -7,6 +7,8 @@ Services of every app save tracked models through `tracked_save`, never through 
 
 from simple_history.manager import HistoryDescriptor
 
+from inventory.compiled import CompiledInsertMixin
+
 
 def tracked_save(instance, *, actor, reason: str, note: str = "", **save_kwargs) -> None:
     instance._history_user = actor
@@ -28,6 +30,8 @@ def historical_models_home(namespace: dict) -> None:
         if model is not None and not name.startswith("Historical"):
             model.__module__ = namespace["__name__"]
             namespace[model.__name__] = model
+            # Every tracked save adds a history row: its INSERT is compiled once.
+            model._do_insert = CompiledInsertMixin._do_insert
             descriptor = namespace[name].__dict__.get("history")
             if type(descriptor) is HistoryDescriptor:
                 namespace[name].history = _HistoryDescriptor(descriptor)

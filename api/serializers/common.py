@@ -1,13 +1,16 @@
 """What every API body shares: the error shapes, strict scalar fields and references to
 organisations and categories. Input serializers only check types and sizes; no serializer saves."""
 
+import copy
 from collections.abc import Mapping
 
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
-from rest_framework.fields import empty
+from rest_framework.fields import REGEX_TYPE, empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from inventory.compiled import CompiledLookup
+from inventory.models import Category, Organisation
 from inventory.text import shown, text_problem
 
 # DRF's format of an instant (ISO 8601 in the current time zone, "Z" for UTC), for the replies
@@ -132,12 +135,75 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class OrganisationField(serializers.PrimaryKeyRelatedField):
+# An organisation by id, compiled once per process (inventory.compiled): a move's target and a
+# registration's donor and custodian are read with it.
+_ORGANISATION = CompiledLookup(lambda pk: Organisation.objects.filter(pk=pk).order_by()[:1])
+
+
+_SHARED = frozenset({"queryset", "validators", "regex"})
+
+
+class SharedQuerysetMixin:
+    """A relation field whose copies share its queryset.
+
+    DRF deep-copies every declared field for each serializer instance, and a field's copy
+    deep-copies its queryset (its whole Query): half the cost of building a body's fields.
+    The queryset is never evaluated (get_queryset() reads a fresh `.all()` of it each time),
+    so the copies can share it."""
+
+    def __deepcopy__(self, memo):
+        # As DRF's Field.__deepcopy__, which also keeps regexes and validators as they are.
+        args = [
+            item if isinstance(item, REGEX_TYPE) else copy.deepcopy(item) for item in self._args
+        ]
+        kwargs = {
+            key: value if key in _SHARED else copy.deepcopy(value, memo)
+            for key, value in self._kwargs.items()
+        }
+        return self.__class__(*args, **kwargs)
+
+
+class OrganisationField(SharedQuerysetMixin, serializers.PrimaryKeyRelatedField):
     """An organisation id; floats and booleans are refused rather than truncated to an id."""
 
     def to_internal_value(self, data):
         if isinstance(data, bool | float):
             self.fail("incorrect_type", data_type=type(data).__name__)
+        queryset = self.queryset
+        if (
+            type(data) is int
+            and self.pk_field is None
+            and queryset.model is Organisation
+            and not queryset.query.where
+        ):
+            # Every organisation, as DRF's queryset.get(pk=…) would read it.
+            organisation = _ORGANISATION.first(data)
+            if organisation is None:
+                self.fail("does_not_exist", pk_value=data)
+            return organisation
+        return super().to_internal_value(data)
+
+
+# A category by code, compiled once per process: every registration reads it.
+_CATEGORY = CompiledLookup(lambda code: Category.objects.filter(code=code).order_by()[:1])
+
+
+class CategoryField(SharedQuerysetMixin, serializers.SlugRelatedField):
+    """A category by its code."""
+
+    def to_internal_value(self, data):
+        queryset = self.queryset
+        if (
+            type(data) is str
+            and self.slug_field == "code"
+            and queryset.model is Category
+            and not queryset.query.where
+        ):
+            # Every category, as DRF's queryset.get(code=…) would read it.
+            category = _CATEGORY.first(data)
+            if category is None:
+                self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+            return category
         return super().to_internal_value(data)
 
 

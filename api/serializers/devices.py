@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from api.serializers.common import (
     TEXTAREA,
+    CategoryField,
     CategorySerializer,
     InputSerializer,
     OrganisationField,
@@ -155,7 +156,7 @@ _SCREEN = SpecsSerializer().fields["screen_inches"]
 
 
 class DeviceCreateSerializer(InputSerializer):
-    category = serializers.SlugRelatedField(
+    category = CategoryField(
         slug_field="code", queryset=Category.objects.all(), help_text="Category code, e.g. laptop."
     )
     manufacturer = StrictCharField(max_length=80)

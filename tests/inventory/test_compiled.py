@@ -148,3 +148,94 @@ def test_the_history_manager_class_is_built_once(coordinator, scattered):
     assert device.history.instance == device
     assert device.history.count() == 1
     assert Device.history.model.__name__ == "HistoricalDevice"
+
+
+@pytest.mark.parametrize("first_call", ["normal", "huge"])
+def test_an_id_past_any_column_is_no_row_whatever_came_first(coordinator, scattered, first_call):
+    """The ORM answers "no row" for an id no column can hold; the cached SQL would send it as a
+    numeric literal (PostgreSQL: no index) or fail (SQLite: OverflowError). And a hostile first
+    call does not stop the lookup from being cached for the next ones."""
+    device = scattered[0]
+    lookup = CompiledLookup(
+        lambda pk: Device.objects.select_related(*RELATIONS).filter(pk=pk).order_by()[:1]
+    )
+    huge = 10**30
+    calls = [device.pk, huge] if first_call == "normal" else [huge, device.pk]
+    for pk in calls:
+        found = lookup.first(pk)
+        assert (found.pk if found else None) == (device.pk if pk == device.pk else None)
+    with compilations() as compiled:
+        assert lookup.first(device.pk).pk == device.pk
+        assert lookup.first(2**63) is None
+    assert compiled.call_count == 1  # the huge id's ORM query only
+
+
+def test_ids_past_any_column_are_refused_as_before_through_the_api(
+    coordinator, workshop_org, scattered
+):
+    client = token_client(coordinator)
+    client.get(f"/api/devices/{scattered[0].pk}/")
+    for huge in ("9223372036854775808", "99999999999999999999999"):
+        assert client.get(f"/api/devices/{huge}/").status_code == 404
+        moved = client.post(
+            f"/api/devices/{huge}/transition/",
+            {"action": "send_to_workshop", "target": workshop_org.pk},
+            format="json",
+        )
+        assert moved.status_code == 404
+        assert client.post(
+            f"/api/devices/{scattered[0].pk}/transition/",
+            {"action": "send_to_workshop", "target": int(huge)},
+            format="json",
+        ).json()["fields"]["target"]
+
+
+# Inserts
+
+
+def insert_compilations():
+    from django.db.models.sql.compiler import SQLInsertCompiler
+
+    return mock.patch.object(
+        SQLInsertCompiler, "as_sql", autospec=True, side_effect=SQLInsertCompiler.as_sql
+    )
+
+
+def test_a_registration_inserts_without_compiling_once_warm(coordinator, donor_org):
+    make_device(actor=coordinator, donor=donor_org)  # the INSERTs compiled, if not already
+    with insert_compilations() as compiled:
+        device = make_device(actor=coordinator, donor=donor_org, model_name="Latitude 5490")
+    assert compiled.call_count == 0
+    # What was written is what the instance holds, read back column by column.
+    stored = Device.objects.get(pk=device.pk)
+    for field in Device._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(device, field.attname), field.name
+    [row] = device.history.all()
+    assert row.history_id is not None
+    assert (row.model_name, row.history_change_reason, row.history_user) == (
+        "Latitude 5490",
+        "register",
+        coordinator,
+    )
+    assert row.created_at == stored.created_at
+
+
+def test_an_expression_or_a_database_default_goes_through_django(coordinator):
+    from django.db.models import Value
+    from django.db.models.functions import Upper
+
+    from inventory.models import IdempotencyRecord
+
+    IdempotencyRecord.objects.create(user=coordinator, key="a", endpoint="/x", request_hash="h")
+    with insert_compilations() as compiled:
+        plain = IdempotencyRecord.objects.create(
+            user=coordinator, key="b", endpoint="/x", request_hash="h", response_body={"a": [1]}
+        )
+        assert compiled.call_count == 0
+        computed = IdempotencyRecord.objects.create(
+            user=coordinator, key="c", endpoint="/x", request_hash=Upper(Value("abc"))
+        )
+        assert compiled.call_count == 1
+    assert IdempotencyRecord.objects.get(pk=computed.pk).request_hash == "ABC"
+    assert IdempotencyRecord.objects.get(pk=plain.pk).response_body == {"a": [1]}
+    assert plain.created_at is not None and plain.pk > 0
