@@ -92,6 +92,25 @@ class InputSerializer(serializers.Serializer):
             raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
 
+    def get_fields(self):
+        """The declared fields, each a copy for this body.
+
+        DRF deep-copies them, which runs every field's __init__ again: a registration's 25
+        fields cost more than its duplicate check. The declared fields are never bound nor
+        used themselves (every serializer reads copies), so a plain field is copied shallowly
+        and bound to this body as DRF binds its copies; a field holding other fields (a
+        nested body, a list, a dict) is deep-copied as before, so that its children are bound
+        to it and not to the declared one."""
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, _HOLDS_FIELDS) or hasattr(field, "child")
+            else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
+
+
+_HOLDS_FIELDS = (serializers.BaseSerializer, serializers.ListField, serializers.DictField)
+
 
 class StrictCharField(serializers.CharField):
     """A JSON string: numbers and booleans are refused, not turned into text.

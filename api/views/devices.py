@@ -109,7 +109,8 @@ class DeviceViewSet(ApiMixin, BinaryRepliesMixin, viewsets.GenericViewSet):
         responses={201: DeviceSerializer, **errors(400, 403, 409, 413, 422)},
     )
     def create(self, request):
-        return idempotent(request, lambda: self._register(request))
+        # The register writes rows only: its record is written last (api.idempotency).
+        return idempotent(request, lambda: self._register(request), database_only=True)
 
     def _register(self, request) -> Response:
         data = DeviceCreateSerializer(data=request.data)

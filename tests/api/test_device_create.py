@@ -182,6 +182,26 @@ def test_the_same_key_with_another_body_answers_422(api, coordinator):
     assert Device.objects.count() == 1
 
 
+def test_the_same_key_with_an_invalid_body_answers_422(api, coordinator):
+    client = api(coordinator)
+    assert post(client, BODY, **{"Idempotency-Key": "k-bad"}).status_code == 201
+    response = post(client, {"category": "laptop"}, **{"Idempotency-Key": "k-bad"})
+    assert response.status_code == 422
+    assert Device.objects.count() == 1
+
+
+def test_a_retry_of_a_device_without_serial_is_replayed_not_registered_again(api, coordinator):
+    """Nothing unique in the device itself: the record's own constraint stops the second."""
+    client = api(coordinator)
+    body = {"category": "laptop", "manufacturer": "Dell"}
+    replies = [post(client, body, **{"Idempotency-Key": "k-noserial"}) for _ in range(3)]
+    assert [reply.status_code for reply in replies] == [201] * 3
+    assert len({reply.json()["id"] for reply in replies}) == 1
+    assert replies[-1]["Idempotent-Replayed"] == "true"
+    assert Device.objects.count() == 1
+    assert LabelCode.objects.count() == 1  # the retries' codes went with their rollback
+
+
 def test_keys_belong_to_one_user(api, coordinator, workshop_staff):
     assert post(api(coordinator), BODY, **{"Idempotency-Key": "shared"}).status_code == 201
     other = post(

@@ -59,24 +59,24 @@ def test_registering_costs_eight_statements_and_its_transaction(
     assert (row.history_change_reason, row.history_user.username) == ("register", "coord")
 
 
-def test_registering_with_an_idempotency_key_costs_two_more(
+def test_registering_with_an_idempotency_key_costs_one_more(
     coord_api, donor_org, django_assert_num_queries
 ):
     body = {"category": "laptop", "manufacturer": "Dell", "serial_number": "W-2"}
-    # token + user + scope; SAVEPOINT (BEGIN); the record's INSERT first (a key used before fails on
-    # its unique constraint and is read then, so a first request reads nothing before it);
-    # category; the register as above, with no savepoint of its own (any refusal rolls the
-    # whole transaction back): duplicate check, label code, device, history, counters; the
-    # reply stored on the record (UPDATE); RELEASE (COMMIT).
-    with django_assert_num_queries(9 + 2):
+    # token + user + scope; SAVEPOINT (BEGIN); category; the register as above, with no
+    # savepoint of its own (any refusal rolls the whole transaction back): duplicate check,
+    # label code, device, history, counters; the record with its reply, last (a key used
+    # before fails on its unique constraint, or sooner on the serial, and is read then, so a
+    # first request reads nothing more); RELEASE (COMMIT).
+    with django_assert_num_queries(8 + 2):
         response = coord_api.post(
             "/api/devices/", body, format="json", HTTP_IDEMPOTENCY_KEY="key-1"
         )
     assert response.status_code == 201
     assert IdempotencyRecord.objects.get(key="key-1").response_status == 201
-    # The replay: token + user (with its scope), the failed INSERT in its savepoint
-    # (SAVEPOINT, INSERT, ROLLBACK TO, RELEASE), the record's read.
-    with django_assert_num_queries(6):
+    # The replay: token + user (with its scope); the register refused by the duplicate check
+    # (SAVEPOINT, category, duplicate check, ROLLBACK TO, RELEASE); the record's read.
+    with django_assert_num_queries(7):
         again = coord_api.post("/api/devices/", body, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
     assert again.json() == response.json()
     assert again["Idempotent-Replayed"] == "true"
