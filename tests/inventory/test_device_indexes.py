@@ -55,6 +55,12 @@ HISTORY_INDEXES = {
     "histdevice_reason_custody_idx",  # a workshop's turnaround
 }
 
+LABEL_CODE_INDEXES = {
+    "inventory_labelcode_pkey",  # a code's look-up; random codes: every insert lands anywhere
+    "inventory_labelcode_issued_by_id_142e6158",  # a user's deletion sets it null
+    "labelcode_run_idx",  # a pre-printed run's codes
+}
+
 # What inventory 0020 dropped, on every database; PostgreSQL also had the `_like` twins.
 DROPPED = {
     "inventory_device": {
@@ -99,9 +105,13 @@ def index_names(table: str) -> set[str]:
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own index names")
 @pytest.mark.parametrize(
     "table, expected",
-    [("inventory_device", DEVICE_INDEXES), ("inventory_historicaldevice", HISTORY_INDEXES)],
+    [
+        ("inventory_device", DEVICE_INDEXES),
+        ("inventory_historicaldevice", HISTORY_INDEXES),
+        ("inventory_labelcode", LABEL_CODE_INDEXES),
+    ],
 )
-def test_a_move_writes_only_the_indexes_the_app_reads(table, expected):
+def test_a_write_fills_only_the_indexes_the_app_reads(table, expected):
     assert index_names(table) == expected
 
 
@@ -137,3 +147,21 @@ def test_the_migration_drops_the_indexes_and_gives_them_back():
     if postgres:
         assert index_names("inventory_device") == DEVICE_INDEXES
         assert index_names("inventory_historicaldevice") == HISTORY_INDEXES
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_label_codes_like_twin_is_dropped_and_given_back():
+    migration = importlib.import_module("inventory.migrations.0022_drop_label_code_like_index")
+    assert migration.Migration.atomic is False
+    twin = "inventory_labelcode_code_90556f02_like"
+    postgres = connection.vendor == "postgresql"
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        MigrationExecutor(connection).migrate([("inventory", "0021_device_awaiting_disposal")])
+        assert (twin in index_names("inventory_labelcode")) is postgres
+        MigrationExecutor(connection).migrate([("inventory", "0022_drop_label_code_like_index")])
+        assert twin not in index_names("inventory_labelcode")
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+    if postgres:
+        assert index_names("inventory_labelcode") == LABEL_CODE_INDEXES
