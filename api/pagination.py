@@ -50,9 +50,11 @@ class Pagination(BasePagination):
             )
         # A view may count less far (a search: inventory.pagination.SEARCH_CAP).
         cap = view.page_cap() if hasattr(view, "page_cap") else None
+        # A view may know its total without counting rows (the device counters).
+        total = view.page_total() if hasattr(view, "page_total") else None
         try:
             self.page = pagination.paginate(
-                queryset, size=size, cursor=cursor, page=number, cap=cap
+                queryset, size=size, cursor=cursor, page=number, cap=cap, total=total
             )
         except InvalidCursor as err:
             message = _(

@@ -805,6 +805,23 @@ def operations(args, world: World, size: int) -> list[Operation]:
             expect=201,
         ),
         Operation(
+            "register (API, no key)",
+            "write",
+            coordinator,
+            lambda i: (
+                "POST",
+                "/api/devices/",
+                {
+                    "category": "laptop",
+                    "manufacturer": "Dell",
+                    "model_name": "Latitude 5490",
+                    "serial_number": f"SCALEN{run}{size}{i:04d}",
+                },
+                None,
+            ),
+            expect=201,
+        ),
+        Operation(
             "move: send to workshop (API transition)",
             "write",
             coordinator,

@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from inventory.codes import InvalidCode, normalize_imei, normalize_label_code
 from inventory.compiled import CompiledLookup
+from inventory.counts import device_total
 from inventory.models import (
     Device,
     DeviceCount,
@@ -117,6 +118,28 @@ def device_list(
     if q:
         devices = devices.filter(device_search_filter(q))
     return devices
+
+
+# The filters the device counters (inventory.counts) keep: with no other set, a list's total is
+# their sum, not a count of up to pagination.CAP device rows on every page (10,000 index
+# entries read for each page of a frequent status at a million devices, 2.2 ms against 0.7 ms
+# at 10,000: the one part of a filtered list that grew with the table).
+COUNTED_FILTERS = frozenset({"status", "custodian"})
+
+
+def device_list_total(user, **filters) -> int | None:
+    """The number of devices `device_list(user, **filters)` holds, from the counters, when
+    they can say it (no filter but status and custody, in a scope devices_visible_to draws
+    by custody); else None: the list counts its rows."""
+    if any(value for key, value in filters.items() if key not in COUNTED_FILTERS):
+        return None
+    scope = user_scope(user)
+    custodian = filters.get("custodian")
+    if not scope.sees_all:
+        if scope.kind not in {OrgKind.WORKSHOP, OrgKind.STRUCTURE} or custodian is not None:
+            return None
+        custodian = scope.organisation.pk
+    return device_total(custodian_id=custodian, status=filters.get("status") or "")
 
 
 def device_search_filter(q: str) -> Q:

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 
 from inventory import pagination, permissions, selectors, services
 from inventory.codes import group_label_code, label_code_for_display
-from inventory.counts import device_total
 from inventory.documents.selectors import coordination_todo
 from inventory.errors import DomainError
 from inventory.forms import DeviceFilterForm, DeviceRegistrationForm, TransitionForm
@@ -184,25 +183,6 @@ def home(request):
     return render(request, "inventory/home.html", context)
 
 
-# The filters the device counters (inventory.counts) keep: with no other set, the list's total
-# is their sum, not a count of up to pagination.CAP device rows on every page (10,000 index
-# entries read for each page of the whole network's list).
-COUNTED_FILTERS = frozenset({"status", "custodian"})
-
-
-def _counted_total(scope, filters: dict) -> int | None:
-    """The number of devices the list holds, from the counters, when they can say it (the
-    reader's scope as selectors.devices_visible_to draws it); else None: count the rows."""
-    if any(value for key, value in filters.items() if key not in COUNTED_FILTERS):
-        return None
-    custodian = filters.get("custodian")
-    if not scope.sees_all:
-        if scope.kind not in {OrgKind.WORKSHOP, OrgKind.STRUCTURE} or custodian is not None:
-            return None
-        custodian = scope.organisation.pk
-    return device_total(custodian_id=custodian, status=filters.get("status") or "")
-
-
 @login_required
 def device_list(request):
     scope = selectors.user_scope(request.user)
@@ -212,7 +192,8 @@ def device_list(request):
     devices = selectors.device_list(request.user, **filters)
     # A search is counted to SEARCH_CAP only (inventory.pagination).
     cap = pagination.SEARCH_CAP if filters.get("q") else None
-    page = page_of(request, devices, size=PAGE_SIZE, cap=cap, total=_counted_total(scope, filters))
+    total = selectors.device_list_total(request.user, **filters)
+    page = page_of(request, devices, size=PAGE_SIZE, cap=cap, total=total)
     _decorate(page.object_list)
     return render(
         request,

@@ -35,9 +35,17 @@ from api.views.common import DEVICE_ID, JSON, ApiMixin, errors
 from api.views.labels import LABEL_DOWNLOAD, LABEL_REPLIES, label_response
 from inventory import pagination, selectors, services
 from inventory.codes import group_label_code
+from inventory.models import Device
 from labels.render import item_from_device
 
 # Labels
+
+
+# Query parameters a list counted by the device counters may carry: status and custody, and
+# the paging's own.
+_COUNTED_PARAMS = frozenset(
+    {"status", "custodian", pagination.PAGE_QUERY, pagination.CURSOR_QUERY, "page_size"}
+)
 
 
 @extend_schema_view(
@@ -81,6 +89,20 @@ class DeviceViewSet(ApiMixin, BinaryRepliesMixin, viewsets.GenericViewSet):
     def page_cap(self) -> int | None:
         """A search is counted to SEARCH_CAP only (inventory.pagination)."""
         return pagination.SEARCH_CAP if self.request.query_params.get("q", "").strip() else None
+
+    def page_total(self) -> int | None:
+        """The list's total from the device counters when only status and custody filter it
+        (selectors.device_list_total); None: the paginator counts the rows."""
+        params = self.request.query_params
+        if self.action != "list" or not set(params) <= _COUNTED_PARAMS:
+            return None  # a device's history, a search, a filter the counters do not keep
+        filters = DeviceFilter(params, queryset=Device.objects.none())
+        if not filters.is_valid():
+            return None  # already refused by the filter backend: never reached
+        data = filters.form.cleaned_data
+        return selectors.device_list_total(
+            self.request.user, status=data.get("status") or "", custodian=data.get("custodian")
+        )
 
     def list(self, request):
         devices = self.filter_queryset(self.get_queryset())

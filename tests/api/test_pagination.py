@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from inventory import pagination
+from inventory import pagination, selectors
 from inventory.models import Device
 from inventory.pagination import cursor_after
 from tests.builders import make_device, shipped
@@ -178,7 +178,12 @@ def test_a_deep_page_neither_skips_nor_counts_through_the_table(
     deep_sql = captured(client, second["next"])
     assert len(deep_sql) == len(first_sql)
     assert not any("OFFSET" in sql for sql in deep_sql), deep_sql
-    assert [sql for sql in deep_sql if "COUNT(" in sql and "LIMIT 3" in sql], deep_sql
+    counted = [sql for sql in deep_sql if "COUNT(" in sql and "LIMIT 3" in sql]
+    if url == URL:
+        # The whole device list's total is the device counters' sum (inventory.counts).
+        assert not counted and any("INVENTORY_DEVICECOUNT" in sql for sql in deep_sql)
+    else:
+        assert counted, deep_sql
     assert not any("COUNT(" in sql and "LIMIT" not in sql for sql in deep_sql), deep_sql
 
 
@@ -218,3 +223,35 @@ def test_a_search_is_counted_to_the_search_cap_only(api, coordinator, many, monk
     assert refused.json()["code"] == "page_out_of_window"
     assert "s'arrêtent aux 5 premiers résultats" in refused.json()["detail"]
     assert client.get(URL, {"page_size": 5, "page": 2}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query, counted",
+    [
+        ({}, True),
+        ({"status": "registered"}, True),
+        ({"status": "at_workshop", "custodian": "{workshop}"}, True),
+        ({"custodian": "{workshop}", "page_size": 2}, True),
+        ({"category": "laptop"}, False),
+        ({"q": "Dell"}, False),
+        ({"status": "registered", "unknown": "1"}, False),
+    ],
+)
+def test_a_list_filtered_by_status_and_custody_only_is_counted_by_the_counters(
+    api, coordinator, workshop_staff, workshop_org, query, counted
+):
+    for _ in range(3):
+        make_device(actor=coordinator)
+    shipped(coordinator, workshop_org, count=2)
+    query = {key: str(value).format(workshop=workshop_org.pk) for key, value in query.items()}
+    filters = {"status", "category", "q", "custodian"}
+    for user in (coordinator, workshop_staff):
+        client = api(user)
+        rows = selectors.device_list(user, **{k: v for k, v in query.items() if k in filters})
+        sql = captured(client, URL, query)
+        body = client.get(URL, query).json()
+        assert (body["count"], body["count_is_exact"]) == (rows.count(), True)
+        # Staff see their custody only: a custody filter of their own is counted by rows.
+        by_counters = counted and not (user == workshop_staff and "custodian" in query)
+        assert any("INVENTORY_DEVICECOUNT" in s for s in sql) is by_counters, sql
+        assert any("COUNT(" in s for s in sql) is not by_counters, sql
