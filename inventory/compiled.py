@@ -124,15 +124,25 @@ def _run(compiled: _Compiled, args: tuple):
         rows = cursor.fetchmany(GET_ITERATOR_CHUNK_SIZE)
     if not rows:
         return None
-    if compiled.converters:
-        rows = compiler.apply_converters(rows, compiled.converters)
-    row = next(iter(rows))
+    row = next(_converted(rows, compiled.converters, connection))
     instance = compiled.from_db(compiled.db, compiled.init_list, row[compiled.columns])
     for populator in get_related_populators(
         compiler.klass_info, compiler.select, compiled.db, compiled.fetch_mode
     ):
         populator.populate(row, instance)
     return instance
+
+
+def _converted(rows, converters: dict, connection):
+    """SQLCompiler.apply_converters with this thread's connection: the compiler kept with a
+    lookup holds the connection of the thread that compiled it."""
+    for row in map(list, rows):
+        for position, (functions, expression) in converters.items():
+            value = row[position]
+            for convert in functions:
+                value = convert(value, expression, connection)
+            row[position] = value
+        yield row
 
 
 # Inserts -----------------------------------------------------------------------------------
@@ -156,7 +166,6 @@ _INSERTS: dict[tuple, object] = {}
 class _CompiledInsert:
     sql: str
     converters: dict
-    compiler: Any
 
 
 def compiled_insert(instance, manager, using, fields, returning_fields, raw):
@@ -192,9 +201,7 @@ def compiled_insert(instance, manager, using, fields, returning_fields, raw):
         if not returning_fields:
             return []
         rows = connection.ops.fetch_returned_rows(cursor, ())
-    if compiled.converters:
-        rows = compiled.compiler.apply_converters(rows, compiled.converters)
-    return list(rows)
+    return list(_converted(rows, compiled.converters, connection))
 
 
 def _orm_insert(instance, manager, using, fields, returning_fields, raw):
@@ -217,4 +224,4 @@ def _compile_insert(model, connection, using, fields, instance, returning_fields
         return _UNFIT
     table = model._meta.db_table
     columns = [field.get_col(table) for field in returning_fields or ()]
-    return _CompiledInsert(sql=sql, converters=compiler.get_converters(columns), compiler=compiler)
+    return _CompiledInsert(sql=sql, converters=compiler.get_converters(columns))
