@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
-from rest_framework.fields import REGEX_TYPE, empty
+from rest_framework.fields import empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from inventory.compiled import CompiledLookup
@@ -99,17 +99,21 @@ class InputSerializer(serializers.Serializer):
         fields cost more than its duplicate check. The declared fields are never bound nor
         used themselves (every serializer reads copies), so a plain field is copied shallowly
         and bound to this body as DRF binds its copies; a field holding other fields (a
-        nested body, a list, a dict) is deep-copied as before, so that its children are bound
-        to it and not to the declared one."""
+        nested body, a list, a dict, a many-relation) is deep-copied as before, so that its
+        children are bound to it and not to the declared one."""
         return {
-            name: copy.deepcopy(field)
-            if isinstance(field, _HOLDS_FIELDS) or hasattr(field, "child")
-            else copy.copy(field)
+            name: copy.deepcopy(field) if _holds_fields(field) else copy.copy(field)
             for name, field in self._declared_fields.items()
         }
 
 
-_HOLDS_FIELDS = (serializers.BaseSerializer, serializers.ListField, serializers.DictField)
+def _holds_fields(field) -> bool:
+    """A nested body, a list or dict of fields, a many-relation: fields bound to this one."""
+    return (
+        isinstance(field, serializers.BaseSerializer)
+        or hasattr(field, "child")
+        or hasattr(field, "child_relation")
+    )
 
 
 class StrictCharField(serializers.CharField):
@@ -159,42 +163,19 @@ class StrictIntegerField(serializers.IntegerField):
 _ORGANISATION = CompiledLookup(lambda pk: Organisation.objects.filter(pk=pk).order_by()[:1])
 
 
-_SHARED = frozenset({"queryset", "validators", "regex"})
+def _whole_table(queryset, model) -> bool:
+    """Whether a relation field reads every row of `model` (its compiled lookup answers it)."""
+    return queryset is not None and queryset.model is model and not queryset.query.where
 
 
-class SharedQuerysetMixin:
-    """A relation field whose copies share its queryset.
-
-    DRF deep-copies every declared field for each serializer instance, and a field's copy
-    deep-copies its queryset (its whole Query): half the cost of building a body's fields.
-    The queryset is never evaluated (get_queryset() reads a fresh `.all()` of it each time),
-    so the copies can share it."""
-
-    def __deepcopy__(self, memo):
-        # As DRF's Field.__deepcopy__, which also keeps regexes and validators as they are.
-        args = [
-            item if isinstance(item, REGEX_TYPE) else copy.deepcopy(item) for item in self._args
-        ]
-        kwargs = {
-            key: value if key in _SHARED else copy.deepcopy(value, memo)
-            for key, value in self._kwargs.items()
-        }
-        return self.__class__(*args, **kwargs)
-
-
-class OrganisationField(SharedQuerysetMixin, serializers.PrimaryKeyRelatedField):
+class OrganisationField(serializers.PrimaryKeyRelatedField):
     """An organisation id; floats and booleans are refused rather than truncated to an id."""
 
     def to_internal_value(self, data):
         if isinstance(data, bool | float):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        queryset = self.queryset
-        if (
-            type(data) is int
-            and self.pk_field is None
-            and queryset.model is Organisation
-            and not queryset.query.where
-        ):
+        whole = _whole_table(self.queryset, Organisation)
+        if type(data) is int and self.pk_field is None and whole:
             # Every organisation, as DRF's queryset.get(pk=…) would read it.
             organisation = _ORGANISATION.first(data)
             if organisation is None:
@@ -207,17 +188,12 @@ class OrganisationField(SharedQuerysetMixin, serializers.PrimaryKeyRelatedField)
 _CATEGORY = CompiledLookup(lambda code: Category.objects.filter(code=code).order_by()[:1])
 
 
-class CategoryField(SharedQuerysetMixin, serializers.SlugRelatedField):
+class CategoryField(serializers.SlugRelatedField):
     """A category by its code."""
 
     def to_internal_value(self, data):
-        queryset = self.queryset
-        if (
-            type(data) is str
-            and self.slug_field == "code"
-            and queryset.model is Category
-            and not queryset.query.where
-        ):
+        whole = _whole_table(self.queryset, Category)
+        if type(data) is str and self.slug_field == "code" and whole:
             # Every category, as DRF's queryset.get(code=…) would read it.
             category = _CATEGORY.first(data)
             if category is None:
