@@ -3,12 +3,23 @@
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 
 from inventory.models import Device, Organisation
 from inventory.selectors import device_search_filter
 from inventory.states import OrgKind, Status
 
 ID_MAX = 2**63 - 1  # beyond it SQLite overflows instead of finding nothing
+
+
+class KeptFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which also leaves the filter set it validated on the view
+    (`view.filterset`), for a view that reads the filters' values again (DeviceViewSet's total
+    from the device counters) without validating them a second time."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
 
 
 class IntegerFilter(django_filters.NumberFilter):

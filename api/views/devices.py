@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from api.filters import DeviceFilter, OrganisationFilter
+from api.filters import DeviceFilter, KeptFilterBackend, OrganisationFilter
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
 from api.renderers import BinaryRepliesMixin
@@ -35,7 +35,6 @@ from api.views.common import DEVICE_ID, JSON, ApiMixin, errors
 from api.views.labels import LABEL_DOWNLOAD, LABEL_REPLIES, label_response
 from inventory import pagination, selectors, services
 from inventory.codes import group_label_code
-from inventory.models import Device
 from labels.render import item_from_device
 
 # Labels
@@ -70,7 +69,7 @@ _COUNTED_PARAMS = frozenset(
 )
 class DeviceViewSet(ApiMixin, BinaryRepliesMixin, viewsets.GenericViewSet):
     serializer_class = DeviceSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [KeptFilterBackend]
     filterset_class = DeviceFilter
     lookup_value_regex = r"[0-9]+"
 
@@ -96,9 +95,9 @@ class DeviceViewSet(ApiMixin, BinaryRepliesMixin, viewsets.GenericViewSet):
         params = self.request.query_params
         if self.action != "list" or not set(params) <= _COUNTED_PARAMS:
             return None  # a device's history, a search, a filter the counters do not keep
-        filters = DeviceFilter(params, queryset=Device.objects.none())
-        if not filters.is_valid():
-            return None  # already refused by the filter backend: never reached
+        filters = getattr(self, "filterset", None)  # as KeptFilterBackend validated them
+        if filters is None or not filters.is_valid():
+            return None  # an invalid filter was refused before the page: never reached
         data = filters.form.cleaned_data
         return selectors.device_list_total(
             self.request.user, status=data.get("status") or "", custodian=data.get("custodian")
