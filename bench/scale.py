@@ -686,6 +686,15 @@ def operations(args, world: World, size: int) -> list[Operation]:
     def q(value: str) -> str:
         return "/api/devices/?" + urlencode({"q": value})
 
+    def laptop(serial: str) -> dict:
+        """A registration's body (with or without an Idempotency-Key, the same device)."""
+        return {
+            "category": "laptop",
+            "manufacturer": "Dell",
+            "model_name": "Latitude 5490",
+            "serial_number": serial,
+        }
+
     some = picked["read"]
     label_codes = list(Device.objects.order_by("pk").values_list("label_code_id", flat=True)[:1000])
     ops = [
@@ -794,12 +803,7 @@ def operations(args, world: World, size: int) -> list[Operation]:
             lambda i: (
                 "POST",
                 "/api/devices/",
-                {
-                    "category": "laptop",
-                    "manufacturer": "Dell",
-                    "model_name": "Latitude 5490",
-                    "serial_number": f"SCALE{run}{size}{i:04d}",
-                },
+                laptop(f"SCALE{run}{size}{i:04d}"),
                 {"Idempotency-Key": f"scale-{run}-{size}-{i}"},
             ),
             expect=201,
@@ -808,17 +812,7 @@ def operations(args, world: World, size: int) -> list[Operation]:
             "register (API, no key)",
             "write",
             coordinator,
-            lambda i: (
-                "POST",
-                "/api/devices/",
-                {
-                    "category": "laptop",
-                    "manufacturer": "Dell",
-                    "model_name": "Latitude 5490",
-                    "serial_number": f"SCALEN{run}{size}{i:04d}",
-                },
-                None,
-            ),
+            lambda i: ("POST", "/api/devices/", laptop(f"SCALEN{run}{size}{i:04d}"), None),
             expect=201,
         ),
         Operation(
