@@ -153,6 +153,14 @@ if _DATABASE_URL:
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = dict(_SQLITE_OPTIONS)
+    elif env_bool("REEMPLOI_PREPARED_STATEMENTS", True):
+        # The few statements every write sends (inventory/compiled.py: a device by its key,
+        # the token check, single-row inserts and updates) are prepared once per connection
+        # and sent by name afterwards; psycopg never prepares anything else (Django's
+        # client-side cursors cannot), whatever the threshold. Set
+        # REEMPLOI_PREPARED_STATEMENTS=0 behind a pooler that does not keep prepared
+        # statements (PgBouncer before 1.21, or without max_prepared_statements).
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 else:
     DATABASES = {
         "default": {

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
+from inventory.compiled import prepared_cursor
 from inventory.models import Device, DeviceCount
 
 Key = tuple[int, str]  # (custodian_id, status)
@@ -83,7 +84,10 @@ def _upsert(counts: dict[Key, int], *, add: bool) -> None:
         f"VALUES {values} ON CONFLICT ({quote('custodian_id')}, {quote('status')}) "
         f"DO UPDATE SET {column} = {new}"
     )
-    with connection.cursor() as cursor:
+    # A move's or a registration's upsert (one or two keys) has few shapes: prepared once per
+    # connection (inventory.compiled.prepared_cursor); a bulk intake's, of any length, is not.
+    cursor = prepared_cursor(connection) if len(counts) <= 2 else connection.cursor()
+    with cursor:
         cursor.execute(sql, params)
 
 

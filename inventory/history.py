@@ -7,7 +7,7 @@ Services of every app save tracked models through `tracked_save`, never through 
 
 from simple_history.manager import HistoryDescriptor
 
-from inventory.compiled import CompiledInsertMixin
+from inventory.compiled import CompiledSaveMixin
 
 
 def tracked_save(instance, *, actor, reason: str, note: str = "", **save_kwargs) -> None:
@@ -31,7 +31,7 @@ def historical_models_home(namespace: dict) -> None:
             model.__module__ = namespace["__name__"]
             namespace[model.__name__] = model
             # Every tracked save adds a history row: its INSERT is compiled once.
-            model._do_insert = CompiledInsertMixin._do_insert
+            model._do_insert = CompiledSaveMixin._do_insert
             descriptor = namespace[name].__dict__.get("history")
             if type(descriptor) is HistoryDescriptor:
                 namespace[name].history = _HistoryDescriptor(descriptor)

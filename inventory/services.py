@@ -19,6 +19,7 @@ from inventory.codes import (
     normalize_imei,
     normalize_label_code,
 )
+from inventory.compiled import prepared_cursor
 from inventory.counts import device_counts_shift
 from inventory.documents.services import donation_todo_refresh
 from inventory.errors import DomainError, invalid
@@ -73,7 +74,10 @@ def _label_codes_insert(codes: list[str], *, issued_at, run: int | None, issued_
     user_id = getattr(issued_by, "pk", None)
     key = ops.quote_name("code")
     inserted: set[str] = set()
-    with connection.cursor() as cursor:
+    # A registration's one code: a statement prepared once per connection
+    # (inventory.compiled.prepared_cursor); a pre-print's runs of any length are not.
+    cursor = prepared_cursor(connection) if len(codes) == 1 else connection.cursor()
+    with cursor:
         for start in range(0, len(codes), _LABEL_INSERT_ROWS):
             chunk = codes[start : start + _LABEL_INSERT_ROWS]
             rows = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from inventory.codes import group_label_code
-from inventory.compiled import CompiledInsertMixin
+from inventory.compiled import CompiledSaveMixin
 from inventory.models.organisations import Organisation
 from inventory.states import OrgKind, Status
 
@@ -114,7 +114,7 @@ class StorageType(models.TextChoices):
     NONE = "none", _("None")
 
 
-class Device(CompiledInsertMixin, models.Model):
+class Device(CompiledSaveMixin, models.Model):
     label_code = models.OneToOneField(
         LabelCode,
         on_delete=models.PROTECT,

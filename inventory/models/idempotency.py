@@ -3,10 +3,10 @@
 from django.conf import settings
 from django.db import models
 
-from inventory.compiled import CompiledInsertMixin
+from inventory.compiled import CompiledSaveMixin
 
 
-class IdempotencyRecord(CompiledInsertMixin, models.Model):
+class IdempotencyRecord(CompiledSaveMixin, models.Model):
     """A create request's Idempotency-Key and the reply it got, so a retry replays it."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from inventory.compiled import CompiledSaveMixin
 from inventory.models.devices import Device
 from inventory.models.organisations import Organisation
 
@@ -19,7 +20,7 @@ class ScanResult(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown code")
 
 
-class ScanEvent(models.Model):
+class ScanEvent(CompiledSaveMixin, models.Model):
     """Every scan, refused ones too: who, when, what was read, what came of it."""
 
     user = models.ForeignKey(

@@ -5,12 +5,14 @@ does not fit the compiled shape."""
 from unittest import mock
 
 import pytest
+from django.db import connection, transaction
 from django.db.models.sql.compiler import SQLCompiler
 from rest_framework.authtoken.models import Token
 
 from inventory.compiled import CompiledLookup
 from inventory.models import Device, Organisation
 from inventory.selectors import devices_visible_to, the_one, visible_device
+from inventory.services import device_transition
 from inventory.states import Status
 from tests.builders import make_device, token_client
 
@@ -239,3 +241,150 @@ def test_an_expression_or_a_database_default_goes_through_django(coordinator):
     assert IdempotencyRecord.objects.get(pk=computed.pk).request_hash == "ABC"
     assert IdempotencyRecord.objects.get(pk=plain.pk).response_body == {"a": [1]}
     assert plain.created_at is not None and plain.pk > 0
+
+
+# Updates and prepared statements -----------------------------------------------------------
+
+
+def update_compilations():
+    from django.db.models.sql.compiler import SQLUpdateCompiler
+
+    return mock.patch.object(
+        SQLUpdateCompiler, "as_sql", autospec=True, side_effect=SQLUpdateCompiler.as_sql
+    )
+
+
+def test_a_move_updates_without_compiling_once_warm(coordinator, workshop_org):
+    first, second = make_device(actor=coordinator), make_device(actor=coordinator)
+    device_transition(
+        actor=coordinator, device_id=first.pk, action="send_to_workshop", target=workshop_org
+    )
+    with update_compilations() as compiled:
+        result = device_transition(
+            actor=coordinator, device_id=second.pk, action="send_to_workshop", target=workshop_org
+        )
+    assert compiled.call_count == 0
+    stored = Device.objects.get(pk=second.pk)
+    for field in Device._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(result.device, field.attname), field.name
+    assert (stored.status, stored.custodian_id) == (Status.SENT_TO_WORKSHOP, workshop_org.pk)
+    # Only the changed columns were written: the first device, moved earlier, kept its own.
+    assert Device.objects.get(pk=first.pk).updated_at < stored.updated_at
+
+
+def test_an_update_django_must_answer_goes_through_django(coordinator):
+    from django.db.models import F
+
+    device = make_device(actor=coordinator, ram_gb=4)
+    device.save(update_fields=["notes"])  # the plain shape, compiled once
+    with update_compilations() as compiled:
+        device.notes = "plain"
+        device.save(update_fields=["notes"])
+        assert compiled.call_count == 0
+        device.ram_gb = F("ram_gb") + 4  # an expression: Django's compiler, RETURNING
+        device.save(update_fields=["ram_gb"])
+        assert compiled.call_count == 1
+    assert device.ram_gb == 8
+    assert Device.objects.values_list("notes", "ram_gb").get(pk=device.pk) == ("plain", 8)
+
+
+def test_an_update_of_a_deleted_row_fails_as_django_says(coordinator):
+    device = make_device(actor=coordinator)
+    device.save(update_fields=["notes"])
+    stale = Device.objects.get(pk=device.pk)
+    Device.objects.filter(pk=device.pk).delete()
+    with pytest.raises(Device.NotUpdated), transaction.atomic():
+        stale.save(update_fields=["notes"])
+    stale.notes = "again"
+    stale.save()  # no update_fields: nothing updated, so Django inserts the row again
+    assert Device.objects.get(pk=device.pk).notes == "again"
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+def prepared_statements() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE from_sql = false")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def move(actor, device, target):
+    return device_transition(
+        actor=actor, device_id=device.pk, action="send_to_workshop", target=target
+    )
+
+
+@postgresql_only
+def test_a_moves_statements_are_prepared_once_per_connection(
+    coordinator, workshop_org, django_assert_num_queries
+):
+    devices = [make_device(actor=coordinator) for _ in range(3)]
+    move(coordinator, devices[0], workshop_org)
+    prepared = prepared_statements()
+    for table in ("inventory_device", "inventory_historicaldevice", "inventory_devicecount"):
+        assert any(table in statement for statement in prepared), table
+    assert any(s.startswith("UPDATE") and "inventory_device" in s for s in prepared)
+    # The next move sends the same statements by name: nothing new is prepared, and each is
+    # still one statement in Django's log (the counts of test_write_statements hold).
+    with django_assert_num_queries(6):  # savepoint, locked read, UPDATE, history, counters, release
+        move(coordinator, devices[1], workshop_org)
+    assert prepared_statements() == prepared
+    assert Device.objects.get(pk=devices[1].pk).custodian_id == workshop_org.pk
+
+
+@postgresql_only
+def test_without_a_threshold_nothing_is_prepared(coordinator, workshop_org, monkeypatch):
+    device = make_device(actor=coordinator)
+    before = prepared_statements()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
+    move(coordinator, device, workshop_org)
+    assert prepared_statements() == before
+    assert not any(s.startswith("UPDATE") for s in before)
+    assert Device.objects.get(pk=device.pk).custodian_id == workshop_org.pk
+
+
+@postgresql_only
+def test_statements_are_prepared_again_after_a_rollback(coordinator, workshop_org):
+    devices = [make_device(actor=coordinator) for _ in range(2)]
+    move(coordinator, devices[0], workshop_org)
+    assert prepared_statements()
+    # A savepoint rolled back: psycopg deallocates what it prepared on the connection, so that
+    # its cache and the server's never disagree…
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_device(actor=coordinator)
+        raise RuntimeError
+    assert prepared_statements() == set()
+    # … and the next write prepares its statements again.
+    assert move(coordinator, devices[1], workshop_org).device.custodian_id == workshop_org.pk
+    assert any(s.startswith("UPDATE") for s in prepared_statements())
+
+
+def test_settings_prepare_on_postgresql_unless_switched_off():
+    from tests.test_settings import manage
+
+    show = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold'))"
+    )
+    url = "postgres://user@db.invalid:5432/reemploi"
+    on = manage("shell", "-c", show, DATABASE_URL=url)
+    off = manage("shell", "-c", show, DATABASE_URL=url, REEMPLOI_PREPARED_STATEMENTS="0")
+    sqlite = manage("shell", "-c", show)
+    assert (on.returncode, off.returncode, sqlite.returncode) == (0, 0, 0), on.stderr
+    # The last line: `shell` may first say how many objects it imported.
+    assert int(on.stdout.split()[-1]) > 0
+    assert (off.stdout.split()[-1], sqlite.stdout.split()[-1]) == ("None", "None")
+
+
+def test_a_compiled_update_writes_a_null_as_a_parameter(coordinator, donor_org):
+    device = make_device(actor=coordinator, donor=donor_org, ram_gb=4)
+    device.ram_gb = 8
+    device.save(update_fields=["ram_gb", "donor"])  # compiled with values
+    with update_compilations() as compiled:
+        device.ram_gb, device.donor = None, None
+        device.save(update_fields=["ram_gb", "donor"])
+    assert compiled.call_count == 0
+    assert Device.objects.values_list("ram_gb", "donor").get(pk=device.pk) == (None, None)
