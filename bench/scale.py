@@ -67,6 +67,19 @@ SLOW_MS = 1000  # a warm-up slower than this: --slow-requests timed requests, no
 # Pure helpers: percentiles, tables, flags (tests/bench/test_scale.py).
 
 
+def python_loop_ms() -> float:
+    """The same pure-Python work timed on this machine: the figures of a run on a machine
+    twice as slow are about twice as high, and the machines these benches run on differ."""
+
+    def once() -> float:
+        started, total = time.perf_counter(), 0
+        for n in range(1_000_000):
+            total += n
+        return (time.perf_counter() - started) * 1000
+
+    return min(once() for _ in range(5))
+
+
 def summarise(samples: list[float]) -> tuple[float, float]:
     """(median, p95) of durations in ms."""
     return statistics.median(samples), percentile(samples, 0.95)
@@ -916,7 +929,9 @@ def main() -> None:
     print(
         f"Réemploi scale bench: {database}, Django {django.get_version()}, {os.cpu_count()} CPUs,"
         f" gunicorn {args.workers} sync workers on port {args.port}, DEBUG off;"
-        f" {args.requests} timed requests per operation after {args.warmups} warm-ups"
+        f" {args.requests} timed requests per operation after {args.warmups} warm-ups;"
+        f" this machine's speed: {python_loop_ms():.0f} ms for a Python loop of 1,000,000"
+        " additions (best of 5), to compare figures taken on different machines"
     )
     by_size: dict[int, list[Result]] = {}
     try:
