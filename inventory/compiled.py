@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.query import _get_from_db, get_related_populators
+from django.db.models.query import ValuesListIterable, _get_from_db, get_related_populators
 from django.db.models.sql.constants import GET_ITERATOR_CHUNK_SIZE
 from django.db.models.sql.subqueries import InsertQuery, UpdateQuery
 from django.db.transaction import TransactionManagementError
@@ -144,6 +144,89 @@ def _converted(rows, converters: dict, connection):
                 value = convert(value, expression, connection)
             row[position] = value
         yield row
+
+
+# Rows --------------------------------------------------------------------------------------
+
+
+class CompiledRows:
+    """`rows(*args)`: the rows of `build(*args)`, a `values_list` queryset, compiled once per
+    shape (how many arguments, of which types) like the lookups above. Each argument must be
+    sent as a parameter, once or more (an IN list written twice, say), and nothing else may
+    be: a call whose compiled parameters are not exactly its arguments, or whose arguments
+    repeat a value or hold None (which the ORM folds away), goes through the ORM and is not
+    remembered. Only calls of at most `most` arguments are compiled (an import's chunks of
+    hundreds of values are not worth a statement kept per length)."""
+
+    def __init__(self, build: Callable[..., QuerySet], *, most: int = 8):
+        self._build = build
+        self._most = most
+        self._cache: dict[tuple, object] = {}
+
+    def rows(self, *args) -> list[tuple]:
+        if len(args) > self._most:
+            return list(self._build(*args))
+        key = tuple(type(arg) for arg in args)
+        compiled = self._cache.get(key)
+        if compiled is None:
+            queryset = self._build(*args)
+            compiled = _compile_rows(queryset, args)
+            if compiled is _UNFIT or isinstance(compiled, _CompiledRows):
+                self._cache[key] = compiled
+            if not isinstance(compiled, _CompiledRows):
+                return list(queryset)
+        if compiled is _UNFIT:
+            return list(self._build(*args))
+        connection = connections[compiled.db]
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(compiled.sql, [args[position] for position in compiled.positions])
+            rows = cursor.fetchall()
+        if compiled.converters:
+            return [tuple(row) for row in _converted(rows, compiled.converters, connection)]
+        return [tuple(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class _CompiledRows:
+    db: str
+    sql: str
+    positions: tuple[int, ...]  # the argument sent as each parameter
+    converters: dict
+
+
+def _compile_rows(queryset: QuerySet, args: tuple):
+    """The compiled rows; `_UNFIT` for a shape never cached; None when only this call does
+    not fit (a repeated value, a None, a parameter that is no argument)."""
+    query = queryset.query
+    if (
+        queryset._iterable_class is not ValuesListIterable
+        or query.extra_select
+        or query.annotation_select
+        or queryset._prefetch_related_lookups
+    ):
+        return _UNFIT
+    if any(arg is None for arg in args) or len(set(args)) != len(args):
+        return None
+    compiler = query.get_compiler(using=queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except Exception:  # EmptyResultSet and the like: the ORM decides
+        return None
+    positions = []
+    for param in params:
+        position = next((n for n, arg in enumerate(args) if arg is param), None)
+        if position is None:
+            return None
+        positions.append(position)
+    if set(positions) != set(range(len(args))):
+        return None
+    fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+    return _CompiledRows(
+        db=queryset.db,
+        sql=sql,
+        positions=tuple(positions),
+        converters=compiler.get_converters(fields),
+    )
 
 
 # Inserts and updates ---------------------------------------------------------------------

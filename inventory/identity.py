@@ -14,6 +14,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from inventory.codes import group_label_code, is_valid_imei
+from inventory.compiled import CompiledRows
 from inventory.models import Device
 
 IMEI_FIELDS = ("imei1", "imei2")
@@ -82,6 +83,24 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
         yield values[start : start + size]
 
 
+# Compiled once per number of values asked (inventory.compiled): a registration asks one or two.
+_SERIAL_HOLDERS = CompiledRows(
+    lambda *asked: (
+        Device.objects.alias(serial_upper=Upper("serial_number"))
+        .filter(serial_upper__in=asked)
+        .values_list("manufacturer", "serial_number", "label_code_id")
+        .order_by()
+    )
+)
+_IMEI_HOLDERS = CompiledRows(
+    lambda *imeis: (
+        Device.objects.filter(Q(imei1__in=imeis) | Q(imei2__in=imeis))
+        .values_list("imei1", "imei2", "label_code_id")
+        .order_by()
+    )
+)
+
+
 def registered_holders(
     *, serials: Iterable[tuple[str, str]], imeis: Iterable[str]
 ) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
@@ -96,24 +115,13 @@ def registered_holders(
         # a row holding it exactly is among those found; `key in wanted` keeps only those.
         # Folded here, not by the database: SQLite's lower() leaves non-ASCII letters alone.
         asked = sorted({form for serial in chunk for form in (serial, serial.upper())})
-        found = (
-            Device.objects.alias(serial_upper=Upper("serial_number"))
-            .filter(serial_upper__in=asked)
-            .values_list("manufacturer", "serial_number", "label_code_id")
-            .order_by()
-        )
-        for manufacturer, serial, code in found:
+        for manufacturer, serial, code in _SERIAL_HOLDERS.rows(*asked):
             key = serial_key(manufacturer, serial)
             if key in wanted:
                 by_serial[key] = code
     by_imei: dict[str, str] = {}
     for chunk in _chunks(sorted({imei for imei in imeis if imei})):
-        found = (
-            Device.objects.filter(Q(imei1__in=chunk) | Q(imei2__in=chunk))
-            .values_list("imei1", "imei2", "label_code_id")
-            .order_by()
-        )
-        for first, second, code in found:
+        for first, second, code in _IMEI_HOLDERS.rows(*chunk):
             for imei in (first, second):
                 if imei:
                     by_imei[imei] = code

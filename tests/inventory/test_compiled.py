@@ -388,3 +388,70 @@ def test_a_compiled_update_writes_a_null_as_a_parameter(coordinator, donor_org):
         device.save(update_fields=["ram_gb", "donor"])
     assert compiled.call_count == 0
     assert Device.objects.values_list("ram_gb", "donor").get(pk=device.pk) == (None, None)
+
+
+# Rows ---------------------------------------------------------------------------------------
+
+
+def test_holders_are_found_as_the_orm_finds_them_without_compiling_once_warm(coordinator):
+    from inventory.identity import registered_holders, serial_key
+
+    phone = make_device(
+        actor=coordinator,
+        category="smartphone",
+        manufacturer="Samsung",
+        serial_number="R58M1",
+        imei1="490154203237518",
+        imei2="356938035643809",
+    )
+    laptop = make_device(actor=coordinator, serial_number="PF2X9")
+    # Compiled: the shapes asked below (two serials and one IMEI, one and one).
+    registered_holders(serials=[("Dell", "W1"), ("Dell", "W2")], imeis=["000000000000000"])
+    registered_holders(serials=[("Dell", "W1")], imeis=["000000000000000"])
+    with compilations() as compiled:
+        holders = registered_holders(
+            serials=[serial_key("Dell", "PF2X9"), serial_key("Samsung", "R58M1")],
+            imeis=["356938035643809"],
+        )
+        again = registered_holders(serials=[serial_key("Dell", "NONE")], imeis=["490154203237518"])
+    assert compiled.call_count == 0
+    assert holders == (
+        {
+            serial_key("Dell", "PF2X9"): laptop.label_code_id,
+            serial_key("Samsung", "R58M1"): phone.label_code_id,
+        },
+        {"490154203237518": phone.label_code_id, "356938035643809": phone.label_code_id},
+    )
+    # The IMEI list is sent twice (imei1 IN … OR imei2 IN …): each time with this call's.
+    assert again == (
+        {},
+        {"490154203237518": phone.label_code_id, "356938035643809": phone.label_code_id},
+    )
+
+
+def test_rows_that_do_not_fit_go_through_the_orm_each_time(coordinator):
+    from inventory.compiled import CompiledRows
+
+    devices = [make_device(actor=coordinator, serial_number=f"ROW{n}") for n in range(3)]
+    serials = CompiledRows(
+        lambda *asked: (
+            Device.objects.filter(serial_number__in=asked).values_list("serial_number").order_by()
+        ),
+        most=2,
+    )
+    whole = CompiledRows(lambda *asked: Device.objects.filter(serial_number__in=asked))
+    assert sorted(serials.rows("ROW0", "ROW1")) == [("ROW0",), ("ROW1",)]
+    with compilations() as compiled:
+        assert serials.rows("ROW2", "ROWX") == [("ROW2",)]  # compiled: none
+        # A repeated value in a compiled shape: the same SQL, the same rows as the ORM's.
+        assert serials.rows("ROW1", "ROW1") == [("ROW1",)]
+        assert compiled.call_count == 0
+        assert serials.rows("ROW1", None) == [("ROW1",)]  # a None, which the ORM folds: its own
+        assert compiled.call_count == 1
+        assert sorted(serials.rows("ROW0", "ROW1", "ROW2")) == [("ROW0",), ("ROW1",), ("ROW2",)]
+        assert compiled.call_count == 2  # over `most`: the ORM's too
+        # Not a values_list: the ORM's, every time.
+        assert whole.rows("ROW0") == [devices[0]] and whole.rows("ROW1") == [devices[1]]
+        assert compiled.call_count == 4
+    # And the compiled shape still answers with its own arguments afterwards.
+    assert serials.rows("ROW0", "ROW2") in ([("ROW0",), ("ROW2",)], [("ROW2",), ("ROW0",)])
