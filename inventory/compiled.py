@@ -153,9 +153,9 @@ class CompiledRows:
     """`rows(*args)`: the rows of `build(*args)`, a `values_list` queryset, compiled once per
     shape (how many arguments, of which types) like the lookups above. Each argument must be
     sent as a parameter, once or more (an IN list written twice, say), and nothing else may
-    be: a call whose compiled parameters are not exactly its arguments, or whose arguments
-    repeat a value or hold None (which the ORM folds away), goes through the ORM and is not
-    remembered. Only calls of at most `most` arguments are compiled (an import's chunks of
+    be: a shape whose compiled parameters are not exactly its arguments is never compiled,
+    and a call whose arguments repeat a value or hold None (which the ORM folds away) goes
+    through the ORM. Only calls of at most `most` arguments are compiled (an import's chunks of
     hundreds of values are not worth a statement kept per length)."""
 
     def __init__(self, build: Callable[..., QuerySet], *, most: int = 8):
@@ -195,8 +195,9 @@ class _CompiledRows:
 
 
 def _compile_rows(queryset: QuerySet, args: tuple):
-    """The compiled rows; `_UNFIT` for a shape never cached; None when only this call does
-    not fit (a repeated value, a None, a parameter that is no argument)."""
+    """The compiled rows; `_UNFIT` for a shape never compiled (a parameter that is not one of
+    the arguments, an unhashable argument); None when only this call does not fit (a repeated
+    value, a None, an argument not sent)."""
     query = queryset.query
     if (
         queryset._iterable_class is not ValuesListIterable
@@ -205,7 +206,11 @@ def _compile_rows(queryset: QuerySet, args: tuple):
         or queryset._prefetch_related_lookups
     ):
         return _UNFIT
-    if any(arg is None for arg in args) or len(set(args)) != len(args):
+    try:
+        distinct = len(set(args)) == len(args)
+    except TypeError:  # an unhashable argument (a list, say): not a shape to compile
+        return _UNFIT
+    if not distinct or any(arg is None for arg in args):
         return None
     compiler = query.get_compiler(using=queryset.db)
     try:
@@ -216,7 +221,7 @@ def _compile_rows(queryset: QuerySet, args: tuple):
     for param in params:
         position = next((n for n, arg in enumerate(args) if arg is param), None)
         if position is None:
-            return None
+            return _UNFIT  # the ORM sends something else than the arguments: its own SQL
         positions.append(position)
     if set(positions) != set(range(len(args))):
         return None

@@ -362,6 +362,7 @@ def test_statements_are_prepared_again_after_a_rollback(coordinator, workshop_or
     assert any(s.startswith("UPDATE") for s in prepared_statements())
 
 
+@pytest.mark.slow
 def test_settings_prepare_on_postgresql_unless_switched_off():
     from tests.test_settings import manage
 
@@ -440,6 +441,11 @@ def test_rows_that_do_not_fit_go_through_the_orm_each_time(coordinator):
         most=2,
     )
     whole = CompiledRows(lambda *asked: Device.objects.filter(serial_number__in=asked))
+    listed = CompiledRows(
+        lambda asked: (
+            Device.objects.filter(serial_number__in=asked).values_list("serial_number").order_by()
+        )
+    )
     assert sorted(serials.rows("ROW0", "ROW1")) == [("ROW0",), ("ROW1",)]
     with compilations() as compiled:
         assert serials.rows("ROW2", "ROWX") == [("ROW2",)]  # compiled: none
@@ -453,5 +459,9 @@ def test_rows_that_do_not_fit_go_through_the_orm_each_time(coordinator):
         # Not a values_list: the ORM's, every time.
         assert whole.rows("ROW0") == [devices[0]] and whole.rows("ROW1") == [devices[1]]
         assert compiled.call_count == 4
+        # A list is no argument to compile (unhashable): the ORM's, every time.
+        assert sorted(listed.rows(["ROW0", "ROW1"])) == [("ROW0",), ("ROW1",)]
+        assert listed.rows(["ROW2"]) == [("ROW2",)]
+        assert compiled.call_count == 6
     # And the compiled shape still answers with its own arguments afterwards.
     assert serials.rows("ROW0", "ROW2") in ([("ROW0",), ("ROW2",)], [("ROW2",), ("ROW0",)])
