@@ -404,7 +404,7 @@ def prepared_cursor(connection):
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
-    if raw.prepare_threshold is None:
+    if getattr(raw, "prepare_threshold", None) is None:  # unset, or not psycopg 3
         return connection.cursor()
     factory = raw.cursor_factory
     raw.cursor_factory = _prepared_cursor_class()
