@@ -418,15 +418,27 @@ def prepared_cursor(connection):
 @cache
 def _prepared_cursor_class():
     from django.db.backends.postgresql.base import ServerBindingCursor
+    from psycopg import ClientCursor
+
+    class LoggedQuery:
+        """What Django's query log reads of an execution (last_executed_query reads
+        `cursor._query.query`), which psycopg does not record for a statement sent by name:
+        the statement with its values, as client-side binding would have sent it, composed
+        only when read (DEBUG, a test counting statements)."""
+
+        __slots__ = ("_connection", "_sql", "_params")
+
+        def __init__(self, connection, sql, params):
+            self._connection, self._sql, self._params = connection, sql, params
+
+        @property
+        def query(self) -> bytes:
+            return ClientCursor(self._connection).mogrify(self._sql, self._params).encode()
 
     class PreparedCursor(ServerBindingCursor):
         def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
-        def _convert_query(self, query, params=None):
-            # psycopg records the query it sends (what Django's query log prints, through
-            # last_executed_query) only when it is not sent by name: recorded here for both.
-            self._query = super()._convert_query(query, params)
-            return self._query
+            super().execute(query, params, prepare=True, binary=binary)
+            self._query = LoggedQuery(self.connection, query, params)
+            return self
 
     return PreparedCursor

@@ -329,9 +329,14 @@ def test_a_moves_statements_are_prepared_once_per_connection(
     assert any(s.startswith("UPDATE") and "inventory_device" in s for s in prepared)
     # The next move sends the same statements by name: nothing new is prepared, and each is
     # still one statement in Django's log (the counts of test_write_statements hold).
-    with django_assert_num_queries(6):  # savepoint, locked read, UPDATE, history, counters, release
+    with django_assert_num_queries(6) as captured:  # savepoint, the 4 statements, release
         move(coordinator, devices[1], workshop_org)
     assert prepared_statements() == prepared
+    # The log shows each statement with its values, as client-side binding sends them.
+    logged = [query["sql"] for query in captured.captured_queries]
+    [update] = [sql for sql in logged if sql.startswith("UPDATE")]
+    assert update.endswith(f'WHERE "inventory_device"."id" = {devices[1].pk}'), update
+    assert not any("$1" in sql for sql in logged)
     assert Device.objects.get(pk=devices[1].pk).custodian_id == workshop_org.pk
 
 
