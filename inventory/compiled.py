@@ -350,15 +350,17 @@ def compiled_update(instance, *args):
         )
     ):
         return _orm_update(instance, *args)
+    key = (type(instance), using, tuple(field for field, _, _ in values))
+    sql = _UPDATES.get(key)
+    if sql is _UNFIT:
+        return _orm_update(instance, *args)
     connection = connections[using]
     params = [field.get_db_prep_save(value, connection=connection) for field, _, value in values]
     params.append(pk_val)
-    key = (type(instance), using, tuple(field for field, _, _ in values))
-    sql = _UPDATES.get(key)
     if sql is None:
         sql = _UPDATES[key] = _compile_update(base_qs, using, pk_val, values, params)
-    if sql is _UNFIT:
-        return _orm_update(instance, *args)
+        if sql is _UNFIT:
+            return _orm_update(instance, *args)
     with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         return [()] * cursor.rowcount
@@ -376,7 +378,7 @@ def _compile_update(base_qs, using, pk_val, values, params):
     query.add_update_fields(values)
     query.annotations = {}
     sql, compiled_params = query.get_compiler(using).as_sql()
-    if list(compiled_params) != params or not sql:
+    if list(compiled_params) != params:
         return _UNFIT
     return sql
 
@@ -384,8 +386,9 @@ def _compile_update(base_qs, using, pk_val, values, params):
 # Prepared statements ------------------------------------------------------------------------
 
 
-def prepared_cursor(connection):
-    """`connection.cursor()`, whose statements PostgreSQL parses and plans once per connection.
+def prepared_cursor(connection, *, prepare: bool = True):
+    """`connection.cursor()`, whose statements PostgreSQL parses and plans once per connection
+    (with `prepare`: a caller whose statement has few shapes; a plain cursor otherwise).
 
     The statements compiled above are sent again and again with other parameters: on
     PostgreSQL each is prepared (a named statement, psycopg's prepare=True) the first time a
@@ -399,7 +402,7 @@ def prepared_cursor(connection):
     with max_prepared_statements); after a ROLLBACK psycopg deallocates them all and they are
     prepared again.
     """
-    if connection.vendor != "postgresql":
+    if not prepare or connection.vendor != "postgresql":
         return connection.cursor()
     connection.close_if_health_check_failed()
     connection.ensure_connection()

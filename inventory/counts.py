@@ -86,8 +86,7 @@ def _upsert(counts: dict[Key, int], *, add: bool) -> None:
     )
     # A move's or a registration's upsert (one or two keys) has few shapes: prepared once per
     # connection (inventory.compiled.prepared_cursor); a bulk intake's, of any length, is not.
-    cursor = prepared_cursor(connection) if len(counts) <= 2 else connection.cursor()
-    with cursor:
+    with prepared_cursor(connection, prepare=len(counts) <= 2) as cursor:
         cursor.execute(sql, params)
 
 

@@ -76,8 +76,7 @@ def _label_codes_insert(codes: list[str], *, issued_at, run: int | None, issued_
     inserted: set[str] = set()
     # A registration's one code: a statement prepared once per connection
     # (inventory.compiled.prepared_cursor); a pre-print's runs of any length are not.
-    cursor = prepared_cursor(connection) if len(codes) == 1 else connection.cursor()
-    with cursor:
+    with prepared_cursor(connection, prepare=len(codes) == 1) as cursor:
         for start in range(0, len(codes), _LABEL_INSERT_ROWS):
             chunk = codes[start : start + _LABEL_INSERT_ROWS]
             rows = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
