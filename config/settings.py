@@ -226,6 +226,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Donors' spreadsheets: refused above these sizes before any parsing.
 REEMPLOI_IMPORT_MAX_BYTES = int(os.environ.get("REEMPLOI_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 REEMPLOI_IMPORT_MAX_ROWS = int(os.environ.get("REEMPLOI_IMPORT_MAX_ROWS", 5000))
+# The needs register: how many open needs (draft, submitted, accepted, partly served) one
+# structure may hold, and after how many days a submitted need nobody answered expires
+# (`manage.py expire_needs`, run daily).
+REEMPLOI_NEEDS_OPEN_CAP = int(os.environ.get("REEMPLOI_NEEDS_OPEN_CAP", 10))
+REEMPLOI_NEEDS_EXPIRY_DAYS = int(os.environ.get("REEMPLOI_NEEDS_EXPIRY_DAYS", 60))
 
 REST_FRAMEWORK = {
     # Token first: a request without credentials then gets 401 (with WWW-Authenticate), not 403.

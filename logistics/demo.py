@@ -12,11 +12,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.demo.seed import WORKSHOP_NAME
+from inventory.demo.seed import DEMO_STRUCTURE_NAME, WORKSHOP_NAME
 from inventory.models import Device, Organisation
 from inventory.states import OrgKind, Status
 from logistics.disposals.services import disposal_create
-from logistics.models import DisposalBatch, Shipment
+from logistics.models import DisposalBatch, Need, Shipment
+from logistics.needs import services as needs
 from logistics.shipments.services import shipment_create, shipment_receive
 
 SHIPPED = 6  # registered devices sent in the demo shipment
@@ -33,10 +34,11 @@ class LogisticsSummary:
     shipped: int
     received: int
     disposed: int
+    needs: int = 0
 
 
 def logistics_demo_present() -> bool:
-    return Shipment.objects.exists() or DisposalBatch.objects.exists()
+    return Shipment.objects.exists() or DisposalBatch.objects.exists() or Need.objects.exists()
 
 
 def logistics_demo_seed() -> LogisticsSummary:
@@ -81,4 +83,105 @@ def logistics_demo_seed() -> LogisticsSummary:
                 document_reference=f"BSD-{today:%Y}-0417",
                 devices=recycled,
             )
-    return LogisticsSummary(shipped=len(to_send), received=received, disposed=len(recycled))
+        declared = _seed_needs(coordinator, users_structure(), today)
+    return LogisticsSummary(
+        shipped=len(to_send), received=received, disposed=len(recycled), needs=declared
+    )
+
+
+def users_structure():
+    return get_user_model().objects.filter(username="structure").first()
+
+
+# The demo's needs: (lines, need fields, days ago, what became of it). Lines are
+# (category, quantity, {spec}); one need per structure in this order, the demo structure's
+# first (its account declares them; the coordination records the others, as for a structure
+# that phoned its need in).
+_L, _T, _P = "laptop", "tablet", "smartphone"
+DEMO_NEEDS = (
+    ([(_L, 4, {"min_ram_gb": 8, "os_family": "windows"}), (_T, 2, {})],
+     {"purpose": "public_access", "public": "everyone"}, 40, "accepted"),
+    ([(_T, 8, {"min_screen_inches": "10", "min_grade": "B"})],
+     {"purpose": "itinerant_kit", "public": "seniors", "mode": "loan", "loan_weeks": 26}, 3,
+     "submitted"),
+    ([(_L, 2, {})], {"purpose": "staff_use", "public": "everyone"}, 1, "draft"),
+    ([(_L, 6, {"min_ram_gb": 8, "min_storage_gb": 256})],
+     {"purpose": "lent_to_people", "public": "job_seekers", "mode": "loan", "loan_weeks": 12},
+     75, "accepted"),
+    ([(_P, 10, {"os_family": "android", "min_grade": "B"})],
+     {"purpose": "lent_to_people", "public": "allophones", "urgency": "high"}, 20, "accepted"),
+    ([(_L, 3, {"min_ram_gb": 16})], {"purpose": "staff_use", "public": "everyone"}, 90,
+     "declined"),
+    ([(_T, 5, {})], {"purpose": "public_access", "public": "young_people"}, 12, "submitted"),
+    ([(_L, 2, {"min_ram_gb": 4}), (_P, 2, {})],
+     {"purpose": "public_access", "public": "families"}, 50, "accepted"),
+    ([(_L, 12, {"min_ram_gb": 8})],
+     {"purpose": "lent_to_people", "public": "job_seekers", "urgency": "high"}, 33, "accepted"),
+    ([(_P, 4, {})], {"purpose": "lent_to_people", "public": "disabilities"}, 65, "cancelled"),
+    ([(_T, 3, {"min_grade": "A"})], {"purpose": "public_access", "public": "seniors"}, 8,
+     "submitted"),
+    ([(_L, 5, {"os_family": "linux"})], {"purpose": "public_access", "public": "everyone"},
+     120, "expired"),
+    ([(_L, 2, {}), (_T, 2, {})], {"purpose": "itinerant_kit", "public": "seniors",
+     "mode": "loan", "loan_weeks": 52}, 27, "accepted"),
+    ([(_P, 6, {"min_storage_gb": 64})], {"purpose": "lent_to_people", "public": "young_people"},
+     15, "accepted"),
+    ([(_L, 1, {})], {"purpose": "staff_use", "public": "everyone", "urgency": "low"}, 5,
+     "submitted"),
+)  # fmt: skip
+
+
+def _seed_needs(coordinator, structure_user, today) -> int:
+    """The demo's needs through the services, then dated back to their story's days (the
+    rows and their history rows together, as the bench's demo records are)."""
+    structures = list(
+        Organisation.objects.filter(kind=OrgKind.STRUCTURE, is_active=True).order_by("name")
+    )
+    structures.sort(key=lambda org: org.name != DEMO_STRUCTURE_NAME)
+    now = timezone.now()
+    declared = 0
+    for index, (lines, fields, days, fate) in enumerate(DEMO_NEEDS):
+        structure = structures[index % len(structures)] if index >= 3 else structures[0]
+        own = structure.name == DEMO_STRUCTURE_NAME and structure_user is not None
+        actor = structure_user if own else coordinator
+        need = needs.need_create(
+            actor=actor,
+            structure=None if own else structure.pk,
+            submit=fate != "draft",
+            lines=[{"category": c, "quantity": q, **spec} for c, q, spec in lines],
+            **({"mode": "gift", "urgency": "normal", "justification": ""} | fields),
+        )
+        if fate == "accepted":
+            first = need.lines.order_by("id").first()
+            cut = {first.pk: max(first.quantity - 1, 1)} if first.quantity > 4 else {}
+            needs.need_accept(actor=coordinator, need_id=need.pk, quantities=cut)
+        elif fate == "declined":
+            needs.need_decline(
+                actor=coordinator,
+                need_id=need.pk,
+                reason="Ordinateurs de 16 Go trop rares en stock : redéposez un besoin à 8 Go.",
+            )
+        elif fate == "cancelled":
+            needs.need_cancel(actor=actor, need_id=need.pk, reason="Équipés par la mairie.")
+        elif fate == "expired":
+            Need.objects.filter(pk=need.pk).update(submitted_at=now - datetime.timedelta(days=days))
+            needs.needs_expire(now=now, days=60)
+        _backdate_need(need.pk, now - datetime.timedelta(days=days))
+        declared += 1
+    return declared
+
+
+def _backdate_need(need_id: int, moment) -> None:
+    """Move a demo need and its history to its story's day, keeping the steps' order."""
+    history = list(Need.history.filter(id=need_id).order_by("history_date", "history_id"))
+    for step, record in enumerate(history):
+        Need.history.filter(history_id=record.history_id).update(
+            history_date=moment + datetime.timedelta(hours=step)
+        )
+    changes = {"created_at": moment}
+    need = Need.objects.get(pk=need_id)
+    if need.submitted_at is not None:
+        changes["submitted_at"] = moment + datetime.timedelta(minutes=5)
+    if need.decided_at is not None:
+        changes["decided_at"] = moment + datetime.timedelta(hours=len(history) - 1)
+    Need.objects.filter(pk=need_id).update(**changes)

@@ -32,3 +32,20 @@ def may_read_disposals(scope: Scope) -> bool:
 
 def may_dispose(scope: Scope) -> bool:
     return scope.can_write and scope.kind in DISPOSING_KINDS
+
+
+# Needs: a structure declares its own, the coordination reads the register and decides (and may
+# record a need for a structure that phoned it in). Workshops and the fund read no need.
+NEED_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.STRUCTURE})
+
+
+def may_read_needs(scope: Scope) -> bool:
+    return scope.kind in NEED_KINDS
+
+
+def may_declare_needs(scope: Scope) -> bool:
+    return scope.can_write and scope.kind in NEED_KINDS
+
+
+def may_decide_needs(scope: Scope) -> bool:
+    return scope.can_write and scope.kind == OrgKind.COORDINATOR

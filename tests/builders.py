@@ -295,3 +295,33 @@ def shipped(coordinator, workshop, count: int = 1):
         actor=coordinator, workshop=workshop, devices=[d.pk for d in devices]
     )
     return shipment, devices
+
+
+# Needs
+
+
+def need_fields(**overrides) -> dict:
+    """A need's own fields, valid: a gift of laptops for public access, for everyone."""
+    return {
+        "purpose": "public_access",
+        "public": "everyone",
+        "mode": "gift",
+        "urgency": "normal",
+        "justification": "Espace numérique ouvert au public",
+    } | overrides
+
+
+def make_need(*, actor, lines=None, submit: bool = True, **overrides):
+    """A need declared by `actor` (structure staff, or the coordination with `structure=`),
+    submitted unless told otherwise; one line of 2 laptops by default."""
+    from logistics.needs.services import need_create
+
+    lines = lines if lines is not None else [{"category": "laptop", "quantity": 2}]
+    return need_create(actor=actor, lines=lines, submit=submit, **need_fields(**overrides))
+
+
+def accepted_need(*, structure_actor, coordinator, lines=None, quantities=None, **overrides):
+    from logistics.needs.services import need_accept
+
+    need = make_need(actor=structure_actor, lines=lines, **overrides)
+    return need_accept(actor=coordinator, need_id=need.pk, quantities=quantities)

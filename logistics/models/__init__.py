@@ -4,8 +4,31 @@ label and the table names stay as they are."""
 
 from inventory.history import historical_models_home
 from logistics.models.disposals import DisposalBatch, DisposalItem
+from logistics.models.needs import (
+    MAX_QUANTITY,
+    Mode,
+    Need,
+    NeedLine,
+    OsFamily,
+    Public,
+    Purpose,
+    Urgency,
+)
 from logistics.models.shipments import Shipment, ShipmentItem
 
-__all__ = ["DisposalBatch", "DisposalItem", "Shipment", "ShipmentItem"]
+__all__ = [
+    "MAX_QUANTITY",
+    "DisposalBatch",
+    "DisposalItem",
+    "Mode",
+    "Need",
+    "NeedLine",
+    "OsFamily",
+    "Public",
+    "Purpose",
+    "Shipment",
+    "ShipmentItem",
+    "Urgency",
+]
 
 historical_models_home(globals())

@@ -8,7 +8,8 @@ from django.test import override_settings
 
 from inventory.models import Device
 from inventory.states import Status
-from logistics.models import DisposalBatch, Shipment, ShipmentItem
+from logistics.models import DisposalBatch, Need, Shipment, ShipmentItem
+from logistics.needs.lifecycle import NeedStatus
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -41,9 +42,28 @@ def test_the_demo_gets_a_shipment_and_a_disposal_once(db):
     assert batch.items.count() == 12
     for model in (Shipment, ShipmentItem, DisposalBatch):
         assert not model.history.filter(history_user__isnull=True).exists()
+    # Needs of every fate and of varied ages, across the territories.
+    assert set(Need.objects.values_list("status", flat=True)) == {
+        NeedStatus.DRAFT,
+        NeedStatus.SUBMITTED,
+        NeedStatus.ACCEPTED,
+        NeedStatus.DECLINED,
+        NeedStatus.CANCELLED,
+        NeedStatus.EXPIRED,
+    }
+    ages = sorted(Need.objects.values_list("created_at", flat=True))
+    assert (ages[-1] - ages[0]).days >= 100
+    assert Need.objects.values("structure__commune__territory").distinct().count() >= 3
+    assert (
+        not Need.history.filter(history_user__isnull=True)
+        .exclude(history_change_reason="need_expire")
+        .exists()
+    )
+    needs = Need.objects.count()
     counts = (Shipment.history.count(), DisposalBatch.history.count(), Device.history.count())
     run("seed_logistics_demo")
     assert Shipment.objects.count() == DisposalBatch.objects.count() == 1
+    assert Need.objects.count() == needs
     assert (
         Shipment.history.count(),
         DisposalBatch.history.count(),

@@ -8,11 +8,13 @@ from logistics.demo import DemoMissing, logistics_demo_present, logistics_demo_s
 
 
 class Command(BaseCommand):
-    help = "Add a demo shipment to a workshop and a demo WEEE disposal (after seed_demo)."
+    help = "Add a demo shipment, a demo WEEE disposal and demo needs (after seed_demo)."
 
     def handle(self, *args, **options):
         if logistics_demo_present():
-            self.stdout.write(_("Shipments or disposals already exist: nothing was written."))
+            self.stdout.write(
+                _("Shipments, disposals or needs already exist: nothing was written.")
+            )
             return
         try:
             summary = logistics_demo_seed()
@@ -23,11 +25,13 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "Demo logistics: %(shipped)d devices shipped to the workshop (%(received)d "
-                "received), %(disposed)d recycled devices handed to an éco-organisme."
+                "received), %(disposed)d recycled devices handed to an éco-organisme, "
+                "%(needs)d needs declared by structures."
             )
             % {
                 "shipped": summary.shipped,
                 "received": summary.received,
                 "disposed": summary.disposed,
+                "needs": summary.needs,
             }
         )
