@@ -226,6 +226,31 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Donors' spreadsheets: refused above these sizes before any parsing.
 REEMPLOI_IMPORT_MAX_BYTES = int(os.environ.get("REEMPLOI_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 REEMPLOI_IMPORT_MAX_ROWS = int(os.environ.get("REEMPLOI_IMPORT_MAX_ROWS", 5000))
+# E-mail (invitations, reminders), in Django 6.1's MAILERS: SMTP when EMAIL_HOST is set, else
+# written to the console, which is what development and the demo want. (Tests get Django's
+# in-memory backend.)
+if os.environ.get("EMAIL_HOST"):
+    _email_port = int(os.environ.get("EMAIL_PORT", 587))
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["EMAIL_HOST"],
+                "port": _email_port,
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", _email_port == 587),
+                "use_ssl": env_bool("EMAIL_USE_SSL", _email_port == 465),
+                "timeout": 20,
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{NETWORK_NAME} <no-reply@localhost>")
+# An invitation's link to choose a password (Django's password-reset token) lasts this long.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("REEMPLOI_INVITATION_DAYS", 7)) * 24 * 3600
+
 # The needs register: how many open needs (draft, submitted, accepted, partly served) one
 # structure may hold, and after how many days a submitted need nobody answered expires
 # (`manage.py expire_needs`, run daily).

@@ -5,6 +5,7 @@ from django.urls import path
 from inventory import views
 from inventory.documents import urls as documents_urls
 from inventory.intake import urls as intake_urls
+from inventory.organisations import urls as organisations_urls
 from inventory.reconditioning import urls as reconditioning_urls
 from inventory.scanning import urls as scanning_urls
 
@@ -21,4 +22,5 @@ urlpatterns += (
     + reconditioning_urls.urlpatterns
     + intake_urls.urlpatterns
     + documents_urls.urlpatterns
+    + organisations_urls.urlpatterns
 )

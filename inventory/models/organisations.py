@@ -87,6 +87,9 @@ class Organisation(models.Model):
     contact_name = models.CharField(_("contact name"), max_length=120, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    # Identifiers in the directories the network already uses, to link a structure's record.
+    soliguide_id = models.CharField(_("Soliguide identifier"), max_length=64, blank=True)
+    dora_id = models.CharField(_("DORA identifier"), max_length=64, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
