@@ -329,6 +329,17 @@ def _check_target(move, target: Organisation) -> None:
         raise DomainError("target_inactive", _("That organisation is no longer active."))
 
 
+def _owned_by_workflow(move) -> DomainError:
+    return DomainError(
+        "move_owned_by_workflow",
+        _(
+            "“%(action)s” is done through the allocations: a coordinator approves a matching "
+            "run to reserve devices for needs, and cancels an allocation to release one."
+        )
+        % {"action": move.label},
+    )
+
+
 def scan_move_check(*, actor, action: str, target: Organisation | None = None) -> None:
     """What a whole batch of scans can be refused for, checked once before any scan is
     recorded: otherwise every scan would be stored as refused under its client id, and the
@@ -336,6 +347,8 @@ def scan_move_check(*, actor, action: str, target: Organisation | None = None) -
     move = MOVES.get(action)
     if move is None:
         raise DomainError("unknown_action", _("Unknown action."), status=400)
+    if move.workflow:
+        raise _owned_by_workflow(move)
     scope = user_scope(actor)
     if not scope.can_write or not actor_may(scope.kind, action):
         raise DomainError("action_forbidden", _("Your role does not allow this move."), status=403)
@@ -375,8 +388,12 @@ def device_transition(
     action: str,
     target: Organisation | None = None,
     note: str = "",
+    workflow: bool = False,
 ) -> TransitionResult:
     """Apply one lifecycle move; the same move repeated is a no-op (changed=False).
+
+    A move owned by a workflow (states.WORKFLOW_MOVES: reserve, release, give, lend) is
+    refused unless that workflow's service applies it (`workflow=True`), with its record.
 
     A move costs, besides its transaction (BEGIN/COMMIT, or SAVEPOINT/RELEASE inside a
     caller's):
@@ -396,6 +413,8 @@ def device_transition(
     move = MOVES.get(action)
     if move is None:
         raise DomainError("unknown_action", _("Unknown action."), status=400)
+    if move.workflow and not workflow:
+        raise _owned_by_workflow(move)
     scope = user_scope(actor)
     # All or nothing by itself: inside a caller's transaction (a scan, a shipment, a bench
     # record) this is a savepoint, so that a caller that catches a fault keeps no half move.
@@ -403,7 +422,7 @@ def device_transition(
         device = _device_lock(actor, device_id)
         if device is None:
             raise DomainError("not_found", _("No such device."), status=404)
-        if not scope.can_write or not actor_may(scope.kind, action):
+        if not scope.can_write or not actor_may(scope.kind, action, workflow=workflow):
             raise DomainError(
                 "action_forbidden", _("Your role does not allow this move."), status=403
             )

@@ -82,6 +82,10 @@ class Move:
     custody: Custody = Custody.KEEP
     target_kind: OrgKind | None = None
     actors: frozenset[OrgKind] = frozenset({OrgKind.COORDINATOR})
+    # Owned by a workflow of logistics (allocations, hand-overs): the generic door (device
+    # page, scans, the API's transition) refuses it; only that workflow's service applies it,
+    # with the record that explains it (an allocation for a reservation…).
+    workflow: bool = False
 
 
 _ALL_LIVE = frozenset(set(Status) - TERMINAL)
@@ -121,12 +125,19 @@ MOVES: dict[str, Move] = {
             Status.READY,
             actors=_BENCH,
         ),
-        Move("reserve", _("Reserve for a need"), frozenset({Status.READY}), Status.RESERVED),
+        Move(
+            "reserve",
+            _("Reserve for a need"),
+            frozenset({Status.READY}),
+            Status.RESERVED,
+            workflow=True,
+        ),
         Move(
             "release_reservation",
             _("Release the reservation"),
             frozenset({Status.RESERVED}),
             Status.READY,
+            workflow=True,
         ),
         Move(
             "hand_over_gift",
@@ -135,6 +146,7 @@ MOVES: dict[str, Move] = {
             Status.GIVEN,
             Custody.TARGET,
             OrgKind.STRUCTURE,
+            workflow=True,
         ),
         Move(
             "lend",
@@ -143,6 +155,7 @@ MOVES: dict[str, Move] = {
             Status.ON_LOAN,
             Custody.TARGET,
             OrgKind.STRUCTURE,
+            workflow=True,
         ),
         Move(
             "return_loan",
@@ -199,9 +212,14 @@ def can_transition(status: Status | str, action: str) -> bool:
     return move is not None and status in move.sources
 
 
-def actor_may(kind: OrgKind | str | None, action: str) -> bool:
+def actor_may(kind: OrgKind | str | None, action: str, *, workflow: bool = False) -> bool:
+    """Whether this kind of organisation may make the move: through the generic door, or,
+    with `workflow`, through the workflow that owns it."""
     move = MOVES.get(action)
-    return move is not None and kind in move.actors
+    return move is not None and kind in move.actors and (workflow or not move.workflow)
+
+
+WORKFLOW_MOVES = frozenset(move.action for move in MOVES.values() if move.workflow)
 
 
 def needs_target(move: Move, actor_kind: OrgKind | str | None) -> bool:
@@ -222,15 +240,14 @@ def needs_target(move: Move, actor_kind: OrgKind | str | None) -> bool:
 
 
 # The move that normally comes next from each status, in order of preference: a screen shows
-# the first one the user may make as its primary action. Exits are never a next step, and a
-# reserved device has none (a gift or a loan is the allocation's choice, not the status's).
+# the first one the user may make as its primary action. Exits are never a next step, and
+# reserving, giving and lending belong to the allocations' workflow, not to a device's page.
 NEXT_STEPS: dict[Status, tuple[str, ...]] = {
     Status.REGISTERED: ("send_to_workshop", "receive_at_workshop"),
     Status.RETURNED: ("send_to_workshop", "receive_at_workshop"),
     Status.SENT_TO_WORKSHOP: ("receive_at_workshop",),
     Status.AT_WORKSHOP: ("start_reconditioning",),
     Status.IN_RECONDITIONING: ("mark_ready",),
-    Status.READY: ("reserve",),
     Status.ON_LOAN: ("return_loan",),
 }
 

@@ -30,7 +30,7 @@ from inventory.models import (
 )
 from inventory.reconditioning import services as bench
 from inventory.services import device_register, device_transition
-from inventory.states import OrgKind
+from inventory.states import WORKFLOW_MOVES, OrgKind
 from logistics.disposals.services import disposal_create
 from logistics.shipments.services import shipment_create
 
@@ -142,11 +142,16 @@ def record_reconditioning(*, actor, device, grade: str = "B") -> None:
 
 
 def walk(*, actor, device, actions, recorder=None) -> None:
-    """Apply lifecycle moves in order; before "mark_ready", record what "ready" requires."""
+    """Apply lifecycle moves in order; before "mark_ready", record what "ready" requires.
+
+    The moves a workflow owns (reserve, give, lend) are applied as that workflow would: tests
+    that need a device in such a state without the workflow's records build it here."""
     for action in actions:
         if action == "mark_ready":
             record_reconditioning(actor=recorder or actor, device=device)
-        device_transition(actor=actor, device_id=device.pk, action=action)
+        device_transition(
+            actor=actor, device_id=device.pk, action=action, workflow=action in WORKFLOW_MOVES
+        )
 
 
 def to_bench(actor, device, workshop) -> None:
@@ -166,9 +171,12 @@ def reconditioned(actor, device, workshop) -> None:
 
 
 def hand_over(actor, device, action, structure) -> None:
-    """A ready device reserved, then given or lent (`action`) to `structure`."""
-    device_transition(actor=actor, device_id=device.pk, action="reserve")
-    device_transition(actor=actor, device_id=device.pk, action=action, target=structure)
+    """A ready device reserved, then given or lent (`action`) to `structure`, as the
+    allocations and hand-overs do (without their records)."""
+    device_transition(actor=actor, device_id=device.pk, action="reserve", workflow=True)
+    device_transition(
+        actor=actor, device_id=device.pk, action=action, target=structure, workflow=True
+    )
 
 
 def recycled(*, actor, workshop=None, workshop_actor=None) -> Device:

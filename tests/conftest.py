@@ -391,6 +391,10 @@ def lent_device(workshop_device, coordinator, structure_org):
         actions=("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"),
     )
     device_transition(
-        actor=coordinator, device_id=workshop_device.pk, action="lend", target=structure_org
+        actor=coordinator,
+        device_id=workshop_device.pk,
+        action="lend",
+        target=structure_org,
+        workflow=True,
     )
     return workshop_device

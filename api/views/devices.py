@@ -165,7 +165,9 @@ class DeviceViewSet(ApiMixin, BinaryRepliesMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Apply a lifecycle move",
-        description="The same move repeated is harmless: it answers 200 with `changed: false`.",
+        description="The same move repeated is harmless: it answers 200 with `changed: false`. "
+        "Reserving, releasing a reservation, giving and lending belong to the allocations' "
+        "workflow: here they answer 409 `move_owned_by_workflow`.",
         parameters=[DEVICE_ID],
         request=TransitionSerializer,
         responses={200: TransitionResultSerializer, **errors(400, 403, 404, 409, 413)},

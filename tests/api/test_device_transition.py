@@ -87,12 +87,23 @@ def test_an_overlong_note_answers_400(api, coordinator, device, workshop_org):
 
 
 def test_a_role_not_allowed_the_move_answers_403_and_writes_no_history(
-    api, workshop_staff, at_workshop
+    api, structure_staff, lent_device
 ):
-    history_rows = at_workshop.history.count()
-    response = move(api(workshop_staff), at_workshop, "reserve")
+    history_rows = lent_device.history.count()
+    response = move(api(structure_staff), lent_device, "return_loan")
     assert response.status_code == 403
     assert response.json()["code"] == "action_forbidden"
+    assert lent_device.history.count() == history_rows
+
+
+@pytest.mark.parametrize("action", ["reserve", "release_reservation", "hand_over_gift", "lend"])
+def test_the_moves_of_the_allocations_are_refused_at_the_generic_door(
+    api, coordinator, at_workshop, action
+):
+    history_rows = at_workshop.history.count()
+    response = move(api(coordinator), at_workshop, action)
+    assert response.status_code == 409
+    assert response.json()["code"] == "move_owned_by_workflow"
     assert at_workshop.history.count() == history_rows
 
 

@@ -21,7 +21,7 @@ def test_history_rows_equal_changes_and_all_carry_their_user(
         (bench, {"action": "receive_at_workshop"}),
         (bench, {"action": "receive_at_workshop"}),  # a repeat: no change, no row
         (bench, {"action": "start_reconditioning"}),
-        (bench, {"action": "lend"}),  # refused: not the workshop's move, no row
+        (bench, {"action": "lend"}),  # refused: the allocations' move, no row
     ]
     changed = 1
     for client, body in moves:

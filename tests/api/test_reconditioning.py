@@ -118,7 +118,9 @@ def loaned(coordinator, workshop_staff, workshop_org, structure_org, device):
         actions=("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"),
         recorder=workshop_staff,
     )
-    device_transition(actor=coordinator, device_id=device.pk, action="lend", target=structure_org)
+    device_transition(
+        actor=coordinator, device_id=device.pk, action="lend", target=structure_org, workflow=True
+    )
     return reload(device)
 
 

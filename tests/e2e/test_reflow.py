@@ -78,7 +78,9 @@ def devices_in_every_state(coordinator, workshop_org, structure_org, donor_org) 
         device = new()
         reconditioned(coordinator, device, workshop_org)
         if status == Status.RESERVED:
-            device_transition(actor=coordinator, device_id=device.pk, action="reserve")
+            device_transition(
+                actor=coordinator, device_id=device.pk, action="reserve", workflow=True
+            )
         elif status == Status.GIVEN:
             hand_over(coordinator, device, "hand_over_gift", structure_org)
         elif status in (Status.ON_LOAN, Status.RETURNED):

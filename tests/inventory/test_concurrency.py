@@ -45,7 +45,11 @@ def test_twenty_loans_of_one_device_to_different_structures_give_one_loan(
     results, errors = run_at_once(
         lambda i: (
             device_transition(
-                actor=coordinator, device_id=workshop_device.pk, action="lend", target=structures[i]
+                actor=coordinator,
+                device_id=workshop_device.pk,
+                action="lend",
+                target=structures[i],
+                workflow=True,
             ).changed
         )
     )

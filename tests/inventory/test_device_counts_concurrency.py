@@ -24,13 +24,15 @@ def test_reservations_and_releases_at_once_neither_deadlock_nor_drift(coordinato
         device = make_device(actor=coordinator)
         reconditioned(coordinator, device, workshop_org)
         if i % 2:
-            device_transition(actor=coordinator, device_id=device.pk, action="reserve")
+            device_transition(
+                actor=coordinator, device_id=device.pk, action="reserve", workflow=True
+            )
         devices.append(device.pk)
 
     def toggle(i):
         for round_ in range(ROUNDS):
             action = "reserve" if (i + round_) % 2 == 0 else "release_reservation"
-            device_transition(actor=coordinator, device_id=devices[i], action=action)
+            device_transition(actor=coordinator, device_id=devices[i], action=action, workflow=True)
 
     results, errors = run_at_once(toggle)
     assert errors == []
@@ -87,7 +89,7 @@ def test_a_recount_while_devices_move_finds_no_drift(coordinator, workshop_org):
             return
         for round_ in range(ROUNDS * 2):
             action = "reserve" if round_ % 2 == 0 else "release_reservation"
-            device_transition(actor=coordinator, device_id=devices[i], action=action)
+            device_transition(actor=coordinator, device_id=devices[i], action=action, workflow=True)
 
     results, errors = run_at_once(work)
     assert errors == []

@@ -6,7 +6,7 @@ from simple_history.models import HistoricalChanges  # noqa: F401  (ensures the 
 from inventory.errors import DomainError
 from inventory.models import Category, Device, LabelCode, Membership, Organisation, Role
 from inventory.services import device_register, device_transition, membership_set
-from inventory.states import OrgKind, Status
+from inventory.states import WORKFLOW_MOVES, OrgKind, Status
 from tests.builders import (
     make_device,
     make_organisation,
@@ -23,6 +23,8 @@ def history_of(device):
 
 
 def move(actor, device, action, **kwargs):
+    """A move; those a workflow owns applied as that workflow does (tested in their apps)."""
+    kwargs.setdefault("workflow", action in WORKFLOW_MOVES)
     return device_transition(actor=actor, device_id=device.pk, action=action, **kwargs)
 
 

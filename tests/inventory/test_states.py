@@ -4,6 +4,7 @@ from inventory.states import (
     EXITS,
     MOVES,
     TERMINAL,
+    WORKFLOW_MOVES,
     Custody,
     OrgKind,
     Status,
@@ -82,12 +83,20 @@ def test_moves_that_change_custody_name_the_kind_they_send_to():
 
 def test_roles_per_move():
     assert actor_may(OrgKind.WORKSHOP, "mark_ready")
-    assert not actor_may(OrgKind.WORKSHOP, "lend")
+    assert not actor_may(OrgKind.WORKSHOP, "lend", workflow=True)
     assert not actor_may(OrgKind.STRUCTURE, "mark_ready")
     assert not actor_may(OrgKind.FUND, "declare_lost")
     assert not actor_may(OrgKind.DONOR, "recycle")
-    assert all(actor_may(OrgKind.COORDINATOR, action) for action in MOVES)
-    assert not actor_may(None, "reserve")
+    assert all(actor_may(OrgKind.COORDINATOR, action, workflow=True) for action in MOVES)
+    assert not actor_may(None, "reserve", workflow=True)
+
+
+def test_the_allocations_own_reserving_releasing_giving_and_lending():
+    assert {"reserve", "release_reservation", "hand_over_gift", "lend"} == WORKFLOW_MOVES
+    for action in WORKFLOW_MOVES:
+        # Nobody makes them through the generic door; the coordination through the workflow.
+        assert not any(actor_may(kind, action) for kind in OrgKind)
+        assert actor_may(OrgKind.COORDINATOR, action, workflow=True)
 
 
 def test_needs_target_is_one_rule_for_the_screens_and_the_service():

@@ -297,7 +297,9 @@ def test_the_same_answer_twice_writes_no_history(workshop_staff, laptop):
 
 def test_a_loan_coming_back_opens_a_new_cycle(coordinator, workshop_org, structure_org, laptop):
     walk(actor=coordinator, device=laptop, actions=("mark_ready", "reserve"))
-    device_transition(actor=coordinator, device_id=laptop.pk, action="lend", target=structure_org)
+    device_transition(
+        actor=coordinator, device_id=laptop.pk, action="lend", target=structure_org, workflow=True
+    )
     device_transition(actor=coordinator, device_id=laptop.pk, action="return_loan")
     device_transition(
         actor=coordinator, device_id=laptop.pk, action="send_to_workshop", target=workshop_org

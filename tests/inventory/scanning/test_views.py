@@ -132,7 +132,9 @@ def test_the_scan_costs_the_same_queries_whatever_the_history(login, coordinator
         )
         for _cycle in range(cycles):
             for action in ("reserve", "release_reservation"):
-                device_transition(actor=coordinator, device_id=device.pk, action=action)
+                device_transition(
+                    actor=coordinator, device_id=device.pk, action=action, workflow=True
+                )
         return device
 
     short, long = ready_device(0), ready_device(12)

@@ -141,7 +141,9 @@ def test_a_returned_loan_can_be_shipped_again(coordinator, workshop_org, structu
         device=device,
         actions=("receive_at_workshop", "start_reconditioning", "mark_ready", "reserve"),
     )
-    device_transition(actor=coordinator, device_id=device.pk, action="lend", target=structure_org)
+    device_transition(
+        actor=coordinator, device_id=device.pk, action="lend", target=structure_org, workflow=True
+    )
     device_transition(actor=coordinator, device_id=device.pk, action="return_loan")
     shipment = shipment_create(actor=coordinator, workshop=workshop_org, devices=[device.pk])
     assert reload(device).status == Status.SENT_TO_WORKSHOP
@@ -323,8 +325,10 @@ def test_a_device_received_can_travel_in_a_later_shipment(
         device=device,
         actions=("start_reconditioning", "mark_ready"),
     )
-    device_transition(actor=coordinator, device_id=device.pk, action="reserve")
-    device_transition(actor=coordinator, device_id=device.pk, action="lend", target=structure_org)
+    device_transition(actor=coordinator, device_id=device.pk, action="reserve", workflow=True)
+    device_transition(
+        actor=coordinator, device_id=device.pk, action="lend", target=structure_org, workflow=True
+    )
     device_transition(actor=coordinator, device_id=device.pk, action="return_loan")
     later = shipment_create(actor=coordinator, workshop=workshop_org, devices=[device.pk])
     shipment_receive(actor=workshop_staff, shipment=later, raw=device.label_code_id)

@@ -346,9 +346,13 @@ def test_the_device_link_is_offered_only_where_the_workshop_may_open_it(
 ):
     shipment_receive(actor=workshop_staff, shipment=shipment, raw=devices[0].label_code_id)
     walk(actor=workshop_staff, device=devices[0], actions=("start_reconditioning", "mark_ready"))
-    device_transition(actor=coordinator, device_id=devices[0].pk, action="reserve")
+    device_transition(actor=coordinator, device_id=devices[0].pk, action="reserve", workflow=True)
     device_transition(
-        actor=coordinator, device_id=devices[0].pk, action="lend", target=structure_org
+        actor=coordinator,
+        device_id=devices[0].pk,
+        action="lend",
+        target=structure_org,
+        workflow=True,
     )
     text = login(workshop_staff).get(detail(shipment)).text
     # Lent to a structure: no longer the workshop's to open; still listed by its code.
