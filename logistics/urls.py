@@ -1,7 +1,8 @@
-"""Web screens of logistics: shipments to workshops, WEEE disposals."""
+"""Web screens of logistics: shipments to workshops, WEEE disposals, the needs register."""
 
 from logistics.disposals import urls as urls_disposals
+from logistics.needs import urls as urls_needs
 from logistics.shipments import urls as urls_shipments
 
 app_name = "logistics"
-urlpatterns = urls_shipments.urlpatterns + urls_disposals.urlpatterns
+urlpatterns = urls_shipments.urlpatterns + urls_disposals.urlpatterns + urls_needs.urlpatterns

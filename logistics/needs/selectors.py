@@ -13,7 +13,7 @@ from inventory.selectors import user_scope
 from inventory.states import OrgKind
 from logistics import permissions
 from logistics.models import Need, NeedLine
-from logistics.needs.lifecycle import EDITABLE, Side, moves_from
+from logistics.needs.lifecycle import EDITABLE, NeedStatus, Side, moves_from
 
 
 def needs_visible_to(user) -> QuerySet[Need]:
@@ -92,8 +92,11 @@ class Units:
 
 def register_units(needs: QuerySet[Need], *, category: str = "") -> Units:
     """Units asked, accepted and served over the needs of a register's selection: one
-    aggregate over their lines (the category filter counts that category's lines only)."""
-    lines = NeedLine.objects.filter(need__in=needs.order_by().values("pk"))
+    aggregate over their lines (the category filter counts that category's lines only). A
+    draft asks nothing yet: its lines are left out."""
+    lines = NeedLine.objects.filter(need__in=needs.order_by().values("pk")).exclude(
+        need__status=NeedStatus.DRAFT
+    )
     if category:
         lines = lines.filter(category_id=category)
     sums = lines.aggregate(
