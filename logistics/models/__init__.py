@@ -3,6 +3,15 @@ needs, allocations, loans and reports come next); every class is re-exported her
 label and the table names stay as they are."""
 
 from inventory.history import historical_models_home
+from logistics.models.allocations import (
+    Allocation,
+    AllocationStatus,
+    MatchingPolicy,
+    MatchingRun,
+    RunLine,
+    RunStatus,
+    RunUnserved,
+)
 from logistics.models.disposals import DisposalBatch, DisposalItem
 from logistics.models.needs import (
     MAX_QUANTITY,
@@ -18,6 +27,13 @@ from logistics.models.shipments import Shipment, ShipmentItem
 
 __all__ = [
     "MAX_QUANTITY",
+    "Allocation",
+    "AllocationStatus",
+    "MatchingPolicy",
+    "MatchingRun",
+    "RunLine",
+    "RunStatus",
+    "RunUnserved",
     "DisposalBatch",
     "DisposalItem",
     "Mode",

@@ -98,8 +98,9 @@ def moves_from(status: str, side: str) -> list[NeedMove]:
 
 def served_status(status: str, lines: list[tuple[int, int]]) -> str:
     """A need's status once its lines' (accepted, served) units changed: the allocations of
-    the matching serve an accepted need partly, then wholly; any other status stays."""
-    if status not in TO_SERVE:
+    the matching serve an accepted need partly, then wholly, and a cancelled allocation
+    reopens it; any other status stays."""
+    if status not in TO_SERVE | {NeedStatus.SERVED}:
         return status
     accepted = sum(wanted for wanted, _served in lines)
     served = sum(min(done, wanted) for wanted, done in lines)

@@ -62,6 +62,7 @@ def test_an_unknown_move_is_never_allowed():
         (NeedStatus.ACCEPTED, [(3, 3), (0, 0)], NeedStatus.SERVED),
         # Served units going back (an allocation cancelled) reopen the need.
         (NeedStatus.PARTLY_SERVED, [(3, 0)], NeedStatus.ACCEPTED),
+        (NeedStatus.SERVED, [(3, 2)], NeedStatus.PARTLY_SERVED),
         # Only needs being served follow their units.
         (NeedStatus.CANCELLED, [(3, 3)], NeedStatus.CANCELLED),
         (NeedStatus.SUBMITTED, [(3, 3)], NeedStatus.SUBMITTED),
