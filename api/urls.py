@@ -9,6 +9,7 @@ from api.views import devices as views
 from api.views import disposals as views_disposals
 from api.views import intake as views_intake
 from api.views import labels as views_labels
+from api.views import needs as views_needs
 from api.views import reconditioning as views_reconditioning
 from api.views import scanning as views_scanning
 from api.views import shipments as views_shipments
@@ -32,6 +33,8 @@ router.register("donors", views_intake.DonorViewSet, basename="donor")
 router.register("shipments", views_shipments.ShipmentViewSet, basename="shipment")
 router.register("workshops", views_shipments.WorkshopViewSet, basename="workshop")
 router.register("disposals", views_disposals.DisposalViewSet, basename="disposal")
+# The needs register: /needs/, /needs/units/, /needs/{id}/ and its moves.
+router.register("needs", views_needs.NeedViewSet, basename="need")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -118,6 +118,9 @@ class RunLine(models.Model):
             models.UniqueConstraint(fields=["run", "device"], name="runline_device_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.device_id} → {self.need_line_id}"
+
 
 class RunUnserved(models.Model):
     """A need line the run could not serve wholly, with why."""
@@ -132,6 +135,9 @@ class RunUnserved(models.Model):
         verbose_name = _("unserved line")
         verbose_name_plural = _("unserved lines")
         ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.need_line_id} × {self.units} ({self.reason})"
 
 
 class AllocationStatus(models.TextChoices):

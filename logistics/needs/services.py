@@ -5,6 +5,7 @@ and the version the client read, and records history with the user and the actio
 """
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
@@ -49,10 +50,11 @@ def _int_or_none(value, *, low: int, high: int) -> tuple[int | None, bool]:
         return None, True
     if isinstance(value, bool):
         return None, False
-    try:
-        number = int(str(value).strip())
-    except ValueError:
+    text = str(value).strip()
+    # Digits only: int() would also read "1_000" or full-width digits.
+    if not text.isascii() or not re.fullmatch(r"[+-]?\d{1,19}", text):
         return None, False
+    number = int(text)
     return (number, True) if low <= number <= high else (None, False)
 
 

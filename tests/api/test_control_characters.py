@@ -18,10 +18,11 @@ from django.utils import timezone
 from inventory.intake.services import donation_create
 from inventory.reconditioning import services as reconditioning
 from inventory.services import device_transition
+from inventory.states import OrgKind
 from inventory.text import CONTROL_CHARACTERS
 from logistics.disposals.services import disposal_create
 from logistics.shipments.services import shipment_create
-from tests.builders import make_device, token_client
+from tests.builders import make_device, make_need, make_organisation, need_fields, token_client
 
 # NUL (PostgreSQL refuses it), ESC (a plain C0 control) and a lone surrogate (psycopg cannot
 # encode it): each one sent alone in each place.
@@ -74,6 +75,9 @@ def world(coordinator, workshop_org, donor_org, at_workshop):
         document_reference="BSD-0",
         devices=[disposed.pk],
     )
+    structure = make_organisation(kind=OrgKind.STRUCTURE)
+    need = make_need(actor=coordinator, structure=structure.pk)
+    line = need.lines.get()
     ids = {
         "device": at_workshop.pk,
         "medium": medium.pk,
@@ -82,7 +86,9 @@ def world(coordinator, workshop_org, donor_org, at_workshop):
         "shipment": shipment.pk,
         "disposal": disposal.pk,
         "workshop": workshop_org.pk,
+        "need": need.pk,
     }
+    lines = [{"category": "laptop", "quantity": 1}]
     bodies = {
         ("post", "/api/devices/"): {"category": "laptop", "manufacturer": "HP"},
         ("post", "/api/devices/{id}/transition/"): {"action": "start_reconditioning"},
@@ -105,6 +111,11 @@ def world(coordinator, workshop_org, donor_org, at_workshop):
         ("post", "/api/shipments/"): {"workshop": workshop_org.pk, "devices": [waiting.pk]},
         ("post", "/api/shipments/{id}/receive/"): {"raw": waiting.label_code_id},
         ("post", "/api/disposals/"): WEEE | {"devices": [recycled.pk]},
+        ("post", "/api/needs/"): need_fields() | {"lines": lines, "structure": structure.pk},
+        ("patch", "/api/needs/{id}/"): {"urgency": "high", "lines": lines},
+        ("post", "/api/needs/{id}/accept/"): {"quantities": {str(line.pk): 1}},
+        ("post", "/api/needs/{id}/decline/"): {"reason": "Non."},
+        ("post", "/api/needs/{id}/cancel/"): {"reason": "Doublon."},
     }
     return {"ids": ids, "bodies": bodies, "code": code}
 
@@ -117,6 +128,7 @@ def path_object(path: str) -> str:
         ("/api/shipments/", "shipment"),
         ("/api/disposals/", "disposal"),
         ("/api/workshops/", "workshop"),
+        ("/api/needs/", "need"),
     ]:
         if path.startswith(prefix):
             return kind
@@ -221,7 +233,7 @@ def prepared(client, method, path, world) -> tuple[str, dict]:
     url = path.replace("{id}", str(world["ids"][path_object(path)]))
     url = url.replace("{code}", world["code"])
     extra = {}
-    if (method, path) == ("patch", "/api/donations/{id}/"):
+    if (method, path) in {("patch", "/api/donations/{id}/"), ("patch", "/api/needs/{id}/")}:
         extra["HTTP_IF_MATCH"] = client.get(url)["ETag"]
     return url, extra
 

@@ -28,10 +28,11 @@ from inventory.models import (
 from inventory.models import TestResult as ChecklistResult
 from inventory.reconditioning import services as reconditioning
 from inventory.services import device_transition
+from inventory.states import OrgKind
 from logistics.disposals.services import disposal_create
-from logistics.models import DisposalBatch, Shipment
+from logistics.models import DisposalBatch, Need, Shipment
 from logistics.shipments.services import shipment_create
-from tests.builders import make_device, reload
+from tests.builders import make_device, make_need, make_organisation, need_fields, reload
 
 # Every operation of the schema, twice: over a second, so out of the fast loop.
 pytestmark = pytest.mark.slow
@@ -44,7 +45,7 @@ class Call:
     workshop: int = 404  # status for a workshop user who does not hold the device
     fund: int = 404  # status for a fund reader
     # Whose id fills {id}: device, medium or erasure (of that device); or donation, shipment,
-    # disposal, workshop (the other workshop's, or the coordination's).
+    # disposal, workshop (the other workshop's, or the coordination's), need (a structure's).
     obj: str = "device"
 
 
@@ -124,13 +125,31 @@ def operations(device: Device, persona: str, others: "Others") -> dict[tuple[str
         ),
         ("get", "/api/disposals/{id}/"): Call(obj="disposal", fund=403),
         ("get", "/api/disposals/register.csv"): Call(workshop=200, fund=403),
+        # The needs register: the structures' and the coordination's, nobody else's.
+        ("get", "/api/needs/"): Call(workshop=403, fund=403),
+        ("post", "/api/needs/"): Call(
+            body={**need_fields(), "lines": [{"category": "laptop", "quantity": 1}]},
+            workshop=403,
+            fund=403,
+        ),
+        ("get", "/api/needs/units/"): Call(workshop=403, fund=403),
+        ("get", "/api/needs/{id}/"): Call(obj="need", workshop=403, fund=403),
+        ("patch", "/api/needs/{id}/"): Call(
+            body={"urgency": "high"}, obj="need", workshop=403, fund=403
+        ),
+        ("post", "/api/needs/{id}/submit/"): Call(obj="need", workshop=403, fund=403),
+        ("post", "/api/needs/{id}/accept/"): Call(obj="need", workshop=403, fund=403),
+        ("post", "/api/needs/{id}/decline/"): Call(
+            body={"reason": "Non."}, obj="need", workshop=403, fund=403
+        ),
+        ("post", "/api/needs/{id}/cancel/"): Call(obj="need", workshop=403, fund=403),
     }
 
 
 @dataclass(frozen=True)
 class Others:
     """Objects of other organisations than the personas': the targets of the rows whose {id}
-    is a donation, a shipment, a disposal or a workshop, and the devices they hold."""
+    is a donation, a shipment, a disposal, a workshop or a need, and the devices they hold."""
 
     donation: object
     shipment: Shipment
@@ -138,6 +157,7 @@ class Others:
     disposal: DisposalBatch
     disposed: Device
     workshop: object
+    need: Need
 
 
 @pytest.fixture
@@ -155,8 +175,10 @@ def others(coordinator, donor_org, other_workshop_org) -> Others:
         document_reference="BSD-OTHER",
         devices=[disposed.pk],
     )
+    structure = make_organisation(kind=OrgKind.STRUCTURE)
+    need = make_need(actor=coordinator, structure=structure.pk, submit=False)
     return Others(
-        donation, shipment, reload(shipped), disposal, reload(disposed), other_workshop_org
+        donation, shipment, reload(shipped), disposal, reload(disposed), other_workshop_org, need
     )
 
 
@@ -221,7 +243,9 @@ def never_shows(response, device: Device) -> None:
 def others_state(others: Others) -> tuple:
     donation = others.donation
     donation.refresh_from_db()
+    need = Need.objects.get(pk=others.need.pk)
     return (
+        (need.status, need.urgency, need.version, Need.objects.count()),
         donation.notes,
         donation.history.count(),
         donation.devices.count(),
@@ -270,6 +294,7 @@ def test_every_operation_keeps_another_organisations_device_out_of_sight(
         "shipment": others.shipment.pk,
         "disposal": others.disposal.pk,
         "workshop": others.workshop.pk,
+        "need": others.need.pk,
     }
     others_before = others_state(others)
     seen = {}

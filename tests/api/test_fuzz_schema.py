@@ -16,9 +16,10 @@ from rest_framework.authtoken.models import Token
 from config.wsgi import application
 from inventory.intake.services import donation_create
 from inventory.services import device_transition
+from inventory.states import OrgKind
 from logistics.disposals.services import disposal_create
 from logistics.shipments.services import shipment_create
-from tests.builders import make_device
+from tests.builders import make_device, make_need, make_organisation
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
 
@@ -42,7 +43,7 @@ def keep_the_test_connection(db):
 @pytest.fixture
 def token(coordinator, donor_org, workshop_org) -> str:
     # A few real rows, so that some generated ids and codes meet a device, a donation, a
-    # shipment, a WEEE disposal and a workshop.
+    # shipment, a WEEE disposal, a workshop and a need.
     donation = donation_create(actor=coordinator, donor=donor_org, received_on=date(2026, 3, 2))
     devices = [make_device(actor=coordinator, donor=donor_org, donation=donation) for _ in range(4)]
     shipment_create(actor=coordinator, workshop=workshop_org, devices=[devices[0].pk])
@@ -55,6 +56,9 @@ def token(coordinator, donor_org, workshop_org) -> str:
         document_reference="BSD-1",
         devices=[devices[1].pk],
     )
+    structure = make_organisation(kind=OrgKind.STRUCTURE)
+    make_need(actor=coordinator, structure=structure.pk, submit=False)
+    make_need(actor=coordinator, structure=structure.pk)
     return Token.objects.get_or_create(user=coordinator)[0].key
 
 

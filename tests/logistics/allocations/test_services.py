@@ -2,11 +2,15 @@
 approval reserves the devices and counts the served units, all or nothing; a cancellation
 releases; the database allows one active allocation per device."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, transaction
 
 from inventory.errors import DomainError
 from inventory.models import Device
+from inventory.services import device_transition
 from inventory.states import OrgKind, Status
 from logistics.allocations import services as allocations
 from logistics.models import (
@@ -21,6 +25,7 @@ from logistics.models import (
 from logistics.needs.lifecycle import NeedStatus
 from tests.builders import (
     accepted_need,
+    assert_counts_match,
     make_device,
     make_organisation,
     make_user,
@@ -306,3 +311,27 @@ def test_overlapping_approvals_at_once_one_wins_whole(coordinator, workshop_org,
     assert sum(NeedLine.objects.values_list("quantity_served", flat=True)) == 4
     assert MatchingRun.objects.filter(status=RunStatus.APPROVED).count() == 1
     assert RunLine.objects.filter(run__status=RunStatus.APPROVED).count() == 4
+
+
+# The migration that releases the reservations made before allocations existed
+
+release_migration = importlib.import_module("logistics.migrations.0005_release_orphan_reservations")
+
+
+def test_the_migration_releases_reservations_without_an_allocation(
+    coordinator, workshop_org, stock, need
+):
+    run = allocations.matching_run_create(actor=coordinator)
+    allocated = allocations.matching_run_approve(actor=coordinator, run_id=run.pk)
+    orphan = next(d for d in stock if d.pk not in {a.device_id for a in allocated})
+    # Reserved from its page, as before issue 11.
+    device_transition(actor=coordinator, device_id=orphan.pk, action="reserve", workflow=True)
+
+    release_migration.release(apps, None)
+
+    orphan = reload(orphan)
+    assert orphan.status == Status.READY
+    record = orphan.history.latest("history_date")
+    assert record.history_change_reason == "release_reservation" and record.history_note
+    assert all(reload(a.device).status == Status.RESERVED for a in allocated)
+    assert_counts_match()
