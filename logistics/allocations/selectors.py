@@ -1,0 +1,134 @@
+"""Reads of matching runs and allocations, scoped: the coordination reads every run and
+allocation; a structure its own allocations; a workshop the allocations of the devices in its
+custody (to prepare them); the fund and donors none (the fund reads aggregates)."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from inventory.selectors import user_scope
+from inventory.states import OrgKind
+from logistics.models import (
+    Allocation,
+    AllocationStatus,
+    MatchingRun,
+    RunLine,
+    RunStatus,
+    RunUnserved,
+)
+
+
+def runs_visible_to(user) -> QuerySet[MatchingRun]:
+    """Runs are the coordination's work: others read none."""
+    if not user_scope(user).sees_all:
+        return MatchingRun.objects.none()
+    return MatchingRun.objects.select_related("territory", "category", "created_by").order_by(
+        "-created_at", "-id"
+    )
+
+
+def run_detail(user, pk: int) -> MatchingRun | None:
+    """The run with its proposed lines (`line_rows`: device, need line, need, structure) and
+    its unserved lines (`unserved_rows`), in a fixed number of queries."""
+    lines = RunLine.objects.select_related(
+        "device",
+        "device__category",
+        "device__custodian",
+        "need_line",
+        "need_line__category",
+        "need_line__need",
+        "need_line__need__structure",
+        "need_line__need__structure__commune",
+    ).order_by("need_line__need__structure__name", "need_line_id", "id")
+    unserved = RunUnserved.objects.select_related(
+        "need_line",
+        "need_line__category",
+        "need_line__need",
+        "need_line__need__structure",
+        "need_line__need__structure__commune",
+    ).order_by("need_line__need__structure__name", "need_line_id")
+    return (
+        runs_visible_to(user)
+        .prefetch_related(
+            Prefetch("lines", queryset=lines, to_attr="line_rows"),
+            Prefetch("unserved", queryset=unserved, to_attr="unserved_rows"),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def allocations_visible_to(user) -> QuerySet[Allocation]:
+    scope = user_scope(user)
+    allocations = Allocation.objects.all()
+    if scope.sees_all:
+        return allocations
+    if scope.organisation is None:
+        return allocations.none()
+    if scope.kind == OrgKind.STRUCTURE:
+        return allocations.filter(structure=scope.organisation)
+    if scope.kind == OrgKind.WORKSHOP:
+        # The workshop prepares what is allocated from its bench: the active allocations of
+        # the devices it holds.
+        return allocations.filter(
+            status=AllocationStatus.ACTIVE, device__custodian=scope.organisation
+        )
+    return allocations.none()
+
+
+def allocation_list(
+    user, *, status: str = "", structure: int | None = None, run: int | None = None
+) -> QuerySet[Allocation]:
+    """Newest first (an index's order), with what a row shows: device, category, structure,
+    need line; three queries for a page whatever its length."""
+    allocations = allocations_visible_to(user)
+    if status:
+        allocations = allocations.filter(status=status)
+    if structure is not None:
+        allocations = allocations.filter(structure_id=structure)
+    if run is not None:
+        allocations = allocations.filter(run_id=run)
+    return allocations.select_related(
+        "device",
+        "device__category",
+        "device__custodian",
+        "structure",
+        "structure__commune",
+        "need_line",
+        "need_line__category",
+        "need_line__need",
+    ).order_by("-created_at", "-id")
+
+
+def device_allocation(user, device) -> Allocation | None:
+    """The device's active allocation, if the user may see it (the device page, the scan card
+    and the workshop's preparation read it)."""
+    return (
+        allocations_visible_to(user)
+        .filter(device=device, status=AllocationStatus.ACTIVE)
+        .select_related("structure", "need_line__need")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class AllocationFigures:
+    active: int
+    handed_over: int
+    cancelled: int
+    structures: int
+
+
+def allocation_figures() -> AllocationFigures:
+    """Network-wide aggregates, no device nor structure named: what the fund reads."""
+    figures = Allocation.objects.aggregate(
+        active=Count("pk", filter=Q(status=AllocationStatus.ACTIVE)),
+        handed_over=Count("pk", filter=Q(status=AllocationStatus.HANDED_OVER)),
+        cancelled=Count("pk", filter=Q(status=AllocationStatus.CANCELLED)),
+        structures=Count("structure", filter=~Q(status=AllocationStatus.CANCELLED), distinct=True),
+    )
+    return AllocationFigures(**figures)
+
+
+def open_runs_count() -> int:
+    return MatchingRun.objects.filter(status=RunStatus.PROPOSED).count()
