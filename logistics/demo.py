@@ -15,6 +15,7 @@ from django.utils import timezone
 from inventory.demo.seed import DEMO_STRUCTURE_NAME, WORKSHOP_NAME
 from inventory.models import Device, Organisation
 from inventory.states import OrgKind, Status
+from logistics.allocations.services import matching_run_approve, matching_run_create
 from logistics.disposals.services import disposal_create
 from logistics.models import DisposalBatch, Need, Shipment
 from logistics.needs import services as needs
@@ -35,6 +36,7 @@ class LogisticsSummary:
     received: int
     disposed: int
     needs: int = 0
+    allocated: int = 0
 
 
 def logistics_demo_present() -> bool:
@@ -84,8 +86,24 @@ def logistics_demo_seed() -> LogisticsSummary:
                 devices=recycled,
             )
         declared = _seed_needs(coordinator, users_structure(), today)
+        # One matching run approved (its devices reserved for the needs), then one proposed
+        # over what is left, for the coordination to review.
+        approved = matching_run_create(actor=coordinator)
+        # The oldest needs' lines first: half of the proposal is approved, the rest waits.
+        lines = list(approved.lines.order_by("need_line__need__created_at", "id"))
+        kept = [line.pk for line in lines[: max(len(lines) // 2, 1)]] if lines else []
+        allocated = (
+            len(matching_run_approve(actor=coordinator, run_id=approved.pk, line_ids=kept))
+            if kept
+            else 0
+        )
+        matching_run_create(actor=coordinator)
     return LogisticsSummary(
-        shipped=len(to_send), received=received, disposed=len(recycled), needs=declared
+        shipped=len(to_send),
+        received=received,
+        disposed=len(recycled),
+        needs=declared,
+        allocated=allocated,
     )
 
 

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from inventory.models import Device
 from inventory.states import Status
-from logistics.models import DisposalBatch, Need, Shipment, ShipmentItem
+from logistics.models import Allocation, DisposalBatch, MatchingRun, Need, Shipment, ShipmentItem
 from logistics.needs.lifecycle import NeedStatus
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -43,14 +43,17 @@ def test_the_demo_gets_a_shipment_and_a_disposal_once(db):
     for model in (Shipment, ShipmentItem, DisposalBatch):
         assert not model.history.filter(history_user__isnull=True).exists()
     # Needs of every fate and of varied ages, across the territories.
-    assert set(Need.objects.values_list("status", flat=True)) == {
+    statuses = set(Need.objects.values_list("status", flat=True))
+    assert {
         NeedStatus.DRAFT,
         NeedStatus.SUBMITTED,
-        NeedStatus.ACCEPTED,
         NeedStatus.DECLINED,
         NeedStatus.CANCELLED,
         NeedStatus.EXPIRED,
-    }
+        NeedStatus.SERVED,
+    } <= statuses
+    # Accepted needs the approved run left (wholly or partly) to the proposed one.
+    assert statuses & {NeedStatus.ACCEPTED, NeedStatus.PARTLY_SERVED}
     ages = sorted(Need.objects.values_list("created_at", flat=True))
     assert (ages[-1] - ages[0]).days >= 100
     assert Need.objects.values("structure__commune__territory").distinct().count() >= 3
@@ -60,6 +63,13 @@ def test_the_demo_gets_a_shipment_and_a_disposal_once(db):
         .exists()
     )
     needs = Need.objects.count()
+    # One run approved, its devices reserved by allocations; one proposed; no other reservation.
+    assert set(MatchingRun.objects.values_list("status", flat=True)) == {"approved", "proposed"}
+    assert MatchingRun.objects.get(status="proposed").lines.exists()
+    reserved = Device.objects.filter(status=Status.RESERVED)
+    assert reserved.exists()
+    assert reserved.count() == Allocation.objects.filter(status="active").count()
+    assert not reserved.exclude(allocations__status="active").exists()
     counts = (Shipment.history.count(), DisposalBatch.history.count(), Device.history.count())
     run("seed_logistics_demo")
     assert Shipment.objects.count() == DisposalBatch.objects.count() == 1

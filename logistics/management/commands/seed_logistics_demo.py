@@ -26,12 +26,14 @@ class Command(BaseCommand):
             _(
                 "Demo logistics: %(shipped)d devices shipped to the workshop (%(received)d "
                 "received), %(disposed)d recycled devices handed to an éco-organisme, "
-                "%(needs)d needs declared by structures."
+                "%(needs)d needs declared by structures, %(allocated)d devices allocated by an "
+                "approved matching run."
             )
             % {
                 "shipped": summary.shipped,
                 "received": summary.received,
                 "disposed": summary.disposed,
                 "needs": summary.needs,
+                "allocated": summary.allocated,
             }
         )
