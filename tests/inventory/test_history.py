@@ -23,8 +23,13 @@ HISTORICAL_TABLES = {
     "inventory_historicalterritory",
     "inventory_historicaltestitem",
     "inventory_historicaltestresult",
+    "logistics_historicalallocation",
     "logistics_historicaldisposalbatch",
     "logistics_historicaldisposalitem",
+    "logistics_historicalmatchingpolicy",
+    "logistics_historicalmatchingrun",
+    "logistics_historicalneed",
+    "logistics_historicalneedline",
     "logistics_historicalshipment",
     "logistics_historicalshipmentitem",
 }
