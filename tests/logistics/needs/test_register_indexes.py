@@ -57,7 +57,13 @@ def plan_of(sql: str) -> dict:
             RegisterFilters(),
             {"need_structure_created_idx", "need_struct_status_idx"},
         ),
-        ("structure_staff", RegisterFilters(status=NeedStatus.DRAFT), {"need_struct_status_idx"}),
+        # On a test table the planner may walk the structure's index and filter the status:
+        # still that structure's needs in order, no sort.
+        (
+            "structure_staff",
+            RegisterFilters(status=NeedStatus.DRAFT),
+            {"need_struct_status_idx", "need_structure_created_idx"},
+        ),
     ],
 )
 def test_a_register_page_reads_its_needs_in_order_from_an_index(

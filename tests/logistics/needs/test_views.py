@@ -71,6 +71,13 @@ def parse_xlsx(response) -> list[tuple]:
     return list(workbook.active.iter_rows(values_only=True))
 
 
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    # Messages are checked in the source language (the catalogue has them in French).
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def other_structure(db):
     return make_organisation(
