@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from api.errors import endpoint_not_found
+from api.views import allocations as views_allocations
 from api.views import devices as views
 from api.views import disposals as views_disposals
 from api.views import intake as views_intake
@@ -13,6 +14,7 @@ from api.views import needs as views_needs
 from api.views import reconditioning as views_reconditioning
 from api.views import scanning as views_scanning
 from api.views import shipments as views_shipments
+from api.views import structures as views_structures
 
 app_name = "api"
 
@@ -35,12 +37,26 @@ router.register("workshops", views_shipments.WorkshopViewSet, basename="workshop
 router.register("disposals", views_disposals.DisposalViewSet, basename="disposal")
 # The needs register: /needs/, /needs/units/, /needs/{id}/ and its moves.
 router.register("needs", views_needs.NeedViewSet, basename="need")
+# Matching runs (/matching-runs/{id}/ with approve, discard and lines/{line_id}/…) and
+# allocations (/allocations/{id}/cancel/).
+router.register("matching-runs", views_allocations.MatchingRunViewSet, basename="matching-run")
+router.register("allocations", views_allocations.AllocationViewSet, basename="allocation")
+# The coordination's structures (/structures/, /structures/import/, /structures/{id}/ and its
+# people) and a structure's person by user id (/members/{id}/…).
+router.register("structures", views_structures.StructureViewSet, basename="structure")
+router.register("structures", views_structures.StructureImportViewSet, basename="structure-import")
+router.register("members", views_structures.MemberViewSet, basename="member")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file of its own (?script), not
     # inline: the Content-Security-Policy runs no inline script without the request's nonce.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "matching-policy/",
+        views_allocations.MatchingPolicyView.as_view(),
+        name="matching-policy",
+    ),
     path(
         "disposals/register.csv",
         views_disposals.DisposalRegisterView.as_view(),

@@ -1,8 +1,15 @@
-"""Web screens of logistics: shipments to workshops, WEEE disposals, the needs register."""
+"""Web screens of logistics: shipments to workshops, WEEE disposals, the needs register, matching
+runs and allocations."""
 
+from logistics.allocations import urls as urls_allocations
 from logistics.disposals import urls as urls_disposals
 from logistics.needs import urls as urls_needs
 from logistics.shipments import urls as urls_shipments
 
 app_name = "logistics"
-urlpatterns = urls_shipments.urlpatterns + urls_disposals.urlpatterns + urls_needs.urlpatterns
+urlpatterns = (
+    urls_shipments.urlpatterns
+    + urls_disposals.urlpatterns
+    + urls_needs.urlpatterns
+    + urls_allocations.urlpatterns
+)

@@ -6,13 +6,8 @@ forms, and 404 on a donation outside their share. Views translate a request into
 one service call; the rules live in inventory.intake.
 """
 
-import os
-import tempfile
-import time
-from pathlib import Path
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -42,11 +37,9 @@ from inventory.intake.forms import (
 from inventory.models import Category, Donation
 from inventory.states import STATUS_TONE
 from inventory.web.paging import page_of
-from inventory.web.uploads import CappedUpload
+from inventory.web.uploads import CappedUpload, pending_drop, pending_load, pending_store
 
 PAGE_SIZE = 50
-# Uploaded files wait this long between their preview and the confirmation.
-PENDING_SECONDS = 24 * 3600
 
 
 def _donation(request, pk: int) -> Donation:
@@ -240,45 +233,7 @@ def donation_device_register(request, pk: int):
 
 
 # Spreadsheet import: upload → preview (a dry run) → confirm (the real run, checked again).
-# Between the two steps the bytes wait on disk under their SHA-256, not in the session: a
-# 5 MB file has no place in a cookie or a session row, and the confirmation re-reads exactly
-# what was previewed.
-
-
-def _pending_dir() -> Path:
-    directory = Path(settings.DATA_DIR) / "imports"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
-def _pending_store(sha256: str, content: bytes) -> None:
-    directory = _pending_dir()
-    now = time.time()
-    for old in directory.iterdir():
-        # Previews never confirmed are cleared on the way.
-        try:
-            if old.is_file() and now - old.stat().st_mtime > PENDING_SECONDS:
-                old.unlink()
-        except OSError:
-            continue
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".upload-")
-    with os.fdopen(handle, "wb") as out:
-        out.write(content)
-    os.replace(temporary, directory / sha256)
-
-
-def _pending_load(sha256: str) -> bytes | None:
-    path = _pending_dir() / sha256
-    try:
-        if time.time() - path.stat().st_mtime > PENDING_SECONDS:
-            return None
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _pending_drop(sha256: str) -> None:
-    (_pending_dir() / sha256).unlink(missing_ok=True)
+# Between the two steps the bytes wait on disk (inventory.web.uploads.pending_store).
 
 
 # Rows in error shown in the preview besides its first rows (every error stays in the list).
@@ -380,7 +335,7 @@ def _donation_import(request, pk: int):
 
     if request.method == "POST" and "confirm" in request.POST:
         confirm = ImportConfirmForm(request.POST)
-        content = _pending_load(confirm.cleaned_data["sha256"]) if confirm.is_valid() else None
+        content = pending_load(confirm.cleaned_data["sha256"]) if confirm.is_valid() else None
         if content is None:
             messages.error(request, _("This import could not be found: upload the file again."))
             return redirect("inventory:donation_import", pk=donation.pk)
@@ -394,13 +349,13 @@ def _donation_import(request, pk: int):
         except DomainError as err:
             _refuse_forbidden(err)
             if err.code == "already_imported":
-                _pending_drop(confirm.cleaned_data["sha256"])
+                pending_drop(confirm.cleaned_data["sha256"])
             result = err.params.get("result")
             context |= {"upload_form": ImportUploadForm(), "error": err.message}
             if result is not None:
                 context |= _preview_context(result)
             return render(request, template, context, status=err.status)
-        _pending_drop(result.sha256)
+        pending_drop(result.sha256)
         messages.success(
             request,
             ngettext(
@@ -445,7 +400,7 @@ def _donation_import(request, pk: int):
             form.add_error("file", err.message)
             return render(request, template, context, status=err.status)
         if result.ok:
-            _pending_store(result.sha256, content)
+            pending_store(result.sha256, content)
         context |= _preview_context(result)
         return render(request, template, context, status=200 if result.ok else 400)
     return render(request, template, context, status=400 if form.errors else 200)

@@ -116,7 +116,9 @@ def _check(structure: Organisation, errors: dict[str, list]) -> None:
         structure.clean()
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
-            errors.setdefault(name, []).extend(messages)
+            # A field already refused above says why once, not twice.
+            if name not in errors:
+                errors[name] = list(messages)
     if errors:
         raise invalid(errors)
     namesake = (
@@ -131,20 +133,19 @@ def _check(structure: Organisation, errors: dict[str, list]) -> None:
             _("Another structure already has this name."),
             fields={"name": [_("Already used by another structure.")]},
         )
-    clash = (
-        Organisation.objects.exclude(pk=structure.pk)
-        .filter(kind=OrgKind.STRUCTURE)
-        .filter(**({"siret": structure.siret} if structure.siret else {"rna": structure.rna}))
-        .first()
-    )
-    if clash is not None:
-        raise DomainError(
-            "duplicate",
-            _("%(name)s already has this identifier.") % {"name": clash.name},
-            fields={
-                "siret" if structure.siret else "rna": [_("Already used by another structure.")]
-            },
+    for name in ("siret", "rna"):
+        value = getattr(structure, name)
+        clash = (
+            Organisation.objects.exclude(pk=structure.pk).filter(**{name: value}).first()
+            if value
+            else None
         )
+        if clash is not None:
+            raise DomainError(
+                "duplicate",
+                _("%(name)s already has this identifier.") % {"name": clash.name},
+                fields={name: [_("Already used by another structure.")]},
+            )
 
 
 def _saved(structure: Organisation, *, actor, reason: str) -> Organisation:
@@ -260,10 +261,15 @@ def member_invite(
             validate_email(email)
         except ValidationError:
             errors["email"] = [_("Enter a valid e-mail address.")]
+    if email and "email" not in errors and len(email) > 150:
+        # The address is the user name too, which holds 150 characters.
+        errors["email"] = [_("At most %(max)s characters.") % {"max": 150}]
     names = {}
     for name, value in (("first_name", first_name), ("last_name", last_name)):
         text = _text(value)
-        if text is None or len(text) > 150:
+        if text is None:
+            errors[name] = [_("Give this as text.")]
+        elif len(text) > 150:
             errors[name] = [_("At most %(max)s characters.") % {"max": 150}]
         names[name] = text or ""
     if role not in Role.values:
@@ -321,6 +327,8 @@ def member_reinvite(*, actor, user_id: int):
         )
     if not user.is_active:
         raise DomainError("inactive", _("Reactivate this person's account first."))
+    if not membership.organisation.is_active:
+        raise DomainError("inactive", _("Reactivate the structure first."))
     _send_invitation(user, membership.organisation, actor)
     return user
 
@@ -485,6 +493,7 @@ def structures_import(*, actor, content: bytes, dry_run: bool = True) -> Structu
         result.errors.append((None, "", str(_("The file holds no structure."))))
         return result
     seen: dict[str, int] = {}
+    seen_names: dict[str, int] = {}
     for number, record in records:
         fields = _structure_fields(record)
         siret = "".join(fields["siret"].split())
@@ -501,6 +510,14 @@ def structures_import(*, actor, content: bytes, dry_run: bool = True) -> Structu
             continue
         if key:
             seen[key] = number
+        folded = fields["name"].strip().casefold()
+        if folded and folded in seen_names:
+            result.errors.append(
+                (number, "nom", str(_("Same name as row %(row)s.") % {"row": seen_names[folded]}))
+            )
+            continue
+        if folded:
+            seen_names[folded] = number
         existing = (
             Organisation.objects.filter(kind=OrgKind.STRUCTURE, siret=siret).first()
             if siret

@@ -1,6 +1,16 @@
-"""Upload handling shared by the web screens and the API."""
+"""Upload handling shared by the web screens and the API: the capped upload handler, and the
+files that wait on disk between an import's preview and its confirmation."""
 
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+# Uploaded files wait this long between their preview and the confirmation.
+PENDING_SECONDS = 24 * 3600
 
 
 class CappedUpload(FileUploadHandler):
@@ -19,3 +29,45 @@ class CappedUpload(FileUploadHandler):
 
     def file_complete(self, file_size):
         return None
+
+
+# Between an import's preview and its confirmation the bytes wait on disk under their SHA-256,
+# not in the session: a 5 MB file has no place in a cookie or a session row, and the
+# confirmation re-reads exactly what was previewed. The digest is checked to be hexadecimal
+# by the confirmation forms before it names a path.
+
+
+def _pending_dir() -> Path:
+    directory = Path(settings.DATA_DIR) / "imports"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def pending_store(sha256: str, content: bytes) -> None:
+    directory = _pending_dir()
+    now = time.time()
+    for old in directory.iterdir():
+        # Previews never confirmed are cleared on the way.
+        try:
+            if old.is_file() and now - old.stat().st_mtime > PENDING_SECONDS:
+                old.unlink()
+        except OSError:
+            continue
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    with os.fdopen(handle, "wb") as out:
+        out.write(content)
+    os.replace(temporary, directory / sha256)
+
+
+def pending_load(sha256: str) -> bytes | None:
+    path = _pending_dir() / sha256
+    try:
+        if time.time() - path.stat().st_mtime > PENDING_SECONDS:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def pending_drop(sha256: str) -> None:
+    (_pending_dir() / sha256).unlink(missing_ok=True)

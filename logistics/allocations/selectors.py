@@ -5,9 +5,14 @@ custody (to prepare them); the fund and donors none (the fund reads aggregates).
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
-from inventory.selectors import user_scope
-from inventory.states import OrgKind
+from inventory.models import Device, Reconditioning
+from inventory.selectors import Scope, user_scope
+from inventory.states import OrgKind, Status
+from inventory.web.device_facts import DeviceFact
+from logistics import permissions
 from logistics.models import (
     Allocation,
     AllocationStatus,
@@ -22,9 +27,9 @@ def runs_visible_to(user) -> QuerySet[MatchingRun]:
     """Runs are the coordination's work: others read none."""
     if not user_scope(user).sees_all:
         return MatchingRun.objects.none()
-    return MatchingRun.objects.select_related("territory", "category", "created_by").order_by(
-        "-created_at", "-id"
-    )
+    return MatchingRun.objects.select_related(
+        "territory", "category", "created_by", "decided_by"
+    ).order_by("-created_at", "-id")
 
 
 def run_detail(user, pk: int) -> MatchingRun | None:
@@ -58,8 +63,18 @@ def run_detail(user, pk: int) -> MatchingRun | None:
     )
 
 
+def run_allocated_devices(run) -> set[int]:
+    """The devices an approved run allocated (an approval may take some of its lines only)."""
+    if run.status != RunStatus.APPROVED:
+        return set()
+    return set(run.allocations.values_list("device_id", flat=True))
+
+
 def allocations_visible_to(user) -> QuerySet[Allocation]:
-    scope = user_scope(user)
+    return _allocations_for(user_scope(user))
+
+
+def _allocations_for(scope: Scope) -> QuerySet[Allocation]:
     allocations = Allocation.objects.all()
     if scope.sees_all:
         return allocations
@@ -109,6 +124,50 @@ def device_allocation(user, device) -> Allocation | None:
         .select_related("structure", "need_line__need")
         .first()
     )
+
+
+def allocation_facts(scope: Scope, device) -> list[DeviceFact]:
+    """The device page's line on a reserved device's allocation (inventory.web.device_facts),
+    for whoever may see that allocation."""
+    if device.status != Status.RESERVED:
+        return []
+    allocation = (
+        _allocations_for(scope)
+        .filter(device=device, status=AllocationStatus.ACTIVE)
+        .select_related("structure", "need_line__need")
+        .first()
+    )
+    if allocation is None:
+        return []
+    need = allocation.need_line.need
+    text = _("%(structure)s (need %(reference)s)") % {
+        "structure": allocation.structure.name,
+        "reference": need.reference,
+    }
+    url = (
+        reverse("logistics:need_detail", args=[need.pk])
+        if permissions.may_read_needs(scope)
+        else ""
+    )
+    return [DeviceFact(_("Allocated to"), text, url)]
+
+
+def device_grades(device_ids) -> dict[int, str]:
+    """Each device's grade from its last completed reconditioning (what the matching read)."""
+    rows = (
+        Reconditioning.objects.filter(device_id__in=set(device_ids), completed_at__isnull=False)
+        .order_by("device_id", "-completed_at", "-pk")
+        .values_list("device_id", "grade")
+    )
+    grades: dict[int, str] = {}
+    for device_id, grade in rows:
+        grades.setdefault(device_id, grade)
+    return grades
+
+
+def device_codes(device_ids) -> dict[int, str]:
+    """Label codes by device id: what a refusal that names devices shows."""
+    return dict(Device.objects.filter(pk__in=set(device_ids)).values_list("pk", "label_code_id"))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from inventory.selectors import user_scope
 from inventory.services import device_transition
 from inventory.states import Status
 from logistics import matching, permissions
+from logistics.allocations.explain import CONSTRAINT_LABELS
 from logistics.models import (
     Allocation,
     AllocationStatus,
@@ -340,10 +341,12 @@ def run_line_swap(*, actor, run_id: int, line_id: int, device) -> RunLine:
         )
         if not matching.compatible(line_in, candidate):
             _met, missed = matching.constraints(line_in, candidate)
+            # Else its grade is none the matching offers (D, or not graded).
+            missed = missed or ("grade",)
             raise DomainError(
                 "device_unsuitable",
                 _("This device does not meet the need line: %(missed)s.")
-                % {"missed": ", ".join(missed)},
+                % {"missed": ", ".join(str(CONSTRAINT_LABELS.get(code, code)) for code in missed)},
                 fields={"device": [_("Does not meet the need line.")]},
             )
         line.device = found

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from inventory.codes import group_label_code
 from inventory.errors import DomainError
 from inventory.selectors import user_scope
+from inventory.web.form_replay import record_once
 from inventory.web.paging import page_of
 from logistics import permissions
 from logistics.disposals import selectors as disposal_selectors
@@ -28,7 +29,6 @@ from logistics.disposals.forms import (
     DisposalForm,
     RegisterFilterForm,
 )
-from logistics.web.form_replay import record_once
 from logistics.web.picking import picking_context
 
 PAGE_SIZE = 50

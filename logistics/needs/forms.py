@@ -56,7 +56,7 @@ class NeedForm(CleanTextMixin, forms.Form):
     """The need's own fields; the structure only when the coordination declares one."""
 
     # The id of this form as displayed: a second submission of it (a double click, a reload)
-    # finds the need the first one recorded (logistics.web.form_replay).
+    # finds the need the first one recorded (inventory.web.form_replay).
     token = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     # The version of the need the edit form was read from: a change made in the meantime
     # is not overwritten.
@@ -346,6 +346,11 @@ class RegisterFilterForm(CleanTextMixin, forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
+    # One structure's needs: the link of a structure's page, not a field of the form.
+    structure = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Read when the form is shown or a value is checked.
@@ -380,6 +385,7 @@ class RegisterFilterForm(CleanTextMixin, forms.Form):
             public=data.get("public") or "",
             purpose=data.get("purpose") or "",
             older_than_days=data.get("older_than_days"),
+            structure=data.get("structure"),
         )
 
     @property

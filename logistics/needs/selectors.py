@@ -5,15 +5,19 @@ an index, newest first."""
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from inventory.selectors import user_scope
 from inventory.states import OrgKind
+from inventory.web.structure_facts import StructureFact
 from logistics import permissions
 from logistics.models import Need, NeedLine
-from logistics.needs.lifecycle import EDITABLE, NeedStatus, Side, moves_from
+from logistics.needs.lifecycle import EDITABLE, OPEN, NeedStatus, Side, moves_from
 
 
 def needs_visible_to(user) -> QuerySet[Need]:
@@ -134,3 +138,23 @@ def need_actions(user, need: Need) -> list[str]:
     if permissions.may_decide_needs(scope):
         names += [move.name for move in moves_from(need.status, Side.COORDINATION)]
     return names
+
+
+def structure_need_facts(scope, structure) -> list[StructureFact]:
+    """A structure's page (inventory.web.structure_facts): its needs, open and in all, with a
+    link to them in the register, for who reads the register."""
+    if not (scope.sees_all and permissions.may_read_needs(scope)):
+        return []
+    counts = Need.objects.filter(structure=structure).aggregate(
+        total=Count("pk"), open=Count("pk", filter=Q(status__in=OPEN))
+    )
+    text = (
+        ngettext(
+            "%(open)s open out of %(total)s need",
+            "%(open)s open out of %(total)s needs",
+            counts["total"],
+        )
+        % counts
+    )
+    url = f"{reverse('logistics:need_list')}?structure={structure.pk}"
+    return [StructureFact(str(_("Needs")), text, url)]

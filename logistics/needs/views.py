@@ -20,6 +20,7 @@ from inventory.errors import DomainError
 from inventory.permissions import may_read_coordination, require_screen
 from inventory.selectors import organisations_of_kind, user_scope
 from inventory.states import OrgKind
+from inventory.web.form_replay import record_once
 from inventory.web.paging import page_of
 from logistics import permissions
 from logistics.needs import selectors, services
@@ -33,7 +34,6 @@ from logistics.needs.forms import (
     row_count,
 )
 from logistics.needs.lifecycle import EDITABLE, MOVES, STATUS_TONES, NeedStatus
-from logistics.web.form_replay import record_once
 
 PAGE_SIZE = 50
 # What a history row reads as: the service's reason for the change, never its code.

@@ -20,12 +20,12 @@ from inventory.errors import DomainError
 from inventory.permissions import require_screen
 from inventory.selectors import user_scope
 from inventory.states import STATUS_TONE, OrgKind, Status
+from inventory.web.form_replay import record_once
 from inventory.web.paging import page_of
 from logistics import permissions
 from logistics.models import Shipment
 from logistics.shipments import selectors, services
 from logistics.shipments.forms import CandidateFilterForm, ShipmentForm, WorkshopChoiceForm
-from logistics.web.form_replay import record_once
 from logistics.web.picking import picking_context
 
 PAGE_SIZE = 50

@@ -20,9 +20,21 @@ from inventory.reconditioning import services as reconditioning
 from inventory.services import device_transition
 from inventory.states import OrgKind
 from inventory.text import CONTROL_CHARACTERS
+from logistics.allocations import services as allocation_services
 from logistics.disposals.services import disposal_create
 from logistics.shipments.services import shipment_create
-from tests.builders import make_device, make_need, make_organisation, need_fields, token_client
+from tests.builders import (
+    accepted_need,
+    make_device,
+    make_need,
+    make_organisation,
+    make_user,
+    need_fields,
+    reconditioned,
+    reload,
+    token_client,
+    valid_siret,
+)
 
 # NUL (PostgreSQL refuses it), ESC (a plain C0 control) and a lone surrogate (psycopg cannot
 # encode it): each one sent alone in each place.
@@ -78,6 +90,26 @@ def world(coordinator, workshop_org, donor_org, at_workshop):
     structure = make_organisation(kind=OrgKind.STRUCTURE)
     need = make_need(actor=coordinator, structure=structure.pk)
     line = need.lines.get()
+    member = make_user(organisation=structure)
+    # A proposed matching run over an accepted need, a ready device it does not propose (for a
+    # swap), and an allocation from an approved run.
+    ready = [make_device(actor=coordinator) for _ in range(3)]
+    for device in ready:
+        reconditioned(coordinator, device, workshop_org)
+    matched = make_organisation(kind=OrgKind.STRUCTURE)
+    accepted_need(structure_actor=make_user(organisation=matched), coordinator=coordinator)
+    approved = allocation_services.matching_run_create(actor=coordinator)
+    [allocation] = allocation_services.matching_run_approve(
+        actor=coordinator, run_id=approved.pk, line_ids=[approved.lines.first().pk]
+    )
+    run = allocation_services.matching_run_create(actor=coordinator)
+    run_line = run.lines.get()
+    spare = next(
+        device
+        for device in ready
+        if reload(device).status == "ready" and device.pk != run_line.device_id
+    )
+    weights = allocation_services.policy_weights().to_dict() | {"public_bonus": {"seniors": 5}}
     ids = {
         "device": at_workshop.pk,
         "medium": medium.pk,
@@ -87,6 +119,11 @@ def world(coordinator, workshop_org, donor_org, at_workshop):
         "disposal": disposal.pk,
         "workshop": workshop_org.pk,
         "need": need.pk,
+        "matching-run": run.pk,
+        "line": run_line.pk,
+        "allocation": allocation.pk,
+        "structure": structure.pk,
+        "member": member.pk,
     }
     lines = [{"category": "laptop", "quantity": 1}]
     bodies = {
@@ -116,6 +153,23 @@ def world(coordinator, workshop_org, donor_org, at_workshop):
         ("post", "/api/needs/{id}/accept/"): {"quantities": {str(line.pk): 1}},
         ("post", "/api/needs/{id}/decline/"): {"reason": "Non."},
         ("post", "/api/needs/{id}/cancel/"): {"reason": "Doublon."},
+        ("post", "/api/structures/"): {
+            "name": "Centre social",
+            "siret": valid_siret(990),
+            "structure_type": "CS",
+            "commune": "92002",
+        },
+        ("patch", "/api/structures/{id}/"): {"address": "3 rue du Port"},
+        ("post", "/api/structures/{id}/members/"): {"email": "new@exemple.fr"},
+        ("post", "/api/matching-runs/"): {
+            "territory": "T2",
+            "category": "laptop",
+            "weights": {"ram_per_gb": 2, "public_bonus": {"seniors": 5}},
+        },
+        ("post", "/api/matching-runs/{id}/discard/"): {"reason": "Trop tôt."},
+        ("post", "/api/matching-runs/{id}/lines/{line_id}/swap/"): {"device": spare.label_code_id},
+        ("put", "/api/matching-policy/"): weights,
+        ("post", "/api/allocations/{id}/cancel/"): {"reason": "Doublon."},
     }
     return {"ids": ids, "bodies": bodies, "code": code}
 
@@ -129,6 +183,10 @@ def path_object(path: str) -> str:
         ("/api/disposals/", "disposal"),
         ("/api/workshops/", "workshop"),
         ("/api/needs/", "need"),
+        ("/api/matching-runs/", "matching-run"),
+        ("/api/allocations/", "allocation"),
+        ("/api/structures/", "structure"),
+        ("/api/members/", "member"),
     ]:
         if path.startswith(prefix):
             return kind
@@ -232,8 +290,13 @@ def operations(client) -> dict:
 def prepared(client, method, path, world) -> tuple[str, dict]:
     url = path.replace("{id}", str(world["ids"][path_object(path)]))
     url = url.replace("{code}", world["code"])
+    url = url.replace("{line_id}", str(world["ids"]["line"]))
     extra = {}
-    if (method, path) in {("patch", "/api/donations/{id}/"), ("patch", "/api/needs/{id}/")}:
+    if (method, path) in {
+        ("patch", "/api/donations/{id}/"),
+        ("patch", "/api/needs/{id}/"),
+        ("patch", "/api/structures/{id}/"),
+    }:
         extra["HTTP_IF_MATCH"] = client.get(url)["ETag"]
     return url, extra
 

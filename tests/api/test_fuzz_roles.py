@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -21,6 +22,7 @@ from inventory.models import (
     ErasureRecord,
     LabelCode,
     LockCheck,
+    Organisation,
     Reconditioning,
     Repair,
     StorageMedium,
@@ -29,10 +31,20 @@ from inventory.models import TestResult as ChecklistResult
 from inventory.reconditioning import services as reconditioning
 from inventory.services import device_transition
 from inventory.states import OrgKind
+from logistics.allocations import services as allocation_services
 from logistics.disposals.services import disposal_create
-from logistics.models import DisposalBatch, Need, Shipment
+from logistics.models import Allocation, DisposalBatch, MatchingRun, Need, Shipment
 from logistics.shipments.services import shipment_create
-from tests.builders import make_device, make_need, make_organisation, need_fields, reload
+from tests.builders import (
+    accepted_need,
+    make_device,
+    make_need,
+    make_organisation,
+    make_user,
+    need_fields,
+    reconditioned,
+    reload,
+)
 
 # Every operation of the schema, twice: over a second, so out of the fast loop.
 pytestmark = pytest.mark.slow
@@ -45,7 +57,8 @@ class Call:
     workshop: int = 404  # status for a workshop user who does not hold the device
     fund: int = 404  # status for a fund reader
     # Whose id fills {id}: device, medium or erasure (of that device); or donation, shipment,
-    # disposal, workshop (the other workshop's, or the coordination's), need (a structure's).
+    # disposal, workshop (the other workshop's, or the coordination's), need (a structure's),
+    # structure (the need's), member (a person of that structure).
     obj: str = "device"
 
 
@@ -143,13 +156,60 @@ def operations(device: Device, persona: str, others: "Others") -> dict[tuple[str
             body={"reason": "Non."}, obj="need", workshop=403, fund=403
         ),
         ("post", "/api/needs/{id}/cancel/"): Call(obj="need", workshop=403, fund=403),
+        # Structures and their people: the coordination's alone.
+        ("get", "/api/structures/"): Call(workshop=403, fund=403),
+        ("post", "/api/structures/"): Call(
+            body={"name": f"Structure {persona}", "structure_type": "CS", "commune": "92002"},
+            workshop=403,
+            fund=403,
+        ),
+        ("post", "/api/structures/import/"): Call(workshop=403, fund=403),
+        ("get", "/api/structures/{id}/"): Call(obj="structure", workshop=403, fund=403),
+        ("patch", "/api/structures/{id}/"): Call(
+            body={"address": "x"}, obj="structure", workshop=403, fund=403
+        ),
+        ("post", "/api/structures/{id}/deactivate/"): Call(obj="structure", workshop=403, fund=403),
+        ("post", "/api/structures/{id}/activate/"): Call(obj="structure", workshop=403, fund=403),
+        ("get", "/api/structures/{id}/members/"): Call(obj="structure", workshop=403, fund=403),
+        ("post", "/api/structures/{id}/members/"): Call(
+            body={"email": f"{persona}@exemple.fr"}, obj="structure", workshop=403, fund=403
+        ),
+        ("post", "/api/members/{id}/deactivate/"): Call(obj="member", workshop=403, fund=403),
+        ("post", "/api/members/{id}/activate/"): Call(obj="member", workshop=403, fund=403),
+        ("post", "/api/members/{id}/reinvite/"): Call(obj="member", workshop=403, fund=403),
+        # Matching runs and the policy: the coordination's alone. Allocations: a workshop
+        # reads those of the devices it holds (none here); another's answers 404.
+        ("get", "/api/matching-runs/"): Call(workshop=403, fund=403),
+        ("post", "/api/matching-runs/"): Call(body={"category": "laptop"}, workshop=403, fund=403),
+        ("get", "/api/matching-runs/{id}/"): Call(obj="run", workshop=403, fund=403),
+        ("post", "/api/matching-runs/{id}/approve/"): Call(obj="run", workshop=403, fund=403),
+        ("post", "/api/matching-runs/{id}/discard/"): Call(obj="run", workshop=403, fund=403),
+        ("post", "/api/matching-runs/{id}/lines/{line_id}/remove/"): Call(
+            obj="run", workshop=403, fund=403
+        ),
+        ("post", "/api/matching-runs/{id}/lines/{line_id}/restore/"): Call(
+            obj="run", workshop=403, fund=403
+        ),
+        ("post", "/api/matching-runs/{id}/lines/{line_id}/swap/"): Call(
+            body={"device": device.pk}, obj="run", workshop=403, fund=403
+        ),
+        ("get", "/api/matching-policy/"): Call(workshop=403, fund=403),
+        ("put", "/api/matching-policy/"): Call(
+            body=allocation_services.policy_weights().to_dict(), workshop=403, fund=403
+        ),
+        ("get", "/api/allocations/"): Call(workshop=200, fund=403),
+        ("get", "/api/allocations/{id}/"): Call(obj="allocation", fund=403),
+        ("post", "/api/allocations/{id}/cancel/"): Call(
+            body={"reason": "Non."}, obj="allocation", fund=403
+        ),
     }
 
 
 @dataclass(frozen=True)
 class Others:
     """Objects of other organisations than the personas': the targets of the rows whose {id}
-    is a donation, a shipment, a disposal, a workshop or a need, and the devices they hold."""
+    is a donation, a shipment, a disposal, a workshop, a need (its structure's) or a person of
+    that structure, and the devices they hold."""
 
     donation: object
     shipment: Shipment
@@ -158,6 +218,11 @@ class Others:
     disposed: Device
     workshop: object
     need: Need
+    member: object
+    # A proposed matching run over that structure's accepted need, and an allocation of it
+    # from an approved one, their devices at the other workshop.
+    run: MatchingRun | None = None
+    allocation: Allocation | None = None
 
 
 @pytest.fixture
@@ -177,8 +242,26 @@ def others(coordinator, donor_org, other_workshop_org) -> Others:
     )
     structure = make_organisation(kind=OrgKind.STRUCTURE)
     need = make_need(actor=coordinator, structure=structure.pk, submit=False)
+    member = make_user(organisation=structure)
+    for _ in range(3):
+        reconditioned(coordinator, make_device(actor=coordinator), other_workshop_org)
+    accepted_need(structure_actor=make_user(organisation=structure), coordinator=coordinator)
+    approved = allocation_services.matching_run_create(actor=coordinator)
+    [allocation] = allocation_services.matching_run_approve(
+        actor=coordinator, run_id=approved.pk, line_ids=[approved.lines.first().pk]
+    )
+    run = allocation_services.matching_run_create(actor=coordinator)
     return Others(
-        donation, shipment, reload(shipped), disposal, reload(disposed), other_workshop_org, need
+        donation,
+        shipment,
+        reload(shipped),
+        disposal,
+        reload(disposed),
+        other_workshop_org,
+        need,
+        member,
+        run=run,
+        allocation=allocation,
     )
 
 
@@ -246,6 +329,19 @@ def others_state(others: Others) -> tuple:
     need = Need.objects.get(pk=others.need.pk)
     return (
         (need.status, need.urgency, need.version, Need.objects.count()),
+        (
+            MatchingRun.objects.get(pk=others.run.pk).status,
+            list(others.run.lines.values_list("device_id", "removed")),
+            Allocation.objects.get(pk=others.allocation.pk).status,
+            (MatchingRun.objects.count(), Allocation.objects.count()),
+            allocation_services.policy_weights(),
+        ),
+        (
+            need.structure.is_active,
+            need.structure.history.count(),
+            Organisation.objects.filter(kind=OrgKind.STRUCTURE).count(),
+        ),
+        (reload_user(others.member).is_active, get_user_model().objects.count()),
         donation.notes,
         donation.history.count(),
         donation.devices.count(),
@@ -255,6 +351,10 @@ def others_state(others: Others) -> tuple:
         DisposalBatch.objects.count(),
         Shipment.objects.count(),
     )
+
+
+def reload_user(user):
+    return get_user_model().objects.get(pk=user.pk)
 
 
 def device_ids(body) -> set:
@@ -295,11 +395,19 @@ def test_every_operation_keeps_another_organisations_device_out_of_sight(
         "disposal": others.disposal.pk,
         "workshop": others.workshop.pk,
         "need": others.need.pk,
+        "run": others.run.pk,
+        "allocation": others.allocation.pk,
+        "structure": others.need.structure_id,
+        "member": others.member.pk,
     }
     others_before = others_state(others)
     seen = {}
     for (method, path), call in table.items():
-        url = path.format(id=ids[call.obj], code=at_other_workshop.label_code_id)
+        url = path.format(
+            id=ids[call.obj],
+            code=at_other_workshop.label_code_id,
+            line_id=others.run.lines.first().pk,
+        )
         if method == "get":
             response = client.get(url, call.params or {})
         else:

@@ -17,9 +17,17 @@ from config.wsgi import application
 from inventory.intake.services import donation_create
 from inventory.services import device_transition
 from inventory.states import OrgKind
+from logistics.allocations import services as allocation_services
 from logistics.disposals.services import disposal_create
 from logistics.shipments.services import shipment_create
-from tests.builders import make_device, make_need, make_organisation
+from tests.builders import (
+    accepted_need,
+    make_device,
+    make_need,
+    make_organisation,
+    make_user,
+    reconditioned,
+)
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
 
@@ -43,7 +51,7 @@ def keep_the_test_connection(db):
 @pytest.fixture
 def token(coordinator, donor_org, workshop_org) -> str:
     # A few real rows, so that some generated ids and codes meet a device, a donation, a
-    # shipment, a WEEE disposal, a workshop and a need.
+    # shipment, a WEEE disposal, a workshop, a need, and a structure with a person.
     donation = donation_create(actor=coordinator, donor=donor_org, received_on=date(2026, 3, 2))
     devices = [make_device(actor=coordinator, donor=donor_org, donation=donation) for _ in range(4)]
     shipment_create(actor=coordinator, workshop=workshop_org, devices=[devices[0].pk])
@@ -59,6 +67,17 @@ def token(coordinator, donor_org, workshop_org) -> str:
     structure = make_organisation(kind=OrgKind.STRUCTURE)
     make_need(actor=coordinator, structure=structure.pk, submit=False)
     make_need(actor=coordinator, structure=structure.pk)
+    make_user(organisation=structure)
+    # A matching run approved in part (an allocation) and a proposed one over what is left.
+    for _ in range(3):
+        reconditioned(coordinator, make_device(actor=coordinator), workshop_org)
+    matched = make_organisation(kind=OrgKind.STRUCTURE)
+    accepted_need(structure_actor=make_user(organisation=matched), coordinator=coordinator)
+    approved = allocation_services.matching_run_create(actor=coordinator)
+    allocation_services.matching_run_approve(
+        actor=coordinator, run_id=approved.pk, line_ids=[approved.lines.first().pk]
+    )
+    allocation_services.matching_run_create(actor=coordinator)
     return Token.objects.get_or_create(user=coordinator)[0].key
 
 

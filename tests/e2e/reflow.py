@@ -24,6 +24,11 @@ NOT_PAGES = {
     "inventory:donation_certificate_pdf": "PDF",
     "inventory:donation_summary_pdf": "PDF",
     "logistics:disposal_register_csv": "CSV",
+    "logistics:need_export_csv": "CSV",
+    "logistics:need_export_xlsx": "XLSX",
+    "inventory:structure_set_active": "POST only",
+    "inventory:member_set_active": "POST only",
+    "inventory:member_reinvite": "POST only",
 }
 
 # WCAG's text-spacing bookmarklet (SC 1.4.12): no content or function may be lost with it.

@@ -14,17 +14,23 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from inventory.documents.services import certificate_issue
 from inventory.models import Category
+from inventory.organisations.services import member_invite
 from inventory.services import device_transition
 from inventory.states import Status
+from logistics.allocations.services import matching_run_create
 from tests.builders import (
+    accepted_need,
     dispose,
     donor_sheet,
     hand_over,
     make_device,
     make_donation,
+    make_need,
     reconditioned,
     recycled,
     walk,
@@ -159,6 +165,16 @@ def test_every_page_reflows_at_320_px_with_and_without_text_spacing(
         weight_kg=Decimal("1234.50"),
         document_reference="BSD-2026-" + "0042" * 10,
     )
+    # An accepted need, and a matching run that proposes the ready laptop for it.
+    matched = accepted_need(
+        structure_actor=structure_staff,
+        coordinator=coordinator,
+        lines=[{"category": "laptop", "quantity": 1}],
+    )
+    run = matching_run_create(actor=coordinator)
+    invited = member_invite(
+        actor=coordinator, organisation_id=structure_org.pk, email="invitee@exemple.fr"
+    )
     values = {
         ("devices", "pk"): [device.pk for device in states.values()],
         ("inventory:bench_record", "pk"): [
@@ -169,6 +185,14 @@ def test_every_page_reflows_at_320_px_with_and_without_text_spacing(
         ("donations", "pk"): [donation.pk, long_donation.pk],
         ("shipments", "pk"): [queue_devices["shipment"].pk],
         ("weee", "pk"): [disposal.pk],
+        ("needs", "pk"): [matched.pk, make_need(actor=structure_staff).pk],
+        ("matching", "pk"): [run.pk],
+        ("structures", "pk"): [structure_org.pk],
+        ("structures", "user_id"): [invited.pk],
+        ("invitation", "uidb64"): [urlsafe_base64_encode(force_bytes(invited.pk))],
+        # A token link redirects to "set-password" within its session: the page a link
+        # opens once its token was used (or in another browser) is the one checked here.
+        ("invitation", "token"): ["set-password"],
         ("checklists", "code"): [Category.objects.filter(holds_data=True).first().code],
         ("certificates", "code"): [certificate.verification_code],
         ("d", "code"): [states[Status.READY].label_code_id],

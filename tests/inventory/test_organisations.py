@@ -289,3 +289,49 @@ def test_an_organisation_of_another_kind_is_not_a_structure_to_edit(coordinator,
         "not_found",
         404,
     )
+
+
+def test_two_rows_of_one_name_are_refused_at_the_preview(coordinator):
+    content = sheet(
+        f";;{valid_siret(970)};;Maison du lien;Clichy;92024;;CS;;;",
+        f";;{valid_siret(971)};;MAISON DU LIEN;Clichy;92024;;CS;;;",
+    )
+    result = orgs.structures_import(actor=coordinator, content=content, dry_run=True)
+    assert [(row, column) for row, column, _ in result.errors] == [(3, "nom")]
+
+
+def test_a_commune_outside_the_territory_is_said_once(coordinator):
+    error = refused(
+        lambda: orgs.structure_create(actor=coordinator, **structure_fields(commune="75056")),
+        "invalid",
+    )
+    assert len(error.params["fields"]["commune"]) == 1
+
+
+def test_an_rna_used_elsewhere_is_a_duplicate_of_the_rna(coordinator):
+    orgs.structure_create(
+        actor=coordinator, **structure_fields(siret="", rna="W923000500", name="Asso A")
+    )
+    error = refused(
+        lambda: orgs.structure_create(
+            actor=coordinator, **structure_fields(rna="W923000500", name="Asso B")
+        ),
+        "duplicate",
+    )
+    assert "rna" in error.params["fields"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "key"),
+    [({"email": "a" * 140 + "@exemple.fr"}, "email"), ({"first_name": ["Ana"]}, "first_name")],
+)
+def test_an_invitation_refuses_what_an_account_cannot_hold(coordinator, structure_org, fields, key):
+    error = refused(
+        lambda: orgs.member_invite(
+            actor=coordinator,
+            organisation_id=structure_org.pk,
+            **({"email": "ok@exemple.fr"} | fields),
+        ),
+        "invalid",
+    )
+    assert key in error.params["fields"]

@@ -71,7 +71,6 @@ def parse_xlsx(response) -> list[tuple]:
     return list(workbook.active.iter_rows(values_only=True))
 
 
-
 @pytest.fixture(autouse=True)
 def english(settings):
     # Messages are checked in the source language (the catalogue has them in French).
@@ -601,3 +600,15 @@ def test_enter_in_a_field_saves_a_draft_rather_than_adding_a_line_or_submitting(
     form = page[page.index('<form method="post"') :]
     first = re.search(r"<button[^>]*type=\"submit\"[^>]*>", form).group(0)
     assert 'name="intent"' in first and 'value="draft"' in first
+
+
+def test_a_structures_page_counts_its_needs_and_links_to_them(
+    login, coordinator, structure_staff, structure_org, other_structure_staff
+):
+    make_need(actor=structure_staff)
+    make_need(actor=other_structure_staff)
+    page = login(coordinator).get(reverse("inventory:structure_detail", args=[structure_org.pk]))
+    link = f"{LIST}?structure={structure_org.pk}"
+    assert link in page.text and "1 open out of 1 need" in page.text
+    listed = login(coordinator).get(link)
+    assert len(listed.context["page"].object_list) == 1

@@ -1,5 +1,6 @@
 """A form recorded once per display: a double click or a reload of the same form finds what
-the first submission recorded instead of a refusal (the web screens' Idempotency-Key)."""
+the first submission recorded instead of a refusal (the web screens' Idempotency-Key). Here in
+inventory, so that every app's screens use it (inventory imports nothing from logistics)."""
 
 import time
 from collections.abc import Callable
