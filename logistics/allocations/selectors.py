@@ -1,10 +1,8 @@
 """Reads of matching runs and allocations, scoped: the coordination reads every run and
 allocation; a structure its own allocations; a workshop the allocations of the devices in its
-custody (to prepare them); the fund and donors none (the fund reads aggregates)."""
+custody (to prepare them); the fund and donors none (the fund reads the network's totals)."""
 
-from dataclasses import dataclass
-
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -168,26 +166,3 @@ def device_grades(device_ids) -> dict[int, str]:
 def device_codes(device_ids) -> dict[int, str]:
     """Label codes by device id: what a refusal that names devices shows."""
     return dict(Device.objects.filter(pk__in=set(device_ids)).values_list("pk", "label_code_id"))
-
-
-@dataclass(frozen=True)
-class AllocationFigures:
-    active: int
-    handed_over: int
-    cancelled: int
-    structures: int
-
-
-def allocation_figures() -> AllocationFigures:
-    """Network-wide aggregates, no device nor structure named: what the fund reads."""
-    figures = Allocation.objects.aggregate(
-        active=Count("pk", filter=Q(status=AllocationStatus.ACTIVE)),
-        handed_over=Count("pk", filter=Q(status=AllocationStatus.HANDED_OVER)),
-        cancelled=Count("pk", filter=Q(status=AllocationStatus.CANCELLED)),
-        structures=Count("structure", filter=~Q(status=AllocationStatus.CANCELLED), distinct=True),
-    )
-    return AllocationFigures(**figures)
-
-
-def open_runs_count() -> int:
-    return MatchingRun.objects.filter(status=RunStatus.PROPOSED).count()
