@@ -1,6 +1,8 @@
 """What every API view shares: the error replies of the schema, the API mixin, and the refusals
 that list each device a batch request was refused for."""
 
+from dataclasses import dataclass
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -88,3 +90,84 @@ def with_problems(create):
 def require_reader(user, allowed, message) -> None:
     if not allowed(user_scope(user)):
         raise exceptions.PermissionDenied(message)
+
+
+# Conditional edits: ETag out, If-Match in (reliability R7)
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """The schema's pieces of an object edited under If-Match, named after its noun."""
+
+    if_match: OpenApiParameter
+    if_match_optional: OpenApiParameter
+    etag: OpenApiParameter
+    stale: dict
+    precondition_replies: dict
+
+
+def conditional(noun: str, example: str) -> Conditional:
+    """`noun`: "the donation"; `example`: an ETag as the object gives it, quotes included."""
+    help_text = (
+        f"The ETag of {noun} as you last read it (from GET, or the `version` of the body, "
+        f"quoted or not): `{example}`."
+    )
+    stale = {
+        412: OpenApiResponse(
+            ErrorSerializer,
+            description=f"Someone changed {noun} since your read: code `stale`. Read it again.",
+        )
+    }
+    return Conditional(
+        if_match=OpenApiParameter(
+            "If-Match",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            required=True,
+            description=help_text + " `*` is not accepted.",
+        ),
+        if_match_optional=OpenApiParameter(
+            "If-Match",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            description=help_text + " Optional here: given, the change is refused (412 `stale`) "
+            f"if {noun} changed since; `*` or none, it applies to {noun} as it is.",
+        ),
+        etag=OpenApiParameter(
+            "ETag",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[200],
+            description=f"This state of {noun}; send it back in If-Match to change it.",
+        ),
+        stale=stale,
+        precondition_replies={
+            **stale,
+            428: OpenApiResponse(
+                ErrorSerializer, description="No If-Match header: code `precondition_required`."
+            ),
+        },
+    )
+
+
+def if_match_tags(request, *, required: bool, message) -> list[str] | None:
+    """The versions the client says it edits (If-Match, quoted or not), or None when it names
+    none (`*` included); required, their absence answers 428 with `message`."""
+    header = (request.headers.get("If-Match") or "").strip()
+    if not header or header == "*":
+        if required:
+            raise DomainError("precondition_required", message, status=428)
+        return None
+    tags = []
+    for tag in header.split(","):
+        tag = tag.strip()
+        tags.append(tag[1:-1] if len(tag) > 1 and tag[0] == tag[-1] == '"' else tag)
+    return tags
+
+
+def edited_version(tags: list[str] | None, current: str) -> str | None:
+    """Of several tags, the one that matches now; else the first, which the service refuses
+    (it compares under the row lock)."""
+    if tags is None:
+        return None
+    return current if current in tags else tags[0]

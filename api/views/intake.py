@@ -41,7 +41,7 @@ from api.serializers.intake import (
     ImportUploadSerializer,
     RowErrorSerializer,
 )
-from api.views.common import ApiMixin, errors
+from api.views.common import ApiMixin, conditional, edited_version, errors, if_match_tags
 from api.views.reconditioning import IDEMPOTENCY_KEY, MULTIPART
 from inventory import selectors
 from inventory.documents.selectors import donations_visible_to
@@ -53,30 +53,7 @@ from inventory.states import OrgKind
 from inventory.web.uploads import CappedUpload
 
 DONATION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="The ETag of the donation as you last read it (from GET, or the `version` "
-    'of the body, quoted or not): `"3f9c0a6b21d4e870"`. `*` is not accepted.',
-)
-ETAG = OpenApiParameter(
-    "ETag",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=[200],
-    description="This state of the donation; send it back in If-Match to change it.",
-)
-PRECONDITION_REPLIES = {
-    412: OpenApiResponse(
-        ErrorSerializer,
-        description="Someone saved the donation since your read: code `stale`. Read it again.",
-    ),
-    428: OpenApiResponse(
-        ErrorSerializer, description="No If-Match header: code `precondition_required`."
-    ),
-}
+CONDITIONAL = conditional("the donation", '"3f9c0a6b21d4e870"')
 IMPORT_REFUSALS = {
     400: OpenApiResponse(
         ImportErrorSerializer,
@@ -119,16 +96,8 @@ def _reads_donations(user) -> bool:
 
 def _if_match_version(request, donation: Donation) -> str:
     """The version the client says it edits; the service compares it under the row lock."""
-    header = (request.headers.get("If-Match") or "").strip()
-    if not header or header == "*":
-        raise DomainError("precondition_required", _IF_MATCH_REQUIRED, status=428)
-    versions = []
-    for tag in header.split(","):
-        tag = tag.strip()
-        versions.append(tag[1:-1] if len(tag) > 1 and tag[0] == tag[-1] == '"' else tag)
-    # Of several tags, the one that matches now; else the first, which the service refuses.
-    current = intake_selectors.donation_version(donation)
-    return current if current in versions else versions[0]
+    tags = if_match_tags(request, required=True, message=_IF_MATCH_REQUIRED)
+    return edited_version(tags, intake_selectors.donation_version(donation))
 
 
 class DonationFilter(TypedFilterSet):
@@ -161,7 +130,7 @@ def _with_etag(response: Response, donation: Donation) -> Response:
         description="With its counts: announced by the donor, counted on arrival, registered. "
         "The ETag header (also the body's `version`) is what a change must send in If-Match. "
         "A donation outside your scope answers 404.",
-        parameters=[DONATION_ID, ETAG],
+        parameters=[DONATION_ID, CONDITIONAL.etag],
         responses={200: DonationSerializer, **errors(404)},
     ),
 )
@@ -224,12 +193,12 @@ class DonationViewSet(ApiMixin, viewsets.GenericViewSet):
         "the workshop that collected it (403 otherwise). Requires If-Match with the ETag of "
         "your last read: 412 `stale` if someone saved the donation since, 428 without the "
         "header. Answers the donation as saved, with its new ETag.",
-        parameters=[DONATION_ID, IF_MATCH, ETAG],
+        parameters=[DONATION_ID, CONDITIONAL.if_match, CONDITIONAL.etag],
         request=DonationWriteSerializer,
         responses={
             200: DonationSerializer,
             **errors(400, 403, 404, 413),
-            **PRECONDITION_REPLIES,
+            **CONDITIONAL.precondition_replies,
         },
     )
     def partial_update(self, request, pk=None):

@@ -8,9 +8,7 @@ scope answers 404, as on the web screens.
 """
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -31,7 +29,15 @@ from api.serializers.needs import (
     NeedUnitsSerializer,
     NeedWriteSerializer,
 )
-from api.views.common import OBJECT_ID, ApiMixin, errors, require_reader
+from api.views.common import (
+    OBJECT_ID,
+    ApiMixin,
+    conditional,
+    edited_version,
+    errors,
+    if_match_tags,
+    require_reader,
+)
 from api.views.reconditioning import IDEMPOTENCY_KEY
 from inventory.errors import DomainError
 from logistics import permissions
@@ -45,43 +51,7 @@ _IF_MATCH_REQUIRED = _(
     "could overwrite someone else's."
 )
 
-_IF_MATCH_HELP = (
-    "The ETag of the need as you last read it (from GET, or the `version` of the body, quoted "
-    'or not): `"3"`.'
-)
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description=_IF_MATCH_HELP + " `*` is not accepted.",
-)
-IF_MATCH_OPTIONAL = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description=_IF_MATCH_HELP + " Optional here: given, the move is refused (412 `stale`) if "
-    "the need changed since; `*` or none, it applies to the need as it is.",
-)
-ETAG = OpenApiParameter(
-    "ETag",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=[200],
-    description="This state of the need; send it back in If-Match to change it.",
-)
-STALE = {
-    412: OpenApiResponse(
-        ErrorSerializer,
-        description="Someone changed the need since your read: code `stale`. Read it again.",
-    )
-}
-PRECONDITION_REPLIES = {
-    **STALE,
-    428: OpenApiResponse(
-        ErrorSerializer, description="No If-Match header: code `precondition_required`."
-    ),
-}
+CONDITIONAL = conditional("the need", '"3"')
 REFUSED_MOVE = OpenApiResponse(
     ErrorSerializer,
     description="The need's status does not allow this move: `need_transition_not_allowed`.",
@@ -103,26 +73,11 @@ def _filters(request) -> RegisterFilters:
 
 
 def _if_match_tags(request, *, required: bool) -> list[str] | None:
-    """The versions the client says it edits, or None when it names none (`*` included)."""
-    header = (request.headers.get("If-Match") or "").strip()
-    if not header or header == "*":
-        if required:
-            raise DomainError("precondition_required", _IF_MATCH_REQUIRED, status=428)
-        return None
-    tags = []
-    for tag in header.split(","):
-        tag = tag.strip()
-        tags.append(tag[1:-1] if len(tag) > 1 and tag[0] == tag[-1] == '"' else tag)
-    return tags
+    return if_match_tags(request, required=required, message=_IF_MATCH_REQUIRED)
 
 
 def _version(tags: list[str] | None, need: Need) -> str | None:
-    # Of several tags, the one that matches now; else the first, which the service refuses
-    # (it compares under the row lock).
-    if tags is None:
-        return None
-    current = str(need.version)
-    return current if current in tags else tags[0]
+    return edited_version(tags, str(need.version))
 
 
 def nested_fields(fields: dict) -> dict:
@@ -173,7 +128,7 @@ def _with_etag(response: Response, need: Need) -> Response:
         description="With its lines and the moves you may make. The ETag header (also the "
         "body's `version`) is what a change must send in If-Match. A need outside your scope "
         "answers 404.",
-        parameters=[OBJECT_ID, ETAG],
+        parameters=[OBJECT_ID, CONDITIONAL.etag],
         responses={200: NeedSerializer, **errors(403, 404)},
     ),
 )
@@ -257,12 +212,12 @@ class NeedViewSet(ApiMixin, viewsets.GenericViewSet):
         "`need_not_editable`. Requires If-Match with the ETag of your last read: 412 `stale` "
         "if someone changed the need since, 428 without the header. Answers the need as "
         "saved, with its new ETag.",
-        parameters=[OBJECT_ID, IF_MATCH, ETAG],
+        parameters=[OBJECT_ID, CONDITIONAL.if_match, CONDITIONAL.etag],
         request=NeedWriteSerializer,
         responses={
             200: NeedSerializer,
             **errors(400, 403, 404, 409, 413),
-            **PRECONDITION_REPLIES,
+            **CONDITIONAL.precondition_replies,
         },
     )
     def partial_update(self, request, pk=None):
@@ -281,9 +236,9 @@ class NeedViewSet(ApiMixin, viewsets.GenericViewSet):
         summary="Submit a draft need to the coordination",
         description="The structure's staff or the coordination (403 otherwise); a need that "
         "is no draft answers 409. Answers the need with its new ETag.",
-        parameters=[OBJECT_ID, IF_MATCH_OPTIONAL, ETAG],
+        parameters=[OBJECT_ID, CONDITIONAL.if_match_optional, CONDITIONAL.etag],
         request=None,
-        responses={200: NeedSerializer, **errors(403, 404), 409: REFUSED_MOVE, **STALE},
+        responses={200: NeedSerializer, **errors(403, 404), 409: REFUSED_MOVE, **CONDITIONAL.stale},
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk: str):
@@ -299,13 +254,13 @@ class NeedViewSet(ApiMixin, viewsets.GenericViewSet):
         "least one unit must remain (else decline the need). A quantity out of range or a line "
         "of another need answers 400 naming it under `quantities`; a need that is not "
         "submitted 409. Answers the need with its new ETag.",
-        parameters=[OBJECT_ID, IF_MATCH_OPTIONAL, ETAG],
+        parameters=[OBJECT_ID, CONDITIONAL.if_match_optional, CONDITIONAL.etag],
         request=NeedAcceptSerializer,
         responses={
             200: NeedSerializer,
             **errors(403, 404, 413),
             409: REFUSED_MOVE,
-            **STALE,
+            **CONDITIONAL.stale,
         },
     )
     @action(detail=True, methods=["post"])
@@ -329,13 +284,13 @@ class NeedViewSet(ApiMixin, viewsets.GenericViewSet):
         description="The coordination only (403 otherwise), telling the structure why in "
         "`reason` (400 when empty); a need that is not submitted answers 409. Answers the "
         "need with its new ETag.",
-        parameters=[OBJECT_ID, IF_MATCH_OPTIONAL, ETAG],
+        parameters=[OBJECT_ID, CONDITIONAL.if_match_optional, CONDITIONAL.etag],
         request=NeedDeclineSerializer,
         responses={
             200: NeedSerializer,
             **errors(403, 404, 413),
             409: REFUSED_MOVE,
-            **STALE,
+            **CONDITIONAL.stale,
         },
     )
     @action(detail=True, methods=["post"])
@@ -360,13 +315,13 @@ class NeedViewSet(ApiMixin, viewsets.GenericViewSet):
         "coordination may do it for the structure); 403 for other roles and readers. A need "
         "already closed (declined, served, cancelled, expired) answers 409. Answers the need "
         "with its new ETag.",
-        parameters=[OBJECT_ID, IF_MATCH_OPTIONAL, ETAG],
+        parameters=[OBJECT_ID, CONDITIONAL.if_match_optional, CONDITIONAL.etag],
         request=NeedCancelSerializer,
         responses={
             200: NeedSerializer,
             **errors(403, 404, 413),
             409: REFUSED_MOVE,
-            **STALE,
+            **CONDITIONAL.stale,
         },
     )
     @action(detail=True, methods=["post"])

@@ -9,9 +9,7 @@ person who is not a structure's, answers 404, as on the web screens.
 """
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -37,7 +35,15 @@ from api.serializers.structures import (
     StructureSerializer,
     StructureWriteSerializer,
 )
-from api.views.common import OBJECT_ID, ApiMixin, errors, require_reader
+from api.views.common import (
+    OBJECT_ID,
+    ApiMixin,
+    conditional,
+    edited_version,
+    errors,
+    if_match_tags,
+    require_reader,
+)
 from api.views.reconditioning import IDEMPOTENCY_KEY, MULTIPART
 from inventory.errors import DomainError
 from inventory.intake.services import import_max_bytes
@@ -54,30 +60,7 @@ _IF_MATCH_REQUIRED = _(
     "change could overwrite someone else's."
 )
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="The ETag of the structure as you last read it (from GET, or the `version` "
-    'of the body, quoted or not): `"3"`. `*` is not accepted.',
-)
-ETAG = OpenApiParameter(
-    "ETag",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=[200],
-    description="This state of the structure; send it back in If-Match to change it.",
-)
-PRECONDITION_REPLIES = {
-    412: OpenApiResponse(
-        ErrorSerializer,
-        description="Someone saved the structure since your read: code `stale`. Read it again.",
-    ),
-    428: OpenApiResponse(
-        ErrorSerializer, description="No If-Match header: code `precondition_required`."
-    ),
-}
+CONDITIONAL = conditional("the structure", '"3"')
 DUPLICATE = OpenApiResponse(
     ErrorSerializer,
     description="`duplicate`, with `fields`: another structure has this name or identifier "
@@ -106,16 +89,8 @@ def _structures():
 
 def _if_match_version(request, structure: Organisation) -> str:
     """The version the client says it edits; the service compares it under the row lock."""
-    header = (request.headers.get("If-Match") or "").strip()
-    if not header or header == "*":
-        raise DomainError("precondition_required", _IF_MATCH_REQUIRED, status=428)
-    versions = []
-    for tag in header.split(","):
-        tag = tag.strip()
-        versions.append(tag[1:-1] if len(tag) > 1 and tag[0] == tag[-1] == '"' else tag)
-    # Of several tags, the one that matches now; else the first, which the service refuses.
-    current = str(structure.history_count)
-    return current if current in versions else versions[0]
+    tags = if_match_tags(request, required=True, message=_IF_MATCH_REQUIRED)
+    return edited_version(tags, str(structure.history_count))
 
 
 @extend_schema_view(
@@ -130,7 +105,7 @@ def _if_match_version(request, structure: Organisation) -> str:
         summary="One structure",
         description="The ETag header (also the body's `version`) is what a change must send in "
         "If-Match. An organisation that is not a structure answers 404.",
-        parameters=[OBJECT_ID, ETAG],
+        parameters=[OBJECT_ID, CONDITIONAL.etag],
         responses={200: StructureSerializer, **errors(403, 404)},
     ),
 )
@@ -198,13 +173,13 @@ class StructureViewSet(ApiMixin, viewsets.GenericViewSet):
         "(403 otherwise). Requires If-Match with the ETag of your last read: 412 `stale` if "
         "someone saved the structure since, 428 without the header. Answers the structure as "
         "saved, with its new ETag.",
-        parameters=[OBJECT_ID, IF_MATCH, ETAG],
+        parameters=[OBJECT_ID, CONDITIONAL.if_match, CONDITIONAL.etag],
         request=StructureWriteSerializer,
         responses={
             200: StructureSerializer,
             **errors(400, 403, 404, 413),
             409: DUPLICATE,
-            **PRECONDITION_REPLIES,
+            **CONDITIONAL.precondition_replies,
         },
     )
     def partial_update(self, request, pk=None):
@@ -229,7 +204,7 @@ class StructureViewSet(ApiMixin, viewsets.GenericViewSet):
         description="Its people can no longer sign in, by session or token; its records are "
         "kept. Deactivating a deactivated structure changes nothing. The coordination only "
         "(403 otherwise). Answers the structure with its new ETag.",
-        parameters=[OBJECT_ID, ETAG],
+        parameters=[OBJECT_ID, CONDITIONAL.etag],
         request=None,
         responses={200: StructureSerializer, **errors(403, 404)},
     )
@@ -241,7 +216,7 @@ class StructureViewSet(ApiMixin, viewsets.GenericViewSet):
         summary="Reactivate a structure",
         description="Its active people can sign in again. The coordination only (403 "
         "otherwise). Answers the structure with its new ETag.",
-        parameters=[OBJECT_ID, ETAG],
+        parameters=[OBJECT_ID, CONDITIONAL.etag],
         request=None,
         responses={200: StructureSerializer, **errors(403, 404)},
     )
