@@ -37,7 +37,13 @@ from inventory.intake.forms import (
 from inventory.models import Category, Donation
 from inventory.states import STATUS_TONE
 from inventory.web.paging import page_of
-from inventory.web.uploads import CappedUpload, pending_drop, pending_load, pending_store
+from inventory.web.uploads import (
+    CappedUpload,
+    pending_drop,
+    pending_load,
+    pending_store,
+    upload_content,
+)
 
 PAGE_SIZE = 50
 
@@ -376,22 +382,17 @@ def _donation_import(request, pk: int):
     context["upload_form"] = form
     too_large = getattr(request, "upload_too_large", False)
     if request.method == "POST" and (too_large or form.is_valid()):
-        upload = form.cleaned_data.get("file") if not too_large else None
-        # Refused before a byte is parsed, whether the handler stopped the upload or not.
-        if too_large or upload.size > max_bytes:
-            form.errors.pop("file", None)
-            form.add_error(
-                "file",
-                _("The file is larger than %(size)s MB: split it into several files.")
-                % {"size": context["max_megabytes"]},
-            )
+        uploaded = upload_content(
+            request, form, max_bytes=max_bytes, megabytes=context["max_megabytes"]
+        )
+        if uploaded is None:
             return render(request, template, context, status=413)
-        content = upload.read()
+        content, upload_name = uploaded
         try:
             result = intake.devices_import(
                 actor=request.user,
                 donation=donation,
-                file_name=upload.name,
+                file_name=upload_name,
                 content=content,
                 dry_run=True,
             )

@@ -40,7 +40,13 @@ from inventory.selectors import Scope, user_scope
 from inventory.web.form_replay import record_once
 from inventory.web.paging import page_of
 from inventory.web.structure_facts import structure_facts
-from inventory.web.uploads import CappedUpload, pending_drop, pending_load, pending_store
+from inventory.web.uploads import (
+    CappedUpload,
+    pending_drop,
+    pending_load,
+    pending_store,
+    upload_content,
+)
 
 PAGE_SIZE = 50
 # Rows of an import shown in its preview; the counts above the table cover them all.
@@ -401,17 +407,12 @@ def _structure_import(request):
     context["upload_form"] = form
     too_large = getattr(request, "upload_too_large", False)
     if request.method == "POST" and (too_large or form.is_valid()):
-        upload = form.cleaned_data.get("file") if not too_large else None
-        # Refused before a byte is parsed, whether the handler stopped the upload or not.
-        if too_large or upload.size > max_bytes:
-            form.errors.pop("file", None)
-            form.add_error(
-                "file",
-                _("The file is larger than %(size)s MB: split it into several files.")
-                % {"size": context["max_megabytes"]},
-            )
+        uploaded = upload_content(
+            request, form, max_bytes=max_bytes, megabytes=context["max_megabytes"]
+        )
+        if uploaded is None:
             return render(request, template, context, status=413)
-        content = upload.read()
+        content, upload_name = uploaded
         try:
             result = orgs.structures_import(actor=request.user, content=content, dry_run=True)
         except DomainError as err:
@@ -420,7 +421,7 @@ def _structure_import(request):
         sha256 = hashlib.sha256(content).hexdigest()
         if not result.errors:
             pending_store(sha256, content)
-        context |= _preview_context(result, sha256, upload.name[:255])
+        context |= _preview_context(result, sha256, upload_name[:255])
         return render(request, template, context, status=400 if result.errors else 200)
     return render(request, template, context, status=400 if form.errors else 200)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.utils.translation import gettext as _
 
 # Uploaded files wait this long between their preview and the confirmation.
 PENDING_SECONDS = 24 * 3600
@@ -71,3 +72,20 @@ def pending_load(sha256: str) -> bytes | None:
 
 def pending_drop(sha256: str) -> None:
     (_pending_dir() / sha256).unlink(missing_ok=True)
+
+
+def upload_content(request, form, *, max_bytes: int, megabytes) -> tuple[bytes, str] | None:
+    """The bytes and name of the form's `file` once the form is valid (or the upload was
+    stopped), or None with the form's error when the file is above `max_bytes`: refused before
+    a byte is parsed, whether CappedUpload stopped the upload or not (the view answers 413)."""
+    too_large = getattr(request, "upload_too_large", False)
+    upload = None if too_large else form.cleaned_data.get("file")
+    if too_large or upload.size > max_bytes:
+        form.errors.pop("file", None)
+        form.add_error(
+            "file",
+            _("The file is larger than %(size)s MB: split it into several files.")
+            % {"size": megabytes},
+        )
+        return None
+    return upload.read(), upload.name
