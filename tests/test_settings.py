@@ -34,6 +34,7 @@ def production_env(**overrides):
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "reemploi.example.org",
         "SITE_URL": "https://reemploi.example.org",
+        "EMAIL_HOST": "smtp.example.org",
     }
     env.update(overrides)
     return env
@@ -64,6 +65,16 @@ def test_check_deploy_passes_without_warning_with_the_documented_variables():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNINGS" not in result.stderr
+
+
+@pytest.mark.slow
+def test_production_without_an_smtp_server_is_refused_by_the_deploy_check():
+    # Invitations written to a server's console would reach nobody.
+    env = production_env()
+    del env["EMAIL_HOST"]
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode != 0
+    assert "mail.E001" in result.stderr
 
 
 def test_french_is_the_default_language_and_paris_the_time_zone(settings):
