@@ -136,7 +136,7 @@ def _line_inputs() -> list[matching.NeedLineIn]:
     return inputs
 
 
-def _ready_devices(category: str = ""):
+def _ready_devices(category: str = "", ids: Iterable[int] | None = None):
     grade = Reconditioning.objects.filter(
         device=OuterRef("pk"), completed_at__isnull=False
     ).order_by("-completed_at", "-pk")
@@ -145,6 +145,8 @@ def _ready_devices(category: str = ""):
     )
     if category:
         devices = devices.filter(category_id=category)
+    if ids is not None:
+        devices = devices.filter(pk__in=list(ids))
     return devices.values_list(
         "pk",
         "category_id",
@@ -157,7 +159,7 @@ def _ready_devices(category: str = ""):
     )
 
 
-def _device_inputs(category: str = "") -> list[matching.DeviceIn]:
+def _device_inputs(category: str = "", ids: Iterable[int] | None = None) -> list[matching.DeviceIn]:
     return [
         matching.DeviceIn(
             id=pk,
@@ -170,7 +172,7 @@ def _device_inputs(category: str = "") -> list[matching.DeviceIn]:
             territory=territory,
         )
         for pk, category_id, ram, storage, screen, system, grade, territory in _ready_devices(
-            category
+            category, ids
         )
     ]
 
@@ -216,8 +218,8 @@ def matching_run_create(
         scope_category=category or None,
     )
     solve_ms = round((time.perf_counter() - started) * 1000)
-    in_scope = {u.line_id for u in proposal.unserved if u.reason == "out_of_scope"}
-    asked = sum(line.units for line in lines if line.id not in in_scope)
+    outside = {u.line_id for u in proposal.unserved if u.reason == "out_of_scope"}
+    asked = sum(line.units for line in lines if line.id not in outside)
     with transaction.atomic():
         run = MatchingRun(
             territory_id=territory or None,
@@ -323,7 +325,7 @@ def run_line_swap(*, actor, run_id: int, line_id: int, device) -> RunLine:
                 _("%(code)s is already proposed on another line of this run.")
                 % {"code": group_label_code(found.label_code_id)},
             )
-        [candidate] = _device_inputs_for([found.pk])
+        [candidate] = _device_inputs(ids=[found.pk])
         need_line = line.need_line
         structure = need_line.need.structure
         line_in = matching.NeedLineIn(
@@ -372,11 +374,6 @@ def _device_by_id_or_code(value) -> Device | None:
             return None
         return Device.objects.filter(label_code_id=code).first()
     return None
-
-
-def _device_inputs_for(ids: Iterable[int]) -> list[matching.DeviceIn]:
-    ids = set(ids)
-    return [device for device in _device_inputs() if device.id in ids] if ids else []
 
 
 def matching_run_discard(*, actor, run_id: int, reason: str = "") -> MatchingRun:
