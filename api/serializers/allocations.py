@@ -46,7 +46,7 @@ COST_TERMS = [
     ("waiting", "Waiting"),
     ("priority", "Priority"),
 ]
-REASON_CHOICES = [(reason, reason) for reason in REASONS if reason != "out_of_scope"]
+REASON_CHOICES = [(reason, reason) for reason in REASONS]
 BONUS_TABLES = {
     "public_bonus": Public,
     "structure_type_bonus": StructureType,

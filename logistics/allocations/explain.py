@@ -194,6 +194,8 @@ def reason_text(reason: str, detail: dict) -> str:
         ) % {"count": count}
     if reason == "no_stock":
         return str(_("The line waits for a run after devices of its category are ready."))
+    if reason == "out_of_scope":
+        return str(_("This run was limited to another territory or category."))
     return str(REASON_LABELS.get(reason, reason))
 
 

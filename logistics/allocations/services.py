@@ -243,7 +243,7 @@ def matching_run_create(
             )
             for item in proposal.assignments
         )
-        # Lines outside the run's scope are not its business: only what it could serve.
+        # Lines outside the run's scope too: the register says why they got nothing here.
         RunUnserved.objects.bulk_create(
             RunUnserved(
                 run=run,
@@ -253,7 +253,6 @@ def matching_run_create(
                 detail=item.detail,
             )
             for item in proposal.unserved
-            if item.reason != "out_of_scope"
         )
     return run
 

@@ -163,7 +163,9 @@ def _run_context(request, run, *, posted=None, errors=None, taken=()) -> dict:
             )
             entry["lines"].append(line)
         groups.append({"structure": structure, "needs": list(needs.values())})
-    unserved = run.unserved_rows
+    # Lines the run's scope left out are listed apart (folded): they were not its to serve.
+    unserved = [row for row in run.unserved_rows if row.reason != "out_of_scope"]
+    outside = [row for row in run.unserved_rows if row.reason == "out_of_scope"]
     if run.status == RunStatus.APPROVED:
         kept = [line for line in lines if line.allocated]
     else:
@@ -175,6 +177,7 @@ def _run_context(request, run, *, posted=None, errors=None, taken=()) -> dict:
         "scope_label": _scope_label(run),
         "groups": groups,
         "unserved": unserved,
+        "outside": outside,
         "units_unserved": sum(row.units for row in unserved),
         "kept": len(kept),
         "taken_count": sum(1 for line in lines if line.taken and not line.removed),

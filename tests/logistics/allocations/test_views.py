@@ -533,3 +533,18 @@ def test_the_menu_leads_to_the_matching_and_the_allocations(
     menu = re.search(r'<ul id="site-menu">(.*?)</ul>', page, re.S)[1]
     assert (f'href="{RUNS}"' in menu) == matching
     assert (f'href="{ALLOCATIONS}"' in menu) == allocations_link
+
+
+def test_lines_outside_a_scoped_run_are_listed_apart_and_not_counted_unserved(
+    login, coordinator, structure_staff, stock, need
+):
+    tablets = accepted_need(
+        structure_actor=structure_staff,
+        coordinator=coordinator,
+        lines=[{"category": "tablet", "quantity": 3}],
+    )
+    run = allocations.matching_run_create(actor=coordinator, category="laptop")
+    page = login(coordinator).get(run_url(run))
+    assert page.context["units_unserved"] == 0
+    assert [row.need_line.need_id for row in page.context["outside"]] == [tablets.pk]
+    assert "1 need line outside the run" in page.text
