@@ -113,18 +113,28 @@ class Topology:
         self.root = root
         self.mark = 0
 
-    def app_lines(self) -> list[str]:
-        """gunicorn's access log since the test began: what reached Django. gunicorn logs a
-        request after answering it, so a last request marks where the log is complete."""
+    def _log_through_marker(self) -> list[str]:
+        """The whole access log once a marker request is in it: gunicorn logs a request after
+        answering it, so the log is complete up to a request only once that line is there."""
         marker = f"/login/?end={secrets.token_hex(4)}"
         assert request("GET", marker)[0] == 200
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            lines = (self.root / "gunicorn-access.log").read_text().splitlines()[self.mark :]
-            if any(marker in line for line in lines):
-                return [line for line in lines if "/login/?end=" not in line]
+            lines = (self.root / "gunicorn-access.log").read_text().splitlines()
+            if any(marker in line for line in lines[self.mark :]):
+                return lines
             time.sleep(0.05)
         raise AssertionError(f"gunicorn did not log {marker}")
+
+    def start_test(self) -> None:
+        """Where this test's lines begin: after every line of the requests made before it
+        (a warm-up request may be logged after its reply reached the client)."""
+        self.mark = len(self._log_through_marker())
+
+    def app_lines(self) -> list[str]:
+        """gunicorn's access log since the test began: what reached Django."""
+        lines = self._log_through_marker()[self.mark :]
+        return [line for line in lines if "/login/?end=" not in line]
 
     def proxy_errors(self) -> str:
         return (self.root / "nginx-error.log").read_text()
@@ -231,7 +241,7 @@ http {{
 
 @pytest.fixture
 def topology(running):
-    running.mark = len((running.root / "gunicorn-access.log").read_text().splitlines())
+    running.start_test()
     return running
 
 
