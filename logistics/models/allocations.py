@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from inventory.models import Category, Device, HistoryNote, Organisation, Territory
@@ -142,7 +143,8 @@ class RunUnserved(models.Model):
 
 class AllocationStatus(models.TextChoices):
     ACTIVE = "active", _("Active (device reserved)")
-    CANCELLED = "cancelled", _("Cancelled")
+    # An allocation, feminine in French (une attribution annulée), where a need is masculine.
+    CANCELLED = "cancelled", pgettext_lazy("allocation", "Cancelled")
     HANDED_OVER = "handed_over", _("Handed over")
 
 
