@@ -161,13 +161,11 @@ class MatchingRunViewSet(ApiMixin, viewsets.GenericViewSet):
     def _create(self, request) -> Response:
         data = RunCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        given = data.validated_data.get("weights")
-        weights = services.policy_weights().to_dict() | given if given else None
         run = services.matching_run_create(
             actor=request.user,
             territory=data.validated_data["territory"],
             category=data.validated_data["category"],
-            weights=weights,
+            weights=data.validated_data.get("weights"),
         )
         return Response(RunDetailSerializer(self._run(run.pk)).data, status=status.HTTP_201_CREATED)
 

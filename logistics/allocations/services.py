@@ -202,7 +202,9 @@ def matching_run_create(
     ):
         errors["category"] = [_("Choose a category.")]
     try:
-        chosen = matching.Weights.from_dict(dict(weights)) if weights else policy_weights()
+        # Weights given for this run override the policy's one by one.
+        policy = policy_weights()
+        chosen = matching.Weights.from_dict(policy.to_dict() | dict(weights)) if weights else policy
     except (TypeError, ValueError) as exc:
         errors["weights"] = [str(exc)]
     if errors:
