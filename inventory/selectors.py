@@ -201,6 +201,26 @@ def visible_device(user, *, pk: int | None = None, code: str = "", lock: bool = 
     return None
 
 
+# Devices with a structure (lent or given) that a workshop may take back. They are not in its
+# lists, but a device brought to its bench is found by its label to be returned or collected
+# (return_loan, collect_end_of_life); once moved, it is in the workshop's custody.
+COMING_BACK = frozenset({Status.ON_LOAN, Status.GIVEN})
+
+
+def returning_device(user, *, pk: int | None = None, code: str = "", lock: bool = False):
+    """For a workshop: the device with this id (or label code) if it is with a structure,
+    with its category, custodian and donor; None otherwise, and for every other kind."""
+    if user_scope(user).kind != OrgKind.WORKSHOP:
+        return None
+    rows = Device.objects.select_related("category", "custodian", "donor").filter(
+        status__in=COMING_BACK
+    )
+    rows = rows.filter(pk=pk) if pk is not None else rows.filter(label_code_id=code)
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    return rows.first()
+
+
 def device_by_code(user, raw: str) -> Device | None:
     """The visible device with that label code; InvalidCode if the code cannot be valid."""
     return visible_device(user, code=normalize_label_code(raw))

@@ -35,7 +35,13 @@ from inventory.models import (
     Role,
 )
 from inventory.scanning.messages import SCAN_MESSAGES
-from inventory.selectors import devices_visible_to, the_one, user_scope, visible_device
+from inventory.selectors import (
+    devices_visible_to,
+    returning_device,
+    the_one,
+    user_scope,
+    visible_device,
+)
 from inventory.signals import device_moved
 from inventory.states import EXITS, MOVES, Custody, OrgKind, Status, actor_may, needs_target
 
@@ -378,6 +384,9 @@ def _device_lock(actor, device_id: int) -> Device | None:
     if device is None:
         visible = devices_visible_to(actor).select_for_update(of=("self",))
         device = the_one(visible.filter(pk=device_id))
+    if device is None:
+        # A lent or given device brought back to a workshop's bench (selectors.COMING_BACK).
+        device = returning_device(actor, pk=device_id, lock=True)
     return device
 
 

@@ -42,9 +42,8 @@ INTAKE = frozenset({Status.REGISTERED, Status.RETURNED})
 AT_WORKSHOPS = frozenset({Status.SENT_TO_WORKSHOP, Status.AT_WORKSHOP, Status.IN_RECONDITIONING})
 IN_STOCK = frozenset({Status.READY, Status.RESERVED})
 WITH_STRUCTURES = frozenset({Status.GIVEN, Status.ON_LOAN})
-TERMINAL = frozenset(
-    {Status.RECYCLED, Status.DISMANTLED, Status.RETURNED_TO_DONOR, Status.LOST, Status.GIVEN}
-)
+# A gift stays the channel's concern until its end of life: collected for WEEE, or lost.
+TERMINAL = frozenset({Status.RECYCLED, Status.DISMANTLED, Status.RETURNED_TO_DONOR, Status.LOST})
 EXITS = frozenset({Status.RECYCLED, Status.DISMANTLED, Status.RETURNED_TO_DONOR, Status.LOST})
 
 STATUS_TONE = {
@@ -162,6 +161,15 @@ MOVES: dict[str, Move] = {
             _("Loan returned"),
             frozenset({Status.ON_LOAN}),
             Status.RETURNED,
+            Custody.ACTOR_OR_TARGET,
+            None,
+            _BENCH,
+        ),
+        Move(
+            "collect_end_of_life",
+            _("Collected at end of life (WEEE)"),
+            frozenset({Status.GIVEN}),
+            Status.RECYCLED,
             Custody.ACTOR_OR_TARGET,
             None,
             _BENCH,

@@ -49,3 +49,54 @@ def may_declare_needs(scope: Scope) -> bool:
 
 def may_decide_needs(scope: Scope) -> bool:
     return scope.can_write and scope.kind == OrgKind.COORDINATOR
+
+
+# Deliveries: the coordination and the workshops prepare and dispatch them (a workshop, from its
+# own bench); the coordination receives them at its depot; the structure (or the coordination)
+# receives them at arrival. Each reads the deliveries it takes part in.
+DELIVERY_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE})
+
+
+def may_read_deliveries(scope: Scope) -> bool:
+    return scope.kind in DELIVERY_KINDS
+
+
+def may_prepare_deliveries(scope: Scope) -> bool:
+    return scope.can_write and scope.kind in SHIPPING_KINDS
+
+
+def may_receive_deliveries(scope: Scope) -> bool:
+    return scope.can_write and scope.kind in {OrgKind.COORDINATOR, OrgKind.STRUCTURE}
+
+
+# Hand-overs and loans: the coordination and the workshops hand devices over; a structure
+# receives them (and may confirm a delivered device's hand-over itself), signs, and reports.
+HANDOVER_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE})
+
+
+def may_read_hand_overs(scope: Scope) -> bool:
+    return scope.kind in HANDOVER_KINDS
+
+
+def may_hand_over(scope: Scope) -> bool:
+    return scope.can_write and scope.kind in HANDOVER_KINDS
+
+
+def may_read_loans(scope: Scope) -> bool:
+    return scope.kind in HANDOVER_KINDS
+
+
+def may_extend_loans(scope: Scope) -> bool:
+    return scope.can_write and scope.kind == OrgKind.COORDINATOR
+
+
+def may_record_returns(scope: Scope) -> bool:
+    return scope.can_write and actor_may(scope.kind, "return_loan")
+
+
+def may_report_devices(scope: Scope) -> bool:
+    return scope.can_write and scope.kind == OrgKind.STRUCTURE
+
+
+def may_close_reports(scope: Scope) -> bool:
+    return scope.can_write and scope.kind == OrgKind.COORDINATOR

@@ -1,8 +1,11 @@
 """Web screens of logistics: shipments to workshops, WEEE disposals, the needs register, matching
-runs and allocations."""
+runs and allocations; deliveries, hand-overs and loans."""
 
 from logistics.allocations import urls as urls_allocations
+from logistics.deliveries import urls as urls_deliveries
 from logistics.disposals import urls as urls_disposals
+from logistics.handovers import urls as urls_handovers
+from logistics.loans import urls as urls_loans
 from logistics.needs import urls as urls_needs
 from logistics.shipments import urls as urls_shipments
 
@@ -12,4 +15,7 @@ urlpatterns = (
     + urls_disposals.urlpatterns
     + urls_needs.urlpatterns
     + urls_allocations.urlpatterns
+    + urls_deliveries.urlpatterns
+    + urls_handovers.urlpatterns
+    + urls_loans.urlpatterns
 )

@@ -333,3 +333,44 @@ def accepted_need(*, structure_actor, coordinator, lines=None, quantities=None, 
 
     need = make_need(actor=structure_actor, lines=lines, **overrides)
     return need_accept(actor=coordinator, need_id=need.pk, quantities=quantities)
+
+
+# Allocations, deliveries, hand-overs
+
+
+def ready_devices(coordinator, workshop, count: int = 1, **fields) -> list[Device]:
+    """`count` new devices made ready at `workshop`."""
+    made = []
+    for _ in range(count):
+        device = make_device(actor=coordinator, **fields)
+        reconditioned(coordinator, device, workshop)
+        made.append(reload(device))
+    return made
+
+
+def allocated(
+    *, coordinator, structure_actor, workshop, count: int = 2, mode: str = "gift", **need
+):
+    """`count` laptops made ready at `workshop`, matched to an accepted need of
+    `structure_actor`'s structure (a gift, or a loan of 8 weeks) and approved: the
+    allocations, in id order."""
+    from logistics.allocations.services import matching_run_approve, matching_run_create
+
+    ready_devices(coordinator, workshop, count, ram_gb=8, storage_gb=256)
+    fields = {"mode": mode} | ({"loan_weeks": 8} if mode == "loan" else {}) | need
+    accepted_need(
+        structure_actor=structure_actor,
+        coordinator=coordinator,
+        lines=[{"category": "laptop", "quantity": count}],
+        **fields,
+    )
+    run = matching_run_create(actor=coordinator)
+    made = matching_run_approve(actor=coordinator, run_id=run.pk)
+    return sorted(made, key=lambda allocation: allocation.pk)
+
+
+# A small valid PNG (1 × 1 pixel), as a signature pad would send it (larger).
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)

@@ -90,6 +90,9 @@ class Organisation(models.Model):
     # Identifiers in the directories the network already uses, to link a structure's record.
     soliguide_id = models.CharField(_("Soliguide identifier"), max_length=64, blank=True)
     dora_id = models.CharField(_("DORA identifier"), max_length=64, blank=True)
+    # A donor that is a public body (loi 3DS): its gifts may be resold only at the capped
+    # "prix solidaires", which the hand-over receipt states.
+    is_public_body = models.BooleanField(_("public body"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()

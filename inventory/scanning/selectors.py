@@ -11,7 +11,7 @@ from inventory.models import (
     ScanEvent,
     ScanResult,
 )
-from inventory.selectors import visible_device
+from inventory.selectors import returning_device, visible_device
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def scan_lookup(user, raw: str) -> ScanLookup:
         code = code_from_scan(raw, settings.SITE_URL)
     except InvalidCode as exc:
         return ScanLookup(ScanResult.INVALID, code=exc.code, error_code=f"code_{exc.reason}")
-    device = visible_device(user, code=code)
+    device = visible_device(user, code=code) or returning_device(user, code=code)
     if device is not None:
         return ScanLookup(ScanResult.FOUND, device=device, code=code)
     # An issued code with no device is a pre-printed label waiting to be bound; a device the

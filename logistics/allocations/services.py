@@ -23,6 +23,7 @@ from inventory.services import device_transition
 from inventory.states import Status
 from logistics import matching, permissions
 from logistics.allocations.explain import CONSTRAINT_LABELS
+from logistics.deliveries.services import delivery_item_drop_for
 from logistics.models import (
     Allocation,
     AllocationStatus,
@@ -549,6 +550,8 @@ def allocation_cancel(*, actor, allocation_id: int, reason: str) -> Allocation:
                 _("This allocation is %(status)s: nothing to cancel.")
                 % {"status": AllocationStatus(allocation.status).label.lower()},
             )
+        # A device still being packed leaves its delivery; one on its way refuses (409).
+        delivery_item_drop_for(actor=actor, allocation=allocation)
         allocation.status = AllocationStatus.CANCELLED
         allocation.ended_at = timezone.now()
         allocation.reason = reason

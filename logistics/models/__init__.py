@@ -13,6 +13,18 @@ from logistics.models.allocations import (
     RunUnserved,
 )
 from logistics.models.disposals import DisposalBatch, DisposalItem
+from logistics.models.handovers import HandOver, HandOverItem, SignatureKind
+from logistics.models.loans import (
+    DeviceReport,
+    Loan,
+    LoanExtension,
+    LoanItem,
+    LoanItemOutcome,
+    LoanReminder,
+    LoanStatus,
+    ReminderStage,
+    ReportKind,
+)
 from logistics.models.needs import (
     MAX_QUANTITY,
     Mode,
@@ -23,7 +35,7 @@ from logistics.models.needs import (
     Purpose,
     Urgency,
 )
-from logistics.models.shipments import Shipment, ShipmentItem
+from logistics.models.shipments import DeliveryStage, Shipment, ShipmentItem, ShipmentKind
 
 __all__ = [
     "MAX_QUANTITY",
@@ -36,6 +48,19 @@ __all__ = [
     "RunUnserved",
     "DisposalBatch",
     "DisposalItem",
+    "DeliveryStage",
+    "DeviceReport",
+    "HandOver",
+    "HandOverItem",
+    "Loan",
+    "LoanExtension",
+    "LoanItem",
+    "LoanItemOutcome",
+    "LoanReminder",
+    "LoanStatus",
+    "ReminderStage",
+    "ReportKind",
+    "SignatureKind",
     "Mode",
     "Need",
     "NeedLine",
@@ -44,6 +69,7 @@ __all__ = [
     "Purpose",
     "Shipment",
     "ShipmentItem",
+    "ShipmentKind",
     "Urgency",
 ]
 

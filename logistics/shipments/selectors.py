@@ -22,7 +22,7 @@ from inventory.models import Device, DeviceCount, Organisation
 from inventory.reconditioning import ready
 from inventory.selectors import devices_visible_to, user_scope
 from inventory.states import INTAKE, OrgKind, Status
-from logistics.models import Shipment, ShipmentItem
+from logistics.models import Shipment, ShipmentItem, ShipmentKind
 
 # The steps of a workshop's queue, in the order of the work, with the move that enters each.
 QUEUE_STEPS = (
@@ -40,7 +40,9 @@ def shipments_visible_to(user) -> QuerySet[Shipment]:
     Each row carries its device count and received count (one query for a whole page).
     """
     scope = user_scope(user)
-    shipments = Shipment.objects.select_related("workshop", "sender", "sent_by").annotate(
+    # Deliveries to structures share the table; they have their own screens (logistics.deliveries).
+    shipments = Shipment.objects.filter(kind=ShipmentKind.TO_WORKSHOP)
+    shipments = shipments.select_related("workshop", "sender", "sent_by").annotate(
         device_count=Count("items"),
         received_count=Count("items", filter=Q(items__received_at__isnull=False)),
     )

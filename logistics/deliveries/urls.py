@@ -1,0 +1,3 @@
+"""Web screens of deliveries."""
+
+urlpatterns: list = []

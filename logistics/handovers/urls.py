@@ -1,0 +1,3 @@
+"""Web screens of handovers."""
+
+urlpatterns: list = []

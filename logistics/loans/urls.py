@@ -1,0 +1,3 @@
+"""Web screens of loans."""
+
+urlpatterns: list = []
