@@ -1,4 +1,7 @@
-"""Demo logistics: a shipment on its way to ECODAIR (partly received) and a WEEE disposal.
+"""Demo logistics: a shipment on its way to ECODAIR (partly received), a WEEE disposal, needs
+and their allocations, and what follows them: deliveries (one delivered, one on its way through
+the depot), hand-overs with signed receipts (one still to sign), loans in progress, one overdue,
+and an itinerant kit partly returned.
 
 Runs after inventory's demo (`seed_demo`), through the logistics services, with the demo's
 accounts; finding a shipment or a disposal already there, it writes nothing.
@@ -37,6 +40,7 @@ class LogisticsSummary:
     disposed: int
     needs: int = 0
     allocated: int = 0
+    handed_over: int = 0
 
 
 def logistics_demo_present() -> bool:
@@ -97,13 +101,25 @@ def logistics_demo_seed() -> LogisticsSummary:
             if kept
             else 0
         )
-        matching_run_create(actor=coordinator)
+        kit_run = matching_run_create(actor=coordinator)
+        kit_lines = list(
+            kit_run.lines.filter(need_line__need__purpose="itinerant_kit").values_list(
+                "pk", flat=True
+            )
+        )
+        if kit_lines:
+            allocated += len(
+                matching_run_approve(actor=coordinator, run_id=kit_run.pk, line_ids=kit_lines)
+            )
+            matching_run_create(actor=coordinator)
+        handed = _seed_hand_overs(coordinator, users_structure(), today)
     return LogisticsSummary(
         shipped=len(to_send),
         received=received,
         disposed=len(recycled),
         needs=declared,
         allocated=allocated,
+        handed_over=handed,
     )
 
 
@@ -203,3 +219,166 @@ def _backdate_need(need_id: int, moment) -> None:
     if need.decided_at is not None:
         changes["decided_at"] = moment + datetime.timedelta(hours=len(history) - 1)
     Need.objects.filter(pk=need_id).update(**changes)
+
+
+# Deliveries, hand-overs and loans ------------------------------------------------------------
+
+
+def _signature_png(name: str) -> bytes:
+    """A hand-drawn-looking stroke, as the signature pad would send it (demo only)."""
+    import io
+    import math
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (480, 160), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    seed = sum(map(ord, name))
+    points = [
+        (30 + x * 4, 90 + 28 * math.sin(x / (6 + seed % 4)) * math.cos(x / 17)) for x in range(105)
+    ]
+    draw.line(points, fill=(20, 30, 60, 255), width=4, joint="curve")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _backdate_hand_over(hand_over, days: int) -> None:
+    """Move a demo hand-over, its loan and their history to its story's day."""
+    from logistics.models import HandOver, Loan
+
+    moment = timezone.now() - datetime.timedelta(days=days)
+    HandOver.objects.filter(pk=hand_over.pk).update(handed_at=moment)
+    HandOver.history.filter(id=hand_over.pk).update(history_date=moment)
+    if hand_over.signed_at is not None:
+        HandOver.objects.filter(pk=hand_over.pk).update(signed_at=moment)
+    loan = Loan.objects.filter(hand_over=hand_over).first()
+    if loan is not None:
+        length = loan.due_on - loan.started_on
+        started = timezone.localdate() - datetime.timedelta(days=days)
+        Loan.objects.filter(pk=loan.pk).update(started_on=started, due_on=started + length)
+        Loan.history.filter(id=loan.pk).update(history_date=moment)
+    # The receipt drawn again with the story's dates (the stored file is the demo's evidence).
+    from logistics.handovers.receipt import receipt_store
+
+    receipt_store(HandOver.objects.get(pk=hand_over.pk))
+
+
+def _seed_hand_overs(coordinator, structure_user, today) -> int:
+    """Through the services: the demo structure's gifts delivered and signed, its tablets on
+    their way through the depot; a loan handed over long ago and now overdue; an itinerant kit
+    partly returned; one receipt still to sign."""
+    from logistics.deliveries import services as deliveries
+    from logistics.handovers import services as handovers
+    from logistics.loans.services import loan_return
+    from logistics.models import Allocation, AllocationStatus
+
+    active = Allocation.objects.filter(status=AllocationStatus.ACTIVE).select_related(
+        "structure", "device", "need_line__need"
+    )
+    by_structure: dict = {}
+    for allocation in active.order_by("pk"):
+        by_structure.setdefault(allocation.structure, []).append(allocation)
+    handed = 0
+    unsigned = False
+    for structure, allocations in sorted(by_structure.items(), key=lambda kv: kv[0].pk):
+        own = structure.name == DEMO_STRUCTURE_NAME
+        purpose = allocations[0].need_line.need.purpose
+        if own:
+            laptops = [a for a in allocations if a.device.category_id == "laptop"]
+            others = [a for a in allocations if a.device.category_id != "laptop"]
+            # The laptops: delivered from the bench last week, received, handed over, signed.
+            if laptops:
+                delivery = deliveries.delivery_create(
+                    actor=coordinator,
+                    structure=structure,
+                    allocation_ids=[a.pk for a in laptops],
+                    carrier="Camionnette de la coordination",
+                )
+                deliveries.delivery_dispatch(actor=coordinator, delivery_id=delivery.pk)
+                for allocation in laptops:
+                    deliveries.delivery_receive(
+                        actor=structure_user or coordinator,
+                        delivery_id=delivery.pk,
+                        raw=allocation.device.label_code_id,
+                    )
+                hand_over = handovers.hand_over_create(
+                    actor=coordinator,
+                    allocation_ids=[a.pk for a in laptops],
+                    received_by_name="Nadia Benali",
+                    received_by_role="Coordinatrice de l'espace numérique",
+                )
+                handovers.hand_over_sign(
+                    actor=structure_user or coordinator,
+                    hand_over_id=hand_over.pk,
+                    signer_name="Nadia Benali",
+                    image=_signature_png("Nadia Benali"),
+                )
+                _backdate_hand_over(hand_over, 6)
+                handed += len(laptops)
+            # The tablets: through the depot, now on their way to the structure.
+            if others:
+                delivery = deliveries.delivery_create(
+                    actor=coordinator,
+                    structure=structure,
+                    allocation_ids=[a.pk for a in others],
+                    via_depot=True,
+                    expected_on=today + datetime.timedelta(days=1),
+                    carrier="Coursier solidaire",
+                )
+                deliveries.delivery_dispatch(actor=coordinator, delivery_id=delivery.pk)
+                deliveries.delivery_receive_at_depot(actor=coordinator, delivery_id=delivery.pk)
+                deliveries.delivery_dispatch(actor=coordinator, delivery_id=delivery.pk)
+            continue
+        if purpose == "itinerant_kit":
+            # A kit lent five weeks ago; one tablet came back to the depot, the rest is out.
+            hand_over = handovers.hand_over_create(
+                actor=coordinator,
+                allocation_ids=[a.pk for a in allocations],
+                received_by_name="Karim Haddad",
+                received_by_role="Médiateur numérique itinérant",
+            )
+            handovers.hand_over_sign(
+                actor=coordinator,
+                hand_over_id=hand_over.pk,
+                signer_name="Karim Haddad",
+                image=_signature_png("Karim Haddad"),
+            )
+            _backdate_hand_over(hand_over, 35)
+            back = [a for a in allocations if a.device.category_id == "tablet"][:1]
+            if back:
+                loan_return(
+                    actor=coordinator,
+                    loan_id=hand_over.loan.pk,
+                    returned=[back[0].device_id],
+                    note="Tablette rendue après la tournée de mai.",
+                )
+            handed += len(allocations)
+        elif allocations[0].mode == "loan":
+            # A loan of twelve weeks handed over a hundred days ago: overdue now.
+            hand_over = handovers.hand_over_create(
+                actor=coordinator,
+                allocation_ids=[a.pk for a in allocations],
+                received_by_name="Sophie Marchand",
+                received_by_role="Conseillère en insertion",
+            )
+            handovers.hand_over_sign(
+                actor=coordinator,
+                hand_over_id=hand_over.pk,
+                signer_name="Sophie Marchand",
+                image=_signature_png("Sophie Marchand"),
+            )
+            _backdate_hand_over(hand_over, 100)
+            handed += len(allocations)
+        elif not unsigned:
+            # A gift handed over yesterday whose receipt waits for its signature; the other
+            # structures' gifts wait at the bench, to prepare.
+            unsigned = True
+            hand_over = handovers.hand_over_create(
+                actor=coordinator,
+                allocation_ids=[a.pk for a in allocations],
+                received_by_name="Jean Morel",
+            )
+            _backdate_hand_over(hand_over, 1)
+            handed += len(allocations)
+    return handed

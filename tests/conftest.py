@@ -60,6 +60,13 @@ def fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    # Stored documents (certificates, hand-over receipts and signatures) go to a directory of
+    # this test session, never to the data directory of the machine that runs the tests.
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
+
+
+@pytest.fixture(autouse=True)
 def clean_cache(request):
     # The forms' replay keys live in the database cache, which transactional tests do not
     # roll back: one test's entries must not reach the next.

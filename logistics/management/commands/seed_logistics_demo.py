@@ -26,8 +26,8 @@ class Command(BaseCommand):
             _(
                 "Demo logistics: %(shipped)d devices shipped to the workshop (%(received)d "
                 "received), %(disposed)d recycled devices handed to an éco-organisme, "
-                "%(needs)d needs declared by structures, %(allocated)d devices allocated by an "
-                "approved matching run."
+                "%(needs)d needs declared by structures, %(allocated)d devices allocated by "
+                "approved matching runs, %(handed)d handed over to structures."
             )
             % {
                 "shipped": summary.shipped,
@@ -35,5 +35,6 @@ class Command(BaseCommand):
                 "disposed": summary.disposed,
                 "needs": summary.needs,
                 "allocated": summary.allocated,
+                "handed": summary.handed_over,
             }
         )

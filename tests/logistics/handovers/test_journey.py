@@ -25,14 +25,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_kit_goes_from_approval_to_return(
-    coordinator, workshop_staff, workshop_org, structure_staff, structure_org, settings, tmp_path
+    coordinator, workshop_staff, workshop_org, structure_staff, structure_org
 ):
-    settings.STORAGES = settings.STORAGES | {
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        }
-    }
     made = allocated(
         coordinator=coordinator,
         structure_actor=structure_staff,
