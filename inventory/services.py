@@ -366,7 +366,7 @@ def scan_move_check(*, actor, action: str, target: Organisation | None = None) -
         _check_target(move, target)
 
 
-def _device_lock(actor, device_id: int) -> Device | None:
+def _device_lock(actor, device_id: int, *, workflow: bool = False) -> Device | None:
     """The device, row-locked, with its category, custodian and donor; None if not visible.
 
     The row lock serialises concurrent moves of one device on PostgreSQL, so that exactly one
@@ -380,6 +380,15 @@ def _device_lock(actor, device_id: int) -> Device | None:
     Only then (a read of nothing) is it read again without a join, which sees the committed
     move; the device still visible is the one the other transaction left.
     """
+    if workflow:
+        # A workflow's service (an allocation, a hand-over) decided who may act on its own
+        # record (a structure confirming a delivered device's hand-over does not hold the
+        # device yet): the device is the one that record names.
+        return the_one(
+            Device.objects.select_related("category", "custodian", "donor")
+            .select_for_update(of=("self",))
+            .filter(pk=device_id)
+        )
     device = visible_device(actor, pk=device_id, lock=True)
     if device is None:
         visible = devices_visible_to(actor).select_for_update(of=("self",))
@@ -428,7 +437,7 @@ def device_transition(
     # All or nothing by itself: inside a caller's transaction (a scan, a shipment, a bench
     # record) this is a savepoint, so that a caller that catches a fault keeps no half move.
     with transaction.atomic():
-        device = _device_lock(actor, device_id)
+        device = _device_lock(actor, device_id, workflow=workflow)
         if device is None:
             raise DomainError("not_found", _("No such device."), status=404)
         if not scope.can_write or not actor_may(scope.kind, action, workflow=workflow):

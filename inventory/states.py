@@ -89,6 +89,9 @@ class Move:
 
 _ALL_LIVE = frozenset(set(Status) - TERMINAL)
 _BENCH = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP})
+# Who takes part in a hand-over (logistics.handovers: the coordination or the workshop hands
+# over; the structure may confirm a delivered device's hand-over itself).
+_HANDING = frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE})
 
 MOVES: dict[str, Move] = {
     move.action: move
@@ -145,6 +148,7 @@ MOVES: dict[str, Move] = {
             Status.GIVEN,
             Custody.TARGET,
             OrgKind.STRUCTURE,
+            _HANDING,
             workflow=True,
         ),
         Move(
@@ -154,6 +158,7 @@ MOVES: dict[str, Move] = {
             Status.ON_LOAN,
             Custody.TARGET,
             OrgKind.STRUCTURE,
+            _HANDING,
             workflow=True,
         ),
         Move(

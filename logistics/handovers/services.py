@@ -212,12 +212,20 @@ def _hand_over(actor, scope, ids, *, received_by_name, received_by_role, due_on,
     loans = [a for a in allocations if a.mode == Mode.LOAN]
     if loans and due_on is None:
         due_on = default_due_on(loans, today)
+    # The delivery that brought these devices, when one did (and only one).
+    brought = set(
+        ShipmentItem.objects.filter(allocation__in=allocations).values_list(
+            "shipment_id", flat=True
+        )
+    )
+    delivery_id = brought.pop() if len(brought) == 1 else None
     hand_over = None
     for _attempt in range(5):
         try:
             with transaction.atomic():
                 hand_over = HandOver(
                     structure=structure,
+                    delivery_id=delivery_id,
                     verification_code=verification_code_new(),
                     handed_by=actor,
                     handed_by_organisation=scope.organisation,
@@ -232,10 +240,7 @@ def _hand_over(actor, scope, ids, *, received_by_name, received_by_role, due_on,
     if hand_over is None:
         raise DomainError("code_exhausted", _("Could not draw a free code."), status=500)
     device_ids = [a.device_id for a in allocations]
-    deliveries = delivery_items_close_for_hand_over(actor=actor, device_ids=device_ids)
-    if len(deliveries) == 1:
-        hand_over.delivery = deliveries[0]
-        tracked_save(hand_over, actor=actor, reason="hand_over")
+    delivery_items_close_for_hand_over(actor=actor, device_ids=device_ids)
     grades = _grades(device_ids)
     now = timezone.now()
     loan = None

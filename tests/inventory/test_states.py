@@ -83,7 +83,10 @@ def test_moves_that_change_custody_name_the_kind_they_send_to():
 
 def test_roles_per_move():
     assert actor_may(OrgKind.WORKSHOP, "mark_ready")
-    assert not actor_may(OrgKind.WORKSHOP, "lend", workflow=True)
+    # A workshop lends only through the hand-over's workflow; the fund never.
+    assert actor_may(OrgKind.WORKSHOP, "lend", workflow=True)
+    assert not actor_may(OrgKind.WORKSHOP, "lend")
+    assert not actor_may(OrgKind.FUND, "lend", workflow=True)
     assert not actor_may(OrgKind.STRUCTURE, "mark_ready")
     assert not actor_may(OrgKind.FUND, "declare_lost")
     assert not actor_may(OrgKind.DONOR, "recycle")

@@ -226,7 +226,7 @@ def test_a_gift_hand_over_gives_the_devices_and_freezes_the_receipt(
         assert device.history.latest("history_date").history_change_reason == "hand_over_gift"
     stored = HandOver.objects.get(pk=hand_over.pk)
     assert stored.receipt_file and len(stored.receipt_sha256) == 64
-    for model in (HandOver, HandOverItem, Allocation):
+    for model in (HandOver, Allocation):
         assert not model.history.filter(history_user__isnull=True).exists()
 
 
