@@ -12,14 +12,15 @@ from inventory.models import Category, Organisation
 from inventory.reconditioning import services as bench
 from inventory.services import device_transition
 from inventory.states import Status
-from tests.builders import make_device, record_reconditioning, reload, shipped
+from logistics.handovers.services import hand_over_create
+from tests.builders import allocated, make_device, record_reconditioning, reload, shipped
 
 # Every registered admin, whatever its app: a newly registered one is covered without a change.
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 
 
 @pytest.fixture
-def rows(settings, tmp_path, coordinator, workshop_org, workshop_staff, donation):
+def rows(settings, tmp_path, coordinator, workshop_org, workshop_staff, structure_staff, donation):
     """At least one row of every model the admin shows, so that every change page renders."""
     settings.MEDIA_ROOT = tmp_path
     device = make_device(actor=coordinator, donation=donation)
@@ -32,6 +33,14 @@ def rows(settings, tmp_path, coordinator, workshop_org, workshop_staff, donation
     shipped(coordinator, workshop_org)
     Group.objects.create(name="Bénévoles")
     Token.objects.create(user=coordinator)
+    lent = allocated(
+        coordinator=coordinator,
+        structure_actor=structure_staff,
+        workshop=workshop_org,
+        count=1,
+        mode="loan",
+    )
+    hand_over_create(actor=coordinator, allocation_ids=[lent[0].pk], received_by_name="Awa")
 
 
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model._meta.label)
