@@ -41,6 +41,7 @@ DONE_LABELS = {
     "hand_over_gift": pgettext_lazy("history", "Handed over as a gift"),
     "lend": pgettext_lazy("history", "Lent"),
     "return_loan": pgettext_lazy("history", "Loan returned"),
+    "collect_end_of_life": pgettext_lazy("history", "Collected at end of life (WEEE)"),
     "recycle": pgettext_lazy("history", "Recycled (WEEE)"),
     "dismantle": pgettext_lazy("history", "Dismantled for parts"),
     "return_to_donor": pgettext_lazy("history", "Returned to the donor"),
