@@ -64,6 +64,21 @@ def _locked_delivery(actor, delivery_id) -> Shipment:
     return Shipment.objects.select_for_update().get(pk=pk)
 
 
+def _item_pk(value) -> int:
+    # An id from a form or a JSON body: anything but a whole number is no item of the delivery
+    # (the ORM would raise ValueError or TypeError on it, a 500).
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise _item_not_found()
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise _item_not_found() from None
+
+
+def _item_not_found() -> DomainError:
+    return DomainError("not_found", _("No such device in this delivery."), status=404)
+
+
 def _stage_refused(delivery: Shipment, message) -> DomainError:
     return DomainError(
         "delivery_stage",
@@ -180,7 +195,15 @@ def _delivery_from(
     actor, allocations: list[Allocation], *, wanted, structure, via_depot, **fields
 ) -> Shipment:
     scope = user_scope(actor)
-    if wanted is not None and len(allocations) != len(wanted):
+    # An allocation named by id whose device is at another workshop reads as a missing one: its
+    # device's label code is not for this workshop to learn.
+    if wanted is not None and (
+        len(allocations) != len(wanted)
+        or any(
+            not scope.sees_all and a.device.custodian_id != scope.organisation.pk
+            for a in allocations
+        )
+    ):
         raise DomainError("not_found", _("Some of these allocations do not exist."), status=404)
     if not allocations:
         raise invalid({"allocations": [_("No allocated device is waiting for this structure.")]})
@@ -364,9 +387,9 @@ def delivery_item_remove(*, actor, delivery_id, item_id) -> Shipment:
         delivery = _locked_delivery(actor, delivery_id)
         if delivery.stage != DeliveryStage.PREPARING:
             raise _stage_refused(delivery, _("its list is closed once it left."))
-        item = delivery.items.filter(pk=item_id).first()
+        item = delivery.items.filter(pk=_item_pk(item_id)).first()
         if item is None:
-            raise DomainError("not_found", _("No such device in this delivery."), status=404)
+            raise _item_not_found()
         _items_drop(actor, [item], reason="delivery_item_remove")
     return delivery
 
@@ -436,7 +459,7 @@ def delivery_receive(
     code = None
     if item_id is None:
         try:
-            code = code_from_scan(raw or "", settings.SITE_URL)
+            code = code_from_scan(raw if isinstance(raw, str) else "", settings.SITE_URL)
         except InvalidCode as exc:
             raise DomainError(
                 f"code_{exc.reason}",
@@ -449,7 +472,7 @@ def delivery_receive(
         item = (
             items.filter(device__label_code_id=code).first()
             if code is not None
-            else items.filter(pk=item_id).first()
+            else items.filter(pk=_item_pk(item_id)).first()
         )
         if item is None:
             shown = group_label_code(code) if code else str(item_id)
