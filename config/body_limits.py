@@ -16,6 +16,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from api.authentication import TokenAuthentication
 from inventory.intake.services import import_max_bytes
 from inventory.reconditioning.services import REPORT_MAX_BYTES
+from logistics.handovers.services import MAX_PAPER_BYTES
 
 # Room for the form fields and multipart boundaries around an uploaded file.
 FORM_MARGIN_BYTES = 64 * 1024
@@ -25,11 +26,15 @@ def upload_caps() -> dict[str, int]:
     """The views that take a file, by URL name, and the body they accept from a signed-in user."""
     spreadsheet = import_max_bytes() + FORM_MARGIN_BYTES
     report = REPORT_MAX_BYTES + FORM_MARGIN_BYTES
+    receipt = MAX_PAPER_BYTES + FORM_MARGIN_BYTES
     return {
         "inventory:donation_import": spreadsheet,
         "api:donation-import-import-file": spreadsheet,
         "inventory:bench_erasure": report,
         "api:medium-erasures": report,
+        # The scan of a signed hand-over receipt (the drawn signature is an ordinary form).
+        "logistics:hand_over_sign": receipt,
+        "api:hand-over-signature": receipt,
     }
 
 

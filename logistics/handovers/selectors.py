@@ -1,12 +1,20 @@
 """Reads of hand-overs: who sees which, the lists, one hand-over with its devices, the
-receipts still to sign."""
+receipts still to sign, the allocations that may be handed over, a receipt's public check."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
+from inventory.documents.content import verification_code_normalize
 from inventory.selectors import user_scope
 from inventory.states import OrgKind
 from logistics import permissions
-from logistics.models import HandOver, HandOverItem, SignatureKind
+from logistics.models import (
+    Allocation,
+    AllocationStatus,
+    HandOver,
+    HandOverItem,
+    ShipmentItem,
+    SignatureKind,
+)
 
 
 def hand_overs_visible_to(actor):
@@ -59,3 +67,47 @@ def hand_over_items(hand_over: HandOver):
         .select_related("device", "allocation")
         .order_by("id")
     )
+
+
+def hand_over_by_code(raw: str):
+    """The hand-over a receipt's verification code names (the public check), with its counts;
+    None for an unknown or mistyped code."""
+    code = verification_code_normalize(raw)
+    if code is None:
+        return None
+    return (
+        HandOver.objects.select_related("structure")
+        .annotate(
+            device_count=Count("items"),
+            loan_count=Count("items", filter=Q(items__mode="loan")),
+        )
+        .filter(verification_code=code)
+        .first()
+    )
+
+
+def allocations_to_hand_over(
+    actor, *, delivery_id: int | None = None, structure_id: int | None = None
+):
+    """Active allocations the actor may hand over now (services.hand_over_create's rule): the
+    coordination any; a workshop those of the devices in its custody; a structure its own whose
+    device it received from a delivery. By structure, then in the order they were made."""
+    scope = user_scope(actor)
+    rows = Allocation.objects.filter(status=AllocationStatus.ACTIVE)
+    if not permissions.may_hand_over(scope):
+        return rows.none()
+    if scope.kind == OrgKind.WORKSHOP:
+        rows = rows.filter(device__custodian=scope.organisation)
+    elif scope.kind == OrgKind.STRUCTURE:
+        arrived = ShipmentItem.objects.filter(allocation=OuterRef("pk"), received_at__isnull=False)
+        rows = rows.filter(structure=scope.organisation).filter(Exists(arrived))
+    elif not scope.sees_all:
+        return rows.none()
+    if delivery_id is not None:
+        in_delivery = ShipmentItem.objects.filter(allocation=OuterRef("pk"), shipment=delivery_id)
+        rows = rows.filter(Exists(in_delivery))
+    if structure_id is not None:
+        rows = rows.filter(structure_id=structure_id)
+    return rows.select_related(
+        "device", "device__category", "structure", "structure__commune", "need_line__need"
+    ).order_by("structure__name", "structure_id", "id")

@@ -10,6 +10,7 @@ import base64
 import binascii
 import datetime
 import hashlib
+import io
 import struct
 from collections.abc import Iterable
 
@@ -18,6 +19,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
 from inventory.codes import group_label_code
 from inventory.documents.content import verification_code_new
@@ -152,11 +154,8 @@ def hand_over_create(
     if len(note) > MAX_NOTE:
         errors["note"] = [_("At most %(max)s characters.") % {"max": MAX_NOTE}]
     today = timezone.localdate()
-    if due_on is not None:
-        if due_on <= today:
-            errors["due_on"] = [_("The due date must be after today.")]
-        elif (due_on - today).days > MAX_LOAN_DAYS:
-            errors["due_on"] = [_("A loan lasts at most two years; extend it later.")]
+    if due_on is not None and not isinstance(due_on, datetime.date):
+        errors["due_on"] = [_("Enter a valid date.")]
     if errors:
         raise invalid(errors)
     try:
@@ -212,6 +211,10 @@ def _hand_over(actor, scope, ids, *, received_by_name, received_by_role, due_on,
     loans = [a for a in allocations if a.mode == Mode.LOAN]
     if loans and due_on is None:
         due_on = default_due_on(loans, today)
+    elif loans and due_on <= today:
+        raise invalid({"due_on": [_("The due date must be after today.")]})
+    elif loans and (due_on - today).days > MAX_LOAN_DAYS:
+        raise invalid({"due_on": [_("A loan lasts at most two years; extend it later.")]})
     # The delivery that brought these devices, when one did (and only one).
     brought = set(
         ShipmentItem.objects.filter(allocation__in=allocations).values_list(
@@ -296,7 +299,15 @@ def _may_hand(scope, allocation: Allocation) -> bool:
     if scope.sees_all:
         return True
     if scope.kind == OrgKind.WORKSHOP:
-        return allocation.device.custodian_id == scope.organisation.pk
+        # A device that left the bench is out of the workshop's reach, unless the workshop
+        # handed it over itself: a second tap (or a race lost at the same bench) then learns
+        # that it was handed over (409), not that it does not exist (404).
+        return allocation.device.custodian_id == scope.organisation.pk or (
+            allocation.status == AllocationStatus.HANDED_OVER
+            and HandOverItem.objects.filter(
+                allocation=allocation, hand_over__handed_by_organisation=scope.organisation
+            ).exists()
+        )
     if scope.kind == OrgKind.STRUCTURE:
         return allocation.structure_id == scope.organisation.pk
     return False
@@ -324,9 +335,21 @@ def _check_arrived(allocations: list[Allocation]) -> None:
 
 
 def _png_size(data: bytes) -> tuple[int, int] | None:
+    """The size of a PNG that decodes whole, or None: a header followed by anything else is
+    no signature (the receipt could not draw it)."""
     if len(data) < 24 or not data.startswith(b"\x89PNG\r\n\x1a\n") or data[12:16] != b"IHDR":
         return None
-    return struct.unpack(">II", data[16:24])
+    width, height = struct.unpack(">II", data[16:24])
+    if not (0 < width <= MAX_SIGNATURE_SIDE and 0 < height <= MAX_SIGNATURE_SIDE):
+        return None  # checked before decoding: a forged header cannot ask for a huge bitmap
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != "PNG":
+                return None
+            image.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    return width, height
 
 
 def signature_from_data_url(value) -> bytes:
