@@ -41,7 +41,7 @@ from inventory.states import (
     status_label,
 )
 from inventory.timeline import device_timeline
-from inventory.web import device_facts
+from inventory.web import device_facts, home_pages
 from inventory.web.paging import page_of
 
 PAGE_SIZE = 50
@@ -157,6 +157,9 @@ def home(request):
     context = {"scope": scope}
     if scope.kind is None:
         return render(request, "inventory/home_no_organisation.html", context)
+    # Another app's page for this kind of organisation (logistics: the structure's space).
+    if (view := home_pages.view_for(scope.kind)) is not None:
+        return view(request)
     counts = selectors.status_counts(request.user)
     context["total"] = sum(counts.values())
     context["groups"] = [

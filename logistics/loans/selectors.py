@@ -3,13 +3,22 @@ devices and extensions, and the structures' reports."""
 
 import datetime
 
-from django.db.models import Q
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from inventory.selectors import user_scope
-from inventory.states import OrgKind
+from inventory.selectors import devices_visible_to, user_scope
+from inventory.states import WITH_STRUCTURES, OrgKind
 from logistics import permissions
-from logistics.models import DeviceReport, Loan, LoanExtension, LoanItem, LoanStatus
+from logistics.models import (
+    DeviceReport,
+    Loan,
+    LoanExtension,
+    LoanItem,
+    LoanItemOutcome,
+    LoanReminder,
+    LoanStatus,
+)
 
 
 def loans_visible_to(actor):
@@ -48,6 +57,41 @@ def loan_list(
     return rows.select_related("structure", "hand_over").order_by("due_on", "id")
 
 
+def _count_of(model, **outer) -> Coalesce:
+    rows = (
+        model.objects.filter(**{key: OuterRef(value) for key, value in outer.items()})
+        .order_by()
+        .values(*outer)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def with_counts(rows):
+    """Each loan with its devices in all (`device_count`) and its extensions
+    (`extension_count`): two correlated counts per row read, so a slice costs one query
+    whatever its length, and no join multiplies its rows (units_out is on the loan itself).
+    For a list's pages, counts_for(page) instead: the page's total is counted without them."""
+    return rows.annotate(
+        device_count=_count_of(LoanItem, loan="pk"),
+        extension_count=_count_of(LoanExtension, loan="pk"),
+    )
+
+
+def counts_for(loans: list[Loan]) -> list[Loan]:
+    """The loans of a page given their `device_count` and `extension_count`, in one query."""
+    counts = {
+        pk: (devices, extensions)
+        for pk, devices, extensions in with_counts(
+            Loan.objects.filter(pk__in=[loan.pk for loan in loans])
+        ).values_list("pk", "device_count", "extension_count")
+    }
+    for loan in loans:
+        loan.device_count, loan.extension_count = counts.get(loan.pk, (0, 0))
+    return loans
+
+
 def loan_detail(actor, loan_id):
     try:
         pk = int(loan_id)
@@ -77,6 +121,10 @@ def loan_extensions(loan: Loan):
     )
 
 
+def loan_reminders(loan: Loan):
+    return LoanReminder.objects.filter(loan=loan).order_by("sent_at", "id")
+
+
 def reports_visible_to(actor):
     scope = user_scope(actor)
     if scope.sees_all:
@@ -92,4 +140,31 @@ def report_list(actor, *, open_only: bool = True):
         rows = rows.filter(closed_at__isnull=True)
     return rows.select_related("device", "device__category", "structure").order_by(
         "-created_at", "-id"
+    )
+
+
+def open_reports_by_device(device_ids) -> dict[int, DeviceReport]:
+    """The open report of each of these devices (one at most: a constraint), by device id."""
+    rows = DeviceReport.objects.filter(device_id__in=list(device_ids), closed_at__isnull=True)
+    return {report.device_id: report for report in rows}
+
+
+def devices_held(actor):
+    """The devices given or lent to the actor's structure, each with its loan under way
+    (`open_loan_id`, `open_loan_due_on`, none for a gift) and its open report (`report_kind`,
+    `report_at`): the soonest due first, then the gifts, the latest received first. One query
+    for a page: the loan and the report are correlated subqueries on indexed columns."""
+    open_item = LoanItem.objects.filter(device=OuterRef("pk"), outcome=LoanItemOutcome.OUT)
+    open_report = DeviceReport.objects.filter(device=OuterRef("pk"), closed_at__isnull=True)
+    return (
+        devices_visible_to(actor)
+        .filter(status__in=WITH_STRUCTURES)
+        .select_related("category")
+        .annotate(
+            open_loan_id=Subquery(open_item.values("loan_id")[:1]),
+            open_loan_due_on=Subquery(open_item.values("loan__due_on")[:1]),
+            report_kind=Subquery(open_report.values("kind")[:1]),
+            report_at=Subquery(open_report.values("created_at")[:1]),
+        )
+        .order_by(F("open_loan_due_on").asc(nulls_last=True), F("status_changed_at").desc(), "id")
     )

@@ -196,11 +196,18 @@ def loan_return(
         )
         strangers = sorted((set(returned_ids) | set(lost_ids)) - out)
         if strangers:
-            codes = Device.objects.filter(pk__in=strangers).values_list("label_code_id", flat=True)
+            # Named by label code only when they were on this loan: another organisation's
+            # device, named by its id, is not for the actor to learn the code of.
+            codes = dict(
+                LoanItem.objects.filter(loan=loan, device_id__in=strangers).values_list(
+                    "device_id", "device__label_code_id"
+                )
+            )
+            shown = [group_label_code(codes[pk]) if pk in codes else str(pk) for pk in strangers]
             raise DomainError(
                 "not_on_loan",
                 _("Nothing was recorded: %(codes)s not out on this loan.")
-                % {"codes": ", ".join(group_label_code(c) for c in codes) or strangers},
+                % {"codes": ", ".join(shown)},
                 devices=strangers,
             )
         for device_id in sorted(set(returned_ids) | set(lost_ids)):
@@ -287,6 +294,16 @@ def device_report_create(
                     _("This device already has an open report (%(kind)s).")
                     % {"kind": ReportKind(existing.kind).label.lower()},
                 )
+            if kind == ReportKind.LOST and device.status == Status.LOST:
+                # A loss closes its report at once (the device's move closes it): a second
+                # tap finds that report, not a refusal.
+                earlier = (
+                    DeviceReport.objects.filter(device=device, kind=ReportKind.LOST)
+                    .order_by("-created_at", "-id")
+                    .first()
+                )
+                if earlier is not None:
+                    return earlier, False
             if device.status not in REPORTABLE[kind]:
                 raise DomainError(
                     "report_not_applicable",
