@@ -135,9 +135,9 @@ _L, _T, _P = "laptop", "tablet", "smartphone"
 DEMO_NEEDS = (
     ([(_L, 4, {"min_ram_gb": 8, "os_family": "windows"}), (_T, 2, {})],
      {"purpose": "public_access", "public": "everyone"}, 40, "accepted"),
-    ([(_T, 8, {"min_screen_inches": "10", "min_grade": "B"})],
-     {"purpose": "itinerant_kit", "public": "seniors", "mode": "loan", "loan_weeks": 26}, 3,
-     "submitted"),
+    ([(_T, 4, {"min_grade": "B"})],
+     {"purpose": "itinerant_kit", "public": "seniors", "mode": "loan", "loan_weeks": 26}, 45,
+     "accepted"),
     ([(_L, 2, {})], {"purpose": "staff_use", "public": "everyone"}, 1, "draft"),
     ([(_L, 6, {"min_ram_gb": 8, "min_storage_gb": 256})],
      {"purpose": "lent_to_people", "public": "job_seekers", "mode": "loan", "loan_weeks": 12},
@@ -264,13 +264,56 @@ def _backdate_hand_over(hand_over, days: int) -> None:
     receipt_store(HandOver.objects.get(pk=hand_over.pk))
 
 
+def _seed_kit(coordinator, allocations, name: str, role: str) -> None:
+    """An itinerant kit lent five weeks ago, signed; one device came back to the depot."""
+    from logistics.handovers import services as handovers
+    from logistics.loans.services import loan_return
+
+    hand_over = handovers.hand_over_create(
+        actor=coordinator,
+        allocation_ids=[a.pk for a in allocations],
+        received_by_name=name,
+        received_by_role=role,
+    )
+    handovers.hand_over_sign(
+        actor=coordinator,
+        hand_over_id=hand_over.pk,
+        signer_name=name,
+        image=_signature_png(name),
+    )
+    _backdate_hand_over(hand_over, 35)
+    if len(allocations) > 1:
+        loan_return(
+            actor=coordinator,
+            loan_id=hand_over.loan.pk,
+            returned=[allocations[-1].device_id],
+            note="Rendu après la tournée des résidences seniors.",
+        )
+
+
+def _seed_on_the_way(coordinator, structure, allocations, today) -> None:
+    """A delivery through the depot, now on its way to the structure."""
+    from logistics.deliveries import services as deliveries
+
+    delivery = deliveries.delivery_create(
+        actor=coordinator,
+        structure=structure,
+        allocation_ids=[a.pk for a in allocations],
+        via_depot=True,
+        expected_on=today + datetime.timedelta(days=1),
+        carrier="Coursier solidaire",
+    )
+    deliveries.delivery_dispatch(actor=coordinator, delivery_id=delivery.pk)
+    deliveries.delivery_receive_at_depot(actor=coordinator, delivery_id=delivery.pk)
+    deliveries.delivery_dispatch(actor=coordinator, delivery_id=delivery.pk)
+
+
 def _seed_hand_overs(coordinator, structure_user, today) -> int:
     """Through the services: the demo structure's gifts delivered and signed, its tablets on
     their way through the depot; a loan handed over long ago and now overdue; an itinerant kit
     partly returned; one receipt still to sign."""
     from logistics.deliveries import services as deliveries
     from logistics.handovers import services as handovers
-    from logistics.loans.services import loan_return
     from logistics.models import Allocation, AllocationStatus
 
     active = Allocation.objects.filter(status=AllocationStatus.ACTIVE).select_related(
@@ -280,13 +323,18 @@ def _seed_hand_overs(coordinator, structure_user, today) -> int:
     for allocation in active.order_by("pk"):
         by_structure.setdefault(allocation.structure, []).append(allocation)
     handed = 0
-    unsigned = False
+    unsigned = on_the_way = False
     for structure, allocations in sorted(by_structure.items(), key=lambda kv: kv[0].pk):
         own = structure.name == DEMO_STRUCTURE_NAME
         purpose = allocations[0].need_line.need.purpose
         if own:
+            kit = [a for a in allocations if a.mode == "loan"]
+            allocations = [a for a in allocations if a.mode != "loan"]
             laptops = [a for a in allocations if a.device.category_id == "laptop"]
             others = [a for a in allocations if a.device.category_id != "laptop"]
+            if kit:
+                _seed_kit(coordinator, kit, "Nadia Benali", "Coordinatrice de l'espace numérique")
+                handed += len(kit)
             # The laptops: delivered from the bench last week, received, handed over, signed.
             if laptops:
                 delivery = deliveries.delivery_create(
@@ -318,41 +366,11 @@ def _seed_hand_overs(coordinator, structure_user, today) -> int:
                 handed += len(laptops)
             # The tablets: through the depot, now on their way to the structure.
             if others:
-                delivery = deliveries.delivery_create(
-                    actor=coordinator,
-                    structure=structure,
-                    allocation_ids=[a.pk for a in others],
-                    via_depot=True,
-                    expected_on=today + datetime.timedelta(days=1),
-                    carrier="Coursier solidaire",
-                )
-                deliveries.delivery_dispatch(actor=coordinator, delivery_id=delivery.pk)
-                deliveries.delivery_receive_at_depot(actor=coordinator, delivery_id=delivery.pk)
-                deliveries.delivery_dispatch(actor=coordinator, delivery_id=delivery.pk)
+                _seed_on_the_way(coordinator, structure, others, today)
+                on_the_way = True
             continue
         if purpose == "itinerant_kit":
-            # A kit lent five weeks ago; one tablet came back to the depot, the rest is out.
-            hand_over = handovers.hand_over_create(
-                actor=coordinator,
-                allocation_ids=[a.pk for a in allocations],
-                received_by_name="Karim Haddad",
-                received_by_role="Médiateur numérique itinérant",
-            )
-            handovers.hand_over_sign(
-                actor=coordinator,
-                hand_over_id=hand_over.pk,
-                signer_name="Karim Haddad",
-                image=_signature_png("Karim Haddad"),
-            )
-            _backdate_hand_over(hand_over, 35)
-            back = [a for a in allocations if a.device.category_id == "tablet"][:1]
-            if back:
-                loan_return(
-                    actor=coordinator,
-                    loan_id=hand_over.loan.pk,
-                    returned=[back[0].device_id],
-                    note="Tablette rendue après la tournée de mai.",
-                )
+            _seed_kit(coordinator, allocations, "Karim Haddad", "Médiateur numérique itinérant")
             handed += len(allocations)
         elif allocations[0].mode == "loan":
             # A loan of twelve weeks handed over a hundred days ago: overdue now.
@@ -370,6 +388,9 @@ def _seed_hand_overs(coordinator, structure_user, today) -> int:
             )
             _backdate_hand_over(hand_over, 100)
             handed += len(allocations)
+        elif not on_the_way:
+            _seed_on_the_way(coordinator, structure, allocations, today)
+            on_the_way = True
         elif not unsigned:
             # A gift handed over yesterday whose receipt waits for its signature; the other
             # structures' gifts wait at the bench, to prepare.
