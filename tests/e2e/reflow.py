@@ -29,6 +29,11 @@ NOT_PAGES = {
     "inventory:structure_set_active": "POST only",
     "inventory:member_set_active": "POST only",
     "inventory:member_reinvite": "POST only",
+    "logistics:hand_over_receipt_pdf": "PDF",
+    "logistics:loan_extend": "POST only",
+    "logistics:loan_return": "POST only",
+    "logistics:report_create": "POST only",
+    "logistics:report_close": "POST only",
 }
 
 # WCAG's text-spacing bookmarklet (SC 1.4.12): no content or function may be lost with it.

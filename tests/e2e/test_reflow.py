@@ -23,8 +23,13 @@ from inventory.organisations.services import member_invite
 from inventory.services import device_transition
 from inventory.states import Status
 from logistics.allocations.services import matching_run_create
+from logistics.deliveries.services import delivery_create, delivery_dispatch
+from logistics.handovers.services import hand_over_create, hand_over_sign
+from logistics.loans.services import device_report_create
 from tests.builders import (
+    PNG_1PX,
     accepted_need,
+    allocated,
     dispose,
     donor_sheet,
     hand_over,
@@ -172,6 +177,32 @@ def test_every_page_reflows_at_320_px_with_and_without_text_spacing(
         lines=[{"category": "laptop", "quantity": 1}],
     )
     run = matching_run_create(actor=coordinator)
+    # A delivery on its way, a loan handed over (receipt signed) and one reported device.
+    lent = allocated(
+        coordinator=coordinator,
+        structure_actor=structure_staff,
+        workshop=workshop_org,
+        count=2,
+        mode="loan",
+    )
+    handed = hand_over_create(
+        actor=coordinator,
+        allocation_ids=[a.pk for a in lent],
+        received_by_name="Awa Diallo-Mbaye de la Roche-Fontenelle",
+        note="Avec housses, chargeurs et un point d'accès 4G " * 5,
+    )
+    hand_over_sign(actor=structure_staff, hand_over_id=handed.pk, signer_name="Awa", image=PNG_1PX)
+    device_report_create(actor=structure_staff, device_id=lent[0].device_id, kind="broken")
+    gifts = allocated(
+        coordinator=coordinator, structure_actor=structure_staff, workshop=workshop_org, count=3
+    )
+    unsigned = hand_over_create(
+        actor=coordinator, allocation_ids=[gifts[2].pk], received_by_name="Jean Morel"
+    )
+    delivery = delivery_create(
+        actor=coordinator, allocation_ids=[a.pk for a in gifts[:2]], via_depot=True
+    )
+    delivery_dispatch(actor=coordinator, delivery_id=delivery.pk)
     invited = member_invite(
         actor=coordinator, organisation_id=structure_org.pk, email="invitee@exemple.fr"
     )
@@ -193,6 +224,11 @@ def test_every_page_reflows_at_320_px_with_and_without_text_spacing(
         # A token link redirects to "set-password" within its session: the page a link
         # opens once its token was used (or in another browser) is the one checked here.
         ("invitation", "token"): ["set-password"],
+        ("deliveries", "pk"): [delivery.pk],
+        ("hand-overs", "pk"): [handed.pk, unsigned.pk],
+        ("logistics:hand_over_create", "?"): ["", f"?delivery={delivery.pk}"],
+        ("loans", "pk"): [handed.loan.pk],
+        ("receipts", "code"): [handed.verification_code],
         ("checklists", "code"): [Category.objects.filter(holds_data=True).first().code],
         ("certificates", "code"): [certificate.verification_code],
         ("d", "code"): [states[Status.READY].label_code_id],
