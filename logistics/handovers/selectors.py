@@ -2,16 +2,24 @@
 receipts still to sign, the allocations that may be handed over, a receipt's public check."""
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from inventory.documents.content import verification_code_normalize
 from inventory.selectors import user_scope
-from inventory.states import OrgKind
+from inventory.states import OrgKind, Status
+from inventory.web.device_facts import DeviceFact
 from logistics import permissions
+from logistics.deliveries.stages import OPEN_STAGES
 from logistics.models import (
     Allocation,
     AllocationStatus,
+    DeliveryStage,
     HandOver,
     HandOverItem,
+    LoanItem,
+    LoanItemOutcome,
     ShipmentItem,
     SignatureKind,
 )
@@ -111,3 +119,85 @@ def allocations_to_hand_over(
     return rows.select_related(
         "device", "device__category", "structure", "structure__commune", "need_line__need"
     ).order_by("structure__name", "structure_id", "id")
+
+
+def hand_over_facts(scope, device) -> list:
+    """The device page's lines on what brought a device to its structure, or is bringing it
+    (inventory.web.device_facts): its delivery on the way, its hand-over, its loan's due date;
+    each linked for whoever may open it."""
+    org = getattr(scope.organisation, "pk", None)
+    facts = []
+    if device.status == Status.RESERVED:
+        item = (
+            ShipmentItem.objects.filter(
+                device=device, received_at__isnull=True, shipment__stage__in=OPEN_STAGES
+            )
+            .select_related("shipment")
+            .first()
+        )
+        if item is not None:
+            delivery = item.shipment
+            sees = scope.sees_all or org in (delivery.sender_id, delivery.structure_id)
+            facts.append(
+                DeviceFact(
+                    _("In delivery"),
+                    f"{delivery.reference} ({DeliveryStage(delivery.stage).label})",
+                    reverse("logistics:delivery_detail", args=[delivery.pk]) if sees else "",
+                )
+            )
+    if device.status not in (Status.GIVEN, Status.ON_LOAN):
+        return facts
+    item = (
+        HandOverItem.objects.filter(device=device)
+        .select_related("hand_over")
+        .order_by("-hand_over__handed_at", "-id")
+        .first()
+    )
+    if item is not None:
+        hand_over = item.hand_over
+        sees = scope.sees_all or org in (
+            hand_over.structure_id,
+            hand_over.handed_by_organisation_id,
+        )
+        facts.append(
+            DeviceFact(
+                _("Handed over"),
+                _("%(reference)s on %(date)s")
+                % {
+                    "reference": hand_over.reference,
+                    "date": formats.date_format(
+                        timezone.localtime(hand_over.handed_at), "SHORT_DATE_FORMAT"
+                    ),
+                },
+                reverse("logistics:hand_over_detail", args=[hand_over.pk]) if sees else "",
+            )
+        )
+    if device.status == Status.ON_LOAN:
+        loan_item = (
+            LoanItem.objects.filter(device=device, outcome=LoanItemOutcome.OUT)
+            .select_related("loan", "loan__hand_over")
+            .first()
+        )
+        if loan_item is not None:
+            loan = loan_item.loan
+            sees = scope.sees_all or org in (
+                loan.structure_id,
+                loan.hand_over.handed_by_organisation_id,
+            )
+            late = loan.due_on < timezone.localdate()
+            text = (
+                _("%(reference)s, due on %(date)s (overdue)")
+                if late
+                else _("%(reference)s, due on %(date)s")
+            ) % {
+                "reference": loan.reference,
+                "date": formats.date_format(loan.due_on, "SHORT_DATE_FORMAT"),
+            }
+            facts.append(
+                DeviceFact(
+                    _("On loan"),
+                    text,
+                    reverse("logistics:loan_detail", args=[loan.pk]) if sees else "",
+                )
+            )
+    return facts

@@ -592,3 +592,30 @@ def test_reminder_stages_follow_the_due_date():
     assert loans.reminder_stage(due, due) == "due"
     assert loans.reminder_stage(due, due + datetime.timedelta(days=10)) == "late"
     assert loans.reminder_stage(due, due + datetime.timedelta(days=45)) == "very_late"
+
+
+# The device page
+
+
+def test_the_device_page_tells_the_delivery_the_hand_over_and_the_loan(
+    login, coordinator, structure_staff, workshop_staff, fund_reader, lent, gifts
+):
+    from django.urls import reverse
+
+    loan, devices = lent
+    url = reverse("inventory:device_detail", args=[devices[0].pk])
+    page = login(coordinator).get(url).text
+    assert loan.hand_over.reference in page and loan.reference in page
+    assert reverse("logistics:loan_detail", args=[loan.pk]) in page
+    assert reverse("logistics:hand_over_detail", args=[loan.hand_over.pk]) in page
+    # The structure holding it reads the same lines, with its own links.
+    page = login(structure_staff).get(url).text
+    assert reverse("logistics:loan_detail", args=[loan.pk]) in page
+    delivery = deliveries.delivery_create(actor=coordinator, allocation_ids=[gifts[0].pk])
+    page = (
+        login(workshop_staff)
+        .get(reverse("inventory:device_detail", args=[gifts[0].device_id]))
+        .text
+    )
+    assert delivery.reference in page
+    assert reverse("logistics:delivery_detail", args=[delivery.pk]) in page
