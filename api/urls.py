@@ -6,10 +6,13 @@ from rest_framework.routers import SimpleRouter
 
 from api.errors import endpoint_not_found
 from api.views import allocations as views_allocations
+from api.views import deliveries as views_deliveries
 from api.views import devices as views
 from api.views import disposals as views_disposals
+from api.views import handovers as views_handovers
 from api.views import intake as views_intake
 from api.views import labels as views_labels
+from api.views import loans as views_loans
 from api.views import needs as views_needs
 from api.views import reconditioning as views_reconditioning
 from api.views import scanning as views_scanning
@@ -46,6 +49,13 @@ router.register("allocations", views_allocations.AllocationViewSet, basename="al
 router.register("structures", views_structures.StructureViewSet, basename="structure")
 router.register("structures", views_structures.StructureImportViewSet, basename="structure-import")
 router.register("members", views_structures.MemberViewSet, basename="member")
+# Deliveries to structures (/deliveries/, /deliveries/build/ and each one's steps), hand-overs
+# (/hand-overs/{id}/signature/; the receipt's PDF below), loans (/loans/{id}/extend/, /return/)
+# and what structures report of their devices (/device-reports/{id}/close/).
+router.register("deliveries", views_deliveries.DeliveryViewSet, basename="delivery")
+router.register("hand-overs", views_handovers.HandOverViewSet, basename="hand-over")
+router.register("loans", views_loans.LoanViewSet, basename="loan")
+router.register("device-reports", views_loans.DeviceReportViewSet, basename="device-report")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -61,6 +71,11 @@ urlpatterns = [
         "disposals/register.csv",
         views_disposals.DisposalRegisterView.as_view(),
         name="disposal-register",
+    ),
+    re_path(
+        r"^hand-overs/(?P<pk>[0-9]+)/receipt\.pdf$",
+        views_handovers.HandOverReceiptView.as_view(),
+        name="hand-over-receipt",
     ),
     *router.urls,
     # Last: any other /api/ address answers 404 in the API's error shape, not an HTML page;

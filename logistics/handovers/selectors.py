@@ -5,6 +5,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from inventory.documents.content import verification_code_normalize
 from inventory.selectors import user_scope
@@ -161,7 +162,7 @@ def hand_over_facts(scope, device) -> list:
         )
         facts.append(
             DeviceFact(
-                _("Handed over"),
+                pgettext("device fact", "Hand-over"),
                 _("%(reference)s on %(date)s")
                 % {
                     "reference": hand_over.reference,

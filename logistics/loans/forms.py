@@ -53,7 +53,7 @@ class LoanFilterForm(CleanTextMixin, forms.Form):
 
 class LoanExtendForm(CleanTextMixin, forms.Form):
     """A later due date and why; the version read with the page, so that an extension decided
-    on a stale page is refused (412 stale_version)."""
+    on a stale page is refused (412 stale)."""
 
     due_on = forms.DateField(label=_("New due date"), widget=DATE_INPUT)
     reason = forms.CharField(

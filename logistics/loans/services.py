@@ -74,7 +74,7 @@ def _locked_loan(actor, loan_id) -> Loan:
 
 def _stale(loan: Loan) -> DomainError:
     return DomainError(
-        "stale_version",
+        "stale",
         _("This loan was changed by someone else since you read it. Reload it and try again."),
         status=412,
         version=loan.version,

@@ -248,7 +248,7 @@ def loan_extend(request, pk: int):
             context = _detail_context(request, loan, scope, extend_form=form)
             return render(request, "loans/detail.html", context, status=400)
         fresh = _visible_loan(request, pk)
-        if err.code == "stale_version" and fresh.due_on == data["due_on"]:
+        if err.code == "stale" and fresh.due_on == data["due_on"]:
             # A second click on the same extension, or a colleague's: the loan is where it
             # was sent.
             messages.info(

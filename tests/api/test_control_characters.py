@@ -7,6 +7,7 @@ and the label code in a path. Scanned text is the exception: it is recorded and 
 scan, with the control characters shown as U+FFFD (inventory.scanning.services).
 """
 
+import base64
 import copy
 import json
 from datetime import date, timedelta
@@ -21,10 +22,15 @@ from inventory.services import device_transition
 from inventory.states import OrgKind
 from inventory.text import CONTROL_CHARACTERS
 from logistics.allocations import services as allocation_services
+from logistics.deliveries.services import delivery_create
 from logistics.disposals.services import disposal_create
+from logistics.handovers.services import hand_over_create
+from logistics.loans.services import device_report_create
 from logistics.shipments.services import shipment_create
 from tests.builders import (
+    PNG_1PX,
     accepted_need,
+    allocated,
     make_device,
     make_need,
     make_organisation,
@@ -42,6 +48,7 @@ HOSTILE = {"nul": "lap\x00top", "esc": "lap\x1btop", "surrogate": "lap\ud800top"
 # Scanned text: answered per scan (found, unknown, invalid…), not refused as a field.
 SCANNED = {("/api/scan/", ("raw",)), ("/api/scan/batch/", ("scans", 0, "raw"))}
 SCANNED |= {("/api/shipments/{id}/receive/", ("raw",))}
+SCANNED |= {("/api/deliveries/{id}/receive/", ("code",))}
 ERASURE = {
     "level": "purge",
     "method": "nvme_sanitize",
@@ -59,10 +66,30 @@ WEEE = {
 
 
 @pytest.fixture
-def world(coordinator, workshop_org, donor_org, at_workshop):
+def world(coordinator, workshop_org, donor_org, at_workshop, settings, tmp_path):
     """One object of each kind a path names, in the coordinator's reach; and a valid body for
     each operation, so that without the refusal the hostile text would reach the database."""
+    settings.MEDIA_ROOT = str(tmp_path)  # the hand-over's receipt
     code = at_workshop.label_code_id
+    # First, so that its matching run sees its need alone: a structure's kit of four laptops
+    # lent, one in a delivery being prepared, one left to hand over, two handed over (one
+    # reported broken).
+    receiving = make_organisation(kind=OrgKind.STRUCTURE)
+    receiver = make_user(organisation=receiving)
+    kit = allocated(
+        coordinator=coordinator,
+        structure_actor=receiver,
+        workshop=workshop_org,
+        count=4,
+        mode="loan",
+    )
+    delivery = delivery_create(actor=coordinator, allocation_ids=[kit[0].pk])
+    hand_over = hand_over_create(
+        actor=coordinator, allocation_ids=[kit[2].pk, kit[3].pk], received_by_name="Awa"
+    )
+    report, _created = device_report_create(
+        actor=receiver, device_id=kit[3].device_id, kind="broken"
+    )
     donation = donation_create(actor=coordinator, donor=donor_org, received_on=date(2026, 3, 2))
     medium = reconditioning.medium_add(
         actor=coordinator, device_id=at_workshop.pk, kind="ssd", interface="nvme"
@@ -124,6 +151,10 @@ def world(coordinator, workshop_org, donor_org, at_workshop):
         "allocation": allocation.pk,
         "structure": structure.pk,
         "member": member.pk,
+        "delivery": delivery.pk,
+        "hand-over": hand_over.pk,
+        "loan": hand_over.loan.pk,
+        "report": report.pk,
     }
     lines = [{"category": "laptop", "quantity": 1}]
     bodies = {
@@ -170,6 +201,29 @@ def world(coordinator, workshop_org, donor_org, at_workshop):
         ("post", "/api/matching-runs/{id}/lines/{line_id}/swap/"): {"device": spare.label_code_id},
         ("put", "/api/matching-policy/"): weights,
         ("post", "/api/allocations/{id}/cancel/"): {"reason": "Doublon."},
+        ("post", "/api/deliveries/"): {
+            "structure": receiving.pk,
+            "expected_on": "2099-01-05",
+            "carrier": "Kangoo",
+            "notes": "Fragile",
+        },
+        ("post", "/api/deliveries/{id}/receive/"): {"code": kit[0].device.label_code_id},
+        ("post", "/api/deliveries/{id}/cancel/"): {"reason": "Camion en panne"},
+        ("post", "/api/hand-overs/"): {
+            "allocations": [kit[1].pk],
+            "received_by_name": "Awa",
+            "received_by_role": "Médiatrice",
+            "due_on": "2099-01-05",
+            "note": "Kit",
+        },
+        ("post", "/api/hand-overs/{id}/signature/"): {
+            "signer_name": "Awa",
+            "image": "data:image/png;base64," + base64.b64encode(PNG_1PX).decode(),
+        },
+        ("post", "/api/loans/{id}/extend/"): {"due_on": "2099-01-05", "reason": "Atelier"},
+        ("post", "/api/loans/{id}/return/"): {"returned": [kit[2].device_id], "note": "Rendu"},
+        ("post", "/api/device-reports/"): {"device": kit[2].device_id, "kind": "broken"},
+        ("post", "/api/device-reports/{id}/close/"): {"note": "Réparé"},
     }
     return {"ids": ids, "bodies": bodies, "code": code}
 
@@ -187,6 +241,10 @@ def path_object(path: str) -> str:
         ("/api/allocations/", "allocation"),
         ("/api/structures/", "structure"),
         ("/api/members/", "member"),
+        ("/api/deliveries/", "delivery"),
+        ("/api/hand-overs/", "hand-over"),
+        ("/api/loans/", "loan"),
+        ("/api/device-reports/", "report"),
     ]:
         if path.startswith(prefix):
             return kind
@@ -296,8 +354,10 @@ def prepared(client, method, path, world) -> tuple[str, dict]:
         ("patch", "/api/donations/{id}/"),
         ("patch", "/api/needs/{id}/"),
         ("patch", "/api/structures/{id}/"),
+        ("post", "/api/loans/{id}/extend/"),
     }:
-        extra["HTTP_IF_MATCH"] = client.get(url)["ETag"]
+        # The object's own address: an extension's is its loan's.
+        extra["HTTP_IF_MATCH"] = client.get(url.removesuffix("extend/"))["ETag"]
     return url, extra
 
 

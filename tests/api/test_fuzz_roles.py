@@ -6,6 +6,7 @@ The operations come from GET /api/schema/, so a new endpoint fails this test unt
 row in OPERATIONS with the statuses each persona should get.
 """
 
+import base64
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -32,11 +33,26 @@ from inventory.reconditioning import services as reconditioning
 from inventory.services import device_transition
 from inventory.states import OrgKind
 from logistics.allocations import services as allocation_services
+from logistics.deliveries.services import delivery_create
 from logistics.disposals.services import disposal_create
-from logistics.models import Allocation, DisposalBatch, MatchingRun, Need, Shipment
+from logistics.handovers.services import hand_over_create
+from logistics.loans.services import device_report_create
+from logistics.models import (
+    Allocation,
+    DeviceReport,
+    DisposalBatch,
+    HandOver,
+    Loan,
+    LoanExtension,
+    MatchingRun,
+    Need,
+    Shipment,
+)
 from logistics.shipments.services import shipment_create
 from tests.builders import (
+    PNG_1PX,
     accepted_need,
+    allocated,
     make_device,
     make_need,
     make_organisation,
@@ -58,7 +74,8 @@ class Call:
     fund: int = 404  # status for a fund reader
     # Whose id fills {id}: device, medium or erasure (of that device); or donation, shipment,
     # disposal, workshop (the other workshop's, or the coordination's), need (a structure's),
-    # structure (the need's), member (a person of that structure).
+    # structure (the need's), member (a person of that structure); or delivery, hand_over,
+    # loan, report (another structure's, its devices from the other workshop).
     obj: str = "device"
 
 
@@ -202,7 +219,52 @@ def operations(device: Device, persona: str, others: "Others") -> dict[tuple[str
         ("post", "/api/allocations/{id}/cancel/"): Call(
             body={"reason": "Non."}, obj="allocation", fund=403
         ),
+        # Deliveries, hand-overs and loans: a workshop reads those it takes part in (none
+        # here), another's answers 404; the fund and donors read none. Reports: a structure's
+        # and the coordination's.
+        ("get", "/api/deliveries/"): Call(workshop=200, fund=403),
+        ("post", "/api/deliveries/"): Call(body={"allocations": [others.allocation.pk]}, fund=403),
+        ("post", "/api/deliveries/build/"): Call(workshop=400, fund=403),  # nothing at its bench
+        ("get", "/api/deliveries/{id}/"): Call(obj="delivery", fund=403),
+        ("post", "/api/deliveries/{id}/dispatch/"): Call(obj="delivery", fund=403),
+        ("post", "/api/deliveries/{id}/receive-at-depot/"): Call(obj="delivery", fund=403),
+        ("post", "/api/deliveries/{id}/receive/"): Call(
+            body={"code": others.delivered.label_code_id}, obj="delivery", fund=403
+        ),
+        ("post", "/api/deliveries/{id}/cancel/"): Call(
+            body={"reason": "Non."}, obj="delivery", fund=403
+        ),
+        ("get", "/api/hand-overs/"): Call(workshop=200, fund=403),
+        ("post", "/api/hand-overs/"): Call(
+            body={"allocations": [others.allocation.pk], "received_by_name": persona},
+            fund=403,
+        ),
+        ("get", "/api/hand-overs/{id}/"): Call(obj="hand_over", fund=403),
+        ("get", "/api/hand-overs/{id}/receipt.pdf"): Call(obj="hand_over", fund=403),
+        ("post", "/api/hand-overs/{id}/signature/"): Call(
+            body={"signer_name": persona, "image": SIGNATURE}, obj="hand_over", fund=403
+        ),
+        ("get", "/api/loans/"): Call(workshop=200, fund=403),
+        ("get", "/api/loans/{id}/"): Call(obj="loan", fund=403),
+        ("post", "/api/loans/{id}/extend/"): Call(
+            body={"due_on": str(date.today() + timedelta(days=200)), "reason": "Non."},
+            obj="loan",
+            fund=403,
+        ),
+        ("post", "/api/loans/{id}/return/"): Call(
+            body={"returned": [others.lent.pk]}, obj="loan", fund=403
+        ),
+        ("get", "/api/device-reports/"): Call(workshop=403, fund=403),
+        ("post", "/api/device-reports/"): Call(
+            body={"device": others.lent.pk, "kind": "lost"}, workshop=403, fund=403
+        ),
+        ("post", "/api/device-reports/{id}/close/"): Call(
+            body={"note": "Non."}, obj="report", workshop=403, fund=403
+        ),
     }
+
+
+SIGNATURE = "data:image/png;base64," + base64.b64encode(PNG_1PX).decode()
 
 
 @dataclass(frozen=True)
@@ -223,10 +285,36 @@ class Others:
     # from an approved one, their devices at the other workshop.
     run: MatchingRun | None = None
     allocation: Allocation | None = None
+    # Another structure's delivery being prepared, and its hand-over of two devices lent (one
+    # reported broken): their devices come from the other workshop.
+    delivery: Shipment | None = None
+    delivered: Device | None = None
+    hand_over: HandOver | None = None
+    loan: Loan | None = None
+    lent: Device | None = None
+    report: DeviceReport | None = None
 
 
 @pytest.fixture
-def others(coordinator, donor_org, other_workshop_org) -> Others:
+def others(coordinator, donor_org, other_workshop_org, settings, tmp_path) -> Others:
+    settings.MEDIA_ROOT = str(tmp_path)  # the hand-over's receipt
+    # First, so that its matching run sees its need alone.
+    receiving = make_organisation(kind=OrgKind.STRUCTURE)
+    receiver = make_user(organisation=receiving)
+    kit = allocated(
+        coordinator=coordinator,
+        structure_actor=receiver,
+        workshop=other_workshop_org,
+        count=3,
+        mode="loan",
+    )
+    delivery = delivery_create(actor=coordinator, allocation_ids=[kit[0].pk])
+    hand_over = hand_over_create(
+        actor=coordinator, allocation_ids=[kit[1].pk, kit[2].pk], received_by_name="Awa"
+    )
+    report, _created = device_report_create(
+        actor=receiver, device_id=kit[2].device_id, kind="broken"
+    )
     donation = donation_create(actor=coordinator, donor=donor_org, received_on=date(2026, 3, 2))
     shipped = make_device(actor=coordinator, donor=donor_org, donation=donation)
     shipment = shipment_create(actor=coordinator, workshop=other_workshop_org, devices=[shipped.pk])
@@ -262,6 +350,12 @@ def others(coordinator, donor_org, other_workshop_org) -> Others:
         member,
         run=run,
         allocation=allocation,
+        delivery=delivery,
+        delivered=reload(kit[0].device),
+        hand_over=hand_over,
+        loan=hand_over.loan,
+        lent=reload(kit[1].device),
+        report=report,
     )
 
 
@@ -342,6 +436,17 @@ def others_state(others: Others) -> tuple:
             Organisation.objects.filter(kind=OrgKind.STRUCTURE).count(),
         ),
         (reload_user(others.member).is_active, get_user_model().objects.count()),
+        (
+            Shipment.objects.get(pk=others.delivery.pk).stage,
+            others.delivery.items.filter(received_at__isnull=False).count(),
+            HandOver.objects.get(pk=others.hand_over.pk).signature_kind,
+            Loan.objects.filter(pk=others.loan.pk).values_list("version", "due_on").get(),
+            DeviceReport.objects.get(pk=others.report.pk).closed_at,
+            device_state(others.delivered),
+            device_state(others.lent),
+            (HandOver.objects.count(), Loan.objects.count(), LoanExtension.objects.count()),
+            DeviceReport.objects.count(),
+        ),
         donation.notes,
         donation.history.count(),
         donation.devices.count(),
@@ -399,6 +504,10 @@ def test_every_operation_keeps_another_organisations_device_out_of_sight(
         "allocation": others.allocation.pk,
         "structure": others.need.structure_id,
         "member": others.member.pk,
+        "delivery": others.delivery.pk,
+        "hand_over": others.hand_over.pk,
+        "loan": others.loan.pk,
+        "report": others.report.pk,
     }
     others_before = others_state(others)
     seen = {}
@@ -417,6 +526,8 @@ def test_every_operation_keeps_another_organisations_device_out_of_sight(
         never_shows(response, at_other_workshop)
         never_shows(response, others.shipped)
         never_shows(response, others.disposed)
+        never_shows(response, others.delivered)
+        never_shows(response, others.lent)
         if path == "/api/devices/" and method == "get":
             assert at_other_workshop.pk not in device_ids(response.json())
         if path.startswith("/api/scan/"):

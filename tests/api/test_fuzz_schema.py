@@ -18,10 +18,14 @@ from inventory.intake.services import donation_create
 from inventory.services import device_transition
 from inventory.states import OrgKind
 from logistics.allocations import services as allocation_services
+from logistics.deliveries.services import delivery_create
 from logistics.disposals.services import disposal_create
+from logistics.handovers.services import hand_over_create
+from logistics.loans.services import device_report_create
 from logistics.shipments.services import shipment_create
 from tests.builders import (
     accepted_need,
+    allocated,
     make_device,
     make_need,
     make_organisation,
@@ -49,9 +53,25 @@ def keep_the_test_connection(db):
 
 
 @pytest.fixture
-def token(coordinator, donor_org, workshop_org) -> str:
+def token(coordinator, donor_org, workshop_org, settings, tmp_path) -> str:
     # A few real rows, so that some generated ids and codes meet a device, a donation, a
-    # shipment, a WEEE disposal, a workshop, a need, and a structure with a person.
+    # shipment, a WEEE disposal, a workshop, a need, and a structure with a person; and a
+    # structure's delivery, hand-over, loan and report (first: its matching run sees its need
+    # alone). Hand-overs store their receipts in this test's folder.
+    settings.MEDIA_ROOT = str(tmp_path)
+    receiver = make_user(organisation=make_organisation(kind=OrgKind.STRUCTURE))
+    kit = allocated(
+        coordinator=coordinator,
+        structure_actor=receiver,
+        workshop=workshop_org,
+        count=4,
+        mode="loan",
+    )
+    delivery_create(actor=coordinator, allocation_ids=[kit[0].pk])
+    hand_over_create(
+        actor=coordinator, allocation_ids=[kit[2].pk, kit[3].pk], received_by_name="Awa"
+    )
+    device_report_create(actor=receiver, device_id=kit[3].device_id, kind="broken")
     donation = donation_create(actor=coordinator, donor=donor_org, received_on=date(2026, 3, 2))
     devices = [make_device(actor=coordinator, donor=donor_org, donation=donation) for _ in range(4)]
     shipment_create(actor=coordinator, workshop=workshop_org, devices=[devices[0].pk])
