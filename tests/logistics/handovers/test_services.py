@@ -429,7 +429,7 @@ def test_an_extension_says_who_when_and_why_and_needs_the_current_version(coordi
             reason="Ateliers prolongés",
             version=99,
         ),
-        "stale_version",
+        "stale",
         412,
     )
     refused(
