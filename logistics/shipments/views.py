@@ -23,12 +23,15 @@ from inventory.states import STATUS_TONE, OrgKind, Status
 from inventory.web.form_replay import record_once
 from inventory.web.paging import page_of
 from logistics import permissions
+from logistics.deliveries.selectors import allocations_to_prepare
 from logistics.models import Shipment
 from logistics.shipments import selectors, services
 from logistics.shipments.forms import CandidateFilterForm, ShipmentForm, WorkshopChoiceForm
 from logistics.web.picking import picking_context
 
 PAGE_SIZE = 50
+# The queue lists this many allocated devices to prepare; the preparation screen lists all.
+QUEUE_TO_PREPARE = 10
 # How long a second submission of the same form waits for the first one to finish.
 REFUSALS_KEPT = 10
 QUEUE_HEADINGS = {
@@ -273,8 +276,12 @@ def workshop_queue(request):
     workshop, choice = _queue_workshop(request, scope)
     queue = selectors.workshop_queue(request.user, workshop) if workshop else None
     may_receive = permissions.may_receive(scope)
+    to_prepare = None
     if queue is not None:
         _queue_rows(queue, may_receive=may_receive)
+        # Allocated devices at this bench that no delivery holds yet, with their structure.
+        rows = allocations_to_prepare(request.user).filter(device__custodian=workshop)
+        to_prepare = {"count": rows.count(), "rows": list(rows[:QUEUE_TO_PREPARE])}
     return render(
         request,
         "shipments/workshop_queue.html",
@@ -283,5 +290,7 @@ def workshop_queue(request):
             "choice": choice,
             "workshop": workshop,
             "may_receive": may_receive,
+            "to_prepare": to_prepare,
+            "may_prepare": permissions.may_prepare_deliveries(scope),
         },
     )

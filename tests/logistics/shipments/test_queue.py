@@ -255,8 +255,9 @@ def test_the_queue_page_query_count_does_not_grow_with_the_devices(
     with_forty_two = _queue_queries(client)
     assert with_two == with_forty_two
     # The session, its user with the membership; the counters; the pages of the two steps with
-    # devices; their categories at once; the turnaround's ready moves (none: no receipts).
-    assert with_two == 7
+    # devices; their categories at once; the turnaround's ready moves (none: no receipts); the
+    # allocated devices to prepare, counted and listed.
+    assert with_two == 9
 
 
 def test_what_devices_in_reconditioning_miss_costs_the_same_queries_for_one_or_many(
@@ -283,3 +284,23 @@ def test_what_devices_in_reconditioning_miss_costs_the_same_queries_for_one_or_m
     assert with_one == with_seven
     page = client.get(QUEUE).text
     assert page.count('data-code="lock_blocked"') == 7
+
+
+def test_the_queue_shows_the_devices_allocated_to_prepare_with_their_structure(
+    login, coordinator, workshop_staff, workshop_org, structure_staff, structure_org
+):
+    from logistics.deliveries.services import delivery_create
+    from tests.builders import allocated
+
+    made = allocated(
+        coordinator=coordinator, structure_actor=structure_staff, workshop=workshop_org, count=2
+    )
+    page = login(workshop_staff).get(reverse("logistics:workshop_queue")).text
+    assert 'id="to-prepare-heading"' in page and structure_org.name in page
+    for allocation in made:
+        assert allocation.device.label_display in page
+    assert reverse("logistics:delivery_prepare") in page
+    # Once packed in a delivery, a device is no longer "to prepare".
+    delivery_create(actor=workshop_staff, allocation_ids=[made[0].pk])
+    page = login(workshop_staff).get(reverse("logistics:workshop_queue")).text
+    assert made[0].device.label_display not in page and made[1].device.label_display in page
