@@ -110,6 +110,9 @@ def allocation_list(
         "need_line",
         "need_line__category",
         "need_line__need",
+        # A handed-over allocation links to its hand-over's receipt (a reverse one-to-one:
+        # the same query, a LEFT JOIN).
+        "hand_over_item__hand_over",
     ).order_by("-created_at", "-id")
 
 

@@ -106,3 +106,156 @@ def test_a_kit_goes_from_approval_to_return(
         actor=workshop_staff, device_id=made[2].device_id, action="start_reconditioning"
     )
     assert reload(made[2].device).status == Status.IN_RECONDITIONING
+
+
+def test_the_journey_through_the_screens(
+    login, coordinator, workshop_staff, workshop_org, structure_staff, structure_org
+):
+    """Approved allocations (services), then every step on the web screens as its user would:
+    prepare and dispatch, receive by scanning at arrival, hand over, sign on the screen,
+    return the loan at the bench, and scan the device back into reconditioning."""
+    import base64
+
+    from django.urls import reverse
+
+    from logistics.models import Shipment, ShipmentKind
+    from tests.builders import PNG_1PX
+
+    made = allocated(
+        coordinator=coordinator,
+        structure_actor=structure_staff,
+        workshop=workshop_org,
+        count=2,
+        mode="loan",
+    )
+    bench = login(workshop_staff)
+    response = bench.post(
+        reverse("logistics:delivery_prepare"),
+        {"token": "web-1", "allocation": [a.pk for a in made]},
+    )
+    assert response.status_code == 302
+    delivery = Shipment.objects.get(kind=ShipmentKind.DELIVERY)
+    detail = reverse("logistics:delivery_detail", args=[delivery.pk])
+    assert bench.post(detail, {"action": "dispatch"}).status_code == 302
+    structure = login(structure_staff)
+    for allocation in made:
+        label = allocation.device.label_code_id
+        assert structure.post(detail, {"action": "receive", "raw": label}).status_code == 200
+    delivery.refresh_from_db()
+    assert delivery.stage == DeliveryStage.DELIVERED
+    # The structure confirms the hand-over of what it received, then signs on its phone.
+    response = structure.post(
+        reverse("logistics:hand_over_create"),
+        {
+            "token": "web-2",
+            "allocations": [a.pk for a in made],
+            "received_by_name": "Awa Diallo",
+        },
+    )
+    assert response.status_code == 302
+    hand_over = HandOver.objects.get()
+    assert response["Location"] == reverse("logistics:hand_over_sign", args=[hand_over.pk])
+    signed = structure.post(
+        response["Location"],
+        {
+            "method": "drawn",
+            "drawn-signer_name": "Awa Diallo",
+            "drawn-signature": "data:image/png;base64," + base64.b64encode(PNG_1PX).decode(),
+        },
+    )
+    assert signed.status_code == 302
+    hand_over.refresh_from_db()
+    assert hand_over.is_signed
+    pdf = structure.get(reverse("logistics:hand_over_receipt_pdf", args=[hand_over.pk]))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    loan = hand_over.loan
+    assert structure.get(reverse("logistics:loan_detail", args=[loan.pk])).status_code == 200
+    # Back at the bench: one device returned with the loan's form, the other scanned back.
+    first, second = [a.device for a in made]
+    response = bench.post(
+        reverse("logistics:loan_return", args=[loan.pk]),
+        {f"device-{first.pk}": "returned", "version": str(loan.version), "note": ""},
+    )
+    assert response.status_code == 302
+    response = bench.post(
+        reverse("inventory:device_transition", args=[second.pk]),
+        {"action": "return_loan"},
+    )
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.ENDED, response.status_code
+    for device in (first, second):
+        assert reload(device).status == Status.RETURNED
+        device_transition(actor=workshop_staff, device_id=device.pk, action="receive_at_workshop")
+        device_transition(actor=workshop_staff, device_id=device.pk, action="start_reconditioning")
+        assert reload(device).status == Status.IN_RECONDITIONING
+
+
+def test_the_journey_through_the_api(
+    coordinator, workshop_staff, workshop_org, structure_staff, structure_org
+):
+    """The same steps on the REST API, each with its user's token."""
+    from tests.builders import token_client
+
+    made = allocated(
+        coordinator=coordinator,
+        structure_actor=structure_staff,
+        workshop=workshop_org,
+        count=2,
+        mode="loan",
+    )
+    bench, structure, coordination = (
+        token_client(workshop_staff),
+        token_client(structure_staff),
+        token_client(coordinator),
+    )
+    response = bench.post(
+        "/api/deliveries/",
+        {"allocations": [a.pk for a in made], "via_depot": True},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="journey-1",
+    )
+    assert response.status_code == 201, response.content
+    delivery = response.json()["id"]
+    assert bench.post(f"/api/deliveries/{delivery}/dispatch/").status_code == 200
+    depot = coordination.post(f"/api/deliveries/{delivery}/receive-at-depot/")
+    assert depot.status_code == 200
+    assert coordination.post(f"/api/deliveries/{delivery}/dispatch/").status_code == 200
+    for allocation in made:
+        got = structure.post(
+            f"/api/deliveries/{delivery}/receive/",
+            {"code": allocation.device.label_code_id},
+            format="json",
+        )
+        assert got.status_code == 200 and got.json()["changed"] is True
+    response = coordination.post(
+        "/api/hand-overs/",
+        {"allocations": [a.pk for a in made], "received_by_name": "Awa Diallo"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="journey-2",
+    )
+    assert response.status_code == 201, response.content
+    hand_over = response.json()
+    receipt = structure.get(f"/api/hand-overs/{hand_over['id']}/receipt.pdf")
+    assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF")
+    loan_id = HandOver.objects.get(pk=hand_over["id"]).loan.pk
+    loan = coordination.get(f"/api/loans/{loan_id}/")
+    etag = loan["ETag"]
+    extended = coordination.post(
+        f"/api/loans/{loan_id}/extend/",
+        {
+            "due_on": (timezone.localdate() + datetime.timedelta(weeks=20)).isoformat(),
+            "reason": "Ateliers prolongés",
+        },
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert extended.status_code == 200, extended.content
+    returned = bench.post(
+        f"/api/loans/{loan_id}/return/",
+        {"returned": [made[0].device_id], "lost": [made[1].device_id]},
+        format="json",
+    )
+    assert returned.status_code == 200, returned.content
+    assert returned.json()["status"] == LoanStatus.ENDED
+    assert reload(made[0].device).status == Status.RETURNED
+    assert reload(made[1].device).status == Status.LOST
