@@ -547,5 +547,12 @@ def delivery_note(request, pk: int):
     return render(
         request,
         "deliveries/note.html",
-        {"delivery": delivery, "items": items, "device_count": len(items)},
+        {
+            "delivery": delivery,
+            "items": items,
+            "device_count": len(items),
+            "note_reference": delivery.reference,
+            "back_url": reverse("logistics:delivery_detail", args=[delivery.pk]),
+            "back_text": _("Back to the delivery"),
+        },
     )

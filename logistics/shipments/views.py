@@ -165,7 +165,12 @@ def shipment_delivery_note(request, pk: int):
     return render(
         request,
         "shipments/delivery_note.html",
-        _detail_context(request, scope, shipment),
+        _detail_context(request, scope, shipment)
+        | {
+            "note_reference": shipment.reference,
+            "back_url": reverse("logistics:shipment_detail", args=[shipment.pk]),
+            "back_text": _("Back to the shipment"),
+        },
     )
 
 
