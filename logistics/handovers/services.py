@@ -32,6 +32,7 @@ from inventory.services import device_transition
 from inventory.states import OrgKind, Status
 from logistics import permissions
 from logistics.deliveries.services import delivery_items_close_for_hand_over
+from logistics.handovers.receipt import receipt_store
 from logistics.models import (
     Allocation,
     AllocationStatus,
@@ -180,8 +181,6 @@ def hand_over_create(
 
 
 def _hand_over(actor, scope, ids, *, received_by_name, received_by_role, due_on, today, note):
-    from logistics.handovers.receipt import receipt_store
-
     # Locks in one order: the allocations by id, then (through device_transition) each
     # device by id. Two hand-overs of one device wait here; the second then finds the
     # allocation handed over and is refused whole.
@@ -398,45 +397,29 @@ def _store(name: str, content: bytes) -> str:
 def hand_over_sign(*, actor, hand_over_id, signer_name: str, image: bytes) -> HandOver:
     """The receiving person's signature drawn on the screen (a PNG), with their name and the
     time; the receipt is drawn again with it and stored."""
-    from logistics.handovers.receipt import receipt_store
-
-    scope = user_scope(actor)
-    require(permissions.may_hand_over(scope), _("Your role does not allow hand-overs."))
+    _require_handing(actor)
     errors: dict = {}
     signer_name = _name(signer_name, "signer_name", errors, required=True)
     if not isinstance(image, bytes) or len(image) > MAX_SIGNATURE_BYTES:
         errors["signature"] = [_("The signature image is too large.")]
-    else:
-        size = _png_size(image)
-        if size is None or not (
-            0 < size[0] <= MAX_SIGNATURE_SIDE and 0 < size[1] <= MAX_SIGNATURE_SIDE
-        ):
-            errors["signature"] = [_("The signature image is not valid.")]
+    elif _png_size(image) is None:
+        errors["signature"] = [_("The signature image is not valid.")]
     if errors:
         raise invalid(errors)
-    with transaction.atomic():
-        hand_over = _locked_hand_over(actor, hand_over_id)
-        if hand_over.is_signed:
-            raise _already_signed(hand_over)
-        hand_over.signature_file = _store(
-            f"receipts/signatures/{hand_over.verification_code}.png", image
-        )
-        hand_over.signature_sha256 = hashlib.sha256(image).hexdigest()
-        hand_over.signature_kind = SignatureKind.DRAWN
-        hand_over.signer_name = signer_name
-        hand_over.signed_at = timezone.now()
-        hand_over.signature_recorded_by = actor
-        tracked_save(hand_over, actor=actor, reason="hand_over_sign")
-        receipt_store(hand_over)
-    return hand_over
+    return _signature_record(
+        actor,
+        hand_over_id,
+        kind=SignatureKind.DRAWN,
+        signer_name=signer_name,
+        content=image,
+        folder="signatures",
+        extension="png",
+    )
 
 
 def hand_over_attach_paper(*, actor, hand_over_id, signer_name: str, content: bytes) -> HandOver:
     """A signed paper copy of the receipt, scanned or photographed (PDF, PNG or JPEG)."""
-    from logistics.handovers.receipt import receipt_store
-
-    scope = user_scope(actor)
-    require(permissions.may_hand_over(scope), _("Your role does not allow hand-overs."))
+    _require_handing(actor)
     errors: dict = {}
     signer_name = _name(signer_name, "signer_name", errors, required=True)
     extension = None
@@ -452,18 +435,39 @@ def hand_over_attach_paper(*, actor, hand_over_id, signer_name: str, content: by
             errors["file"] = [_("Send a PDF, PNG or JPEG file.")]
     if errors:
         raise invalid(errors)
+    return _signature_record(
+        actor,
+        hand_over_id,
+        kind=SignatureKind.PAPER,
+        signer_name=signer_name,
+        content=content,
+        folder="paper",
+        extension=extension,
+    )
+
+
+def _require_handing(actor) -> None:
+    require(permissions.may_hand_over(user_scope(actor)), _("Your role does not allow hand-overs."))
+
+
+def _signature_record(
+    actor, hand_over_id, *, kind: str, signer_name: str, content: bytes, folder: str, extension
+) -> HandOver:
+    """Keep the signature (its file, SHA-256, signer and time) once, and store the receipt
+    drawn again with it; a receipt already signed refuses (409)."""
     with transaction.atomic():
         hand_over = _locked_hand_over(actor, hand_over_id)
         if hand_over.is_signed:
             raise _already_signed(hand_over)
         hand_over.signature_file = _store(
-            f"receipts/paper/{hand_over.verification_code}.{extension}", content
+            f"receipts/{folder}/{hand_over.verification_code}.{extension}", content
         )
         hand_over.signature_sha256 = hashlib.sha256(content).hexdigest()
-        hand_over.signature_kind = SignatureKind.PAPER
+        hand_over.signature_kind = kind
         hand_over.signer_name = signer_name
         hand_over.signed_at = timezone.now()
         hand_over.signature_recorded_by = actor
-        tracked_save(hand_over, actor=actor, reason="hand_over_attach_paper")
+        reason = "hand_over_sign" if kind == SignatureKind.DRAWN else "hand_over_attach_paper"
+        tracked_save(hand_over, actor=actor, reason=reason)
         receipt_store(hand_over)
     return hand_over
