@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -389,11 +389,7 @@ def _hand_over_url(scope, delivery, items) -> str:
     )
     if not waiting:
         return ""
-    try:
-        url = reverse("logistics:hand_over_create")
-    except NoReverseMatch:
-        return ""
-    return f"{url}?delivery={delivery.pk}"
+    return f"{reverse('logistics:hand_over_create')}?delivery={delivery.pk}"
 
 
 def _detail_context(request, scope, delivery, *, outcome=None) -> dict:

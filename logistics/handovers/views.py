@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -85,11 +85,7 @@ def _refuse_forbidden(err: DomainError) -> None:
 
 
 def _url(name: str, pk: int) -> str:
-    """The page of a neighbour (a loan, a delivery), when its screens are installed."""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return ""
+    return reverse(name, args=[pk])
 
 
 def _positive_int(value) -> int | None:

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -62,14 +62,6 @@ def report_buttons(status: str) -> list[dict]:
     return [
         {"kind": kind.value, "label": REPORT_BUTTONS[kind]} for kind in REPORTS_FOR.get(status, ())
     ]
-
-
-def url_or_empty(name: str, *args) -> str:
-    """The path of a screen another part of the app may not have yet: empty when it has none."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 def overdue_days(loan, today: datetime.date) -> int:
@@ -195,7 +187,7 @@ def _detail_context(request, loan, scope, *, extend_form=None, return_form=None)
         "overdue_days": overdue_days(loan, today),
         "extensions": list(selectors.loan_extensions(loan)),
         "reminders": list(selectors.loan_reminders(loan)),
-        "hand_over_url": url_or_empty("logistics:hand_over_detail", loan.hand_over_id),
+        "hand_over_url": reverse("logistics:hand_over_detail", args=[loan.hand_over_id]),
         "extend_form": extend_form if may_extend else None,
         "return_form": return_form if may_return else None,
         "may_report": may_report,

@@ -20,7 +20,7 @@ from logistics.deliveries.selectors import delivery_list
 from logistics.deliveries.stages import RECEIVABLE
 from logistics.handovers.selectors import hand_over_list
 from logistics.loans import selectors as loans
-from logistics.loans.views import overdue_days, report_buttons, url_or_empty
+from logistics.loans.views import overdue_days, report_buttons
 from logistics.models import LoanStatus, ReportKind
 from logistics.needs.lifecycle import OPEN, STATUS_TONES
 from logistics.needs.selectors import need_register
@@ -44,11 +44,11 @@ def structure_space(request):
 
     receipts, more_receipts = _block(hand_over_list(user, unsigned=True))
     for hand_over in receipts:
-        hand_over.url = url_or_empty("logistics:hand_over_detail", hand_over.pk)
+        hand_over.url = reverse("logistics:hand_over_detail", args=[hand_over.pk])
 
     deliveries, more_deliveries = _block(delivery_list(user, stage="open"))
     for delivery in deliveries:
-        delivery.url = url_or_empty("logistics:delivery_detail", delivery.pk)
+        delivery.url = reverse("logistics:delivery_detail", args=[delivery.pk])
         delivery.receivable = delivery.stage in RECEIVABLE
 
     open_loans, more_loans = _block(
@@ -75,10 +75,10 @@ def structure_space(request):
         {
             "receipts": receipts,
             "more_receipts": more_receipts,
-            "receipts_url": url_or_empty("logistics:hand_over_list"),
+            "receipts_url": reverse("logistics:hand_over_list"),
             "deliveries": deliveries,
             "more_deliveries": more_deliveries,
-            "deliveries_url": url_or_empty("logistics:delivery_list"),
+            "deliveries_url": reverse("logistics:delivery_list"),
             "loans": open_loans,
             "more_loans": more_loans,
             "loans_url": f"{reverse('logistics:loan_list')}?{urlencode({'status': 'open'})}",

@@ -7,7 +7,7 @@ from django.conf import settings as django_settings
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from inventory.codes import group_label_code
 from inventory.models import Role
@@ -435,13 +435,9 @@ def test_the_hand_over_is_offered_once_devices_arrived(
         actor=structure_staff, delivery_id=delivery.pk, raw=made[0].device.label_code_id
     )
     offered = client.get(detail(delivery)).context["hand_over_url"]
-    try:
-        url = reverse("logistics:hand_over_create")
-    except NoReverseMatch:
-        assert offered == ""  # the hand-over screens are not there yet
-    else:
-        assert offered == f"{url}?delivery={delivery.pk}"
-        assert offered in client.get(detail(delivery)).text
+    url = reverse("logistics:hand_over_create")
+    assert offered == f"{url}?delivery={delivery.pk}"
+    assert offered in client.get(detail(delivery)).text
 
 
 def test_a_workshop_sends_straight_to_the_structure(login, workshop_staff, delivery):

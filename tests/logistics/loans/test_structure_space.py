@@ -15,7 +15,6 @@ from inventory.states import Status
 from inventory.web import home_pages
 from logistics.deliveries import services as deliveries
 from logistics.handovers.services import hand_over_sign
-from logistics.loans.views import url_or_empty
 from logistics.structure_space import views as space
 from tests.builders import PNG_1PX, allocated, make_device, make_need
 from tests.logistics.loans.conftest import bare_loan, move_dates
@@ -68,7 +67,7 @@ def test_the_space_shows_what_waits_for_the_structure(
     text = page.text
     # The receipts of the two hand-overs (the kit's, the gift's) are not signed yet.
     assert len(page.context["receipts"]) == 2
-    sign = url_or_empty("logistics:hand_over_detail", kit.hand_over_id)
+    sign = reverse("logistics:hand_over_detail", args=[kit.hand_over_id])
     if sign:
         assert f'href="{sign}"' in text
     # The loan to return, flagged overdue in words.
@@ -124,7 +123,7 @@ def test_a_delivery_on_its_way_leads_to_its_receipt(
     [shown] = page.context["deliveries"]
     assert shown.pk == delivery.pk and shown.receivable
     assert delivery.reference in page.text and "2 devices" in page.text
-    detail = url_or_empty("logistics:delivery_detail", delivery.pk)
+    detail = reverse("logistics:delivery_detail", args=[delivery.pk])
     if detail:
         assert "Confirm receipt" in page.text and f'href="{detail}"' in page.text
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from inventory.states import OrgKind, Status
 from logistics.loans import services as loans
-from logistics.loans.views import overdue_days, url_or_empty
+from logistics.loans.views import overdue_days
 from logistics.models import LoanExtension, LoanItemOutcome, LoanReminder, LoanStatus
 from tests.builders import make_organisation, reload
 from tests.logistics.loans.conftest import bare_loan, move_dates
@@ -222,7 +222,7 @@ def test_a_loans_page_shows_its_facts_devices_extensions_and_reminders(login, co
     assert "coord" in text
     assert f"Due date moved from {previous:%m/%d/%Y} to {extension.due_on:%m/%d/%Y}" in text
     assert "Due in a week" in text and "(2 recipients)" in text
-    hand_over = url_or_empty("logistics:hand_over_detail", kit.hand_over_id)
+    hand_over = reverse("logistics:hand_over_detail", args=[kit.hand_over_id])
     if hand_over:
         assert f'href="{hand_over}"' in text
 
