@@ -384,11 +384,10 @@ def _device_lock(actor, device_id: int, *, workflow: bool = False) -> Device | N
         # A workflow's service (an allocation, a hand-over) decided who may act on its own
         # record (a structure confirming a delivered device's hand-over does not hold the
         # device yet): the device is the one that record names.
-        return the_one(
-            Device.objects.select_related("category", "custodian", "donor")
-            .select_for_update(of=("self",))
-            .filter(pk=device_id)
-        )
+        rows = Device.objects.select_for_update(of=("self",)).filter(pk=device_id)
+        # Read again without the join when it found nothing, as below: a concurrent move that
+        # changed the custodian makes PostgreSQL's re-check of the join miss the row.
+        return the_one(rows.select_related("category", "custodian", "donor")) or the_one(rows)
     device = visible_device(actor, pk=device_id, lock=True)
     if device is None:
         visible = devices_visible_to(actor).select_for_update(of=("self",))

@@ -47,10 +47,12 @@ def plan_of(sql: str) -> dict:
     ("persona", "filters", "indexes"),
     [
         ("coordinator", RegisterFilters(), {"need_created_idx"}),
+        # On a small test table the planner may also walk the dates' index and filter the
+        # status (seen once in CI): still the needs in order from an index, no sort.
         (
             "coordinator",
             RegisterFilters(status=NeedStatus.SUBMITTED),
-            {"need_status_created_idx"},
+            {"need_status_created_idx", "need_created_idx"},
         ),
         (
             "structure_staff",
