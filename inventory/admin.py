@@ -81,6 +81,7 @@ class OrganisationAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         (None, {"fields": ["name", "kind", "is_active", "created_at"]}),
         (_("Structure"), {"fields": ["siret", "rna", "structure_type", "commune", "address"]}),
         (_("Contact"), {"fields": ["contact_name", "contact_email", "contact_phone"]}),
+        (_("Donor"), {"fields": ["is_public_body"]}),
     ]
 
 

@@ -61,6 +61,12 @@ class DonorCreateSerializer(InputSerializer):
     contact_email = StrictEmailField(max_length=254, required=False, allow_blank=True)
     contact_phone = StrictCharField(max_length=30, required=False, allow_blank=True)
     address = StrictCharField(max_length=250, required=False, allow_blank=True)
+    is_public_body = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A public body (loi 3DS): its devices' hand-over receipts state the "
+        "\"prix solidaires\" resale ceilings.",
+    )
 
 
 class DonorSerializer(serializers.Serializer):
@@ -72,6 +78,7 @@ class DonorSerializer(serializers.Serializer):
     contact_email = serializers.CharField()
     contact_phone = serializers.CharField()
     address = serializers.CharField()
+    is_public_body = serializers.BooleanField()
 
 
 # Donations

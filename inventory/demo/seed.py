@@ -155,6 +155,7 @@ OTHER_ORGANISATIONS = (
     ("Seine Ouest Conseil", OrgKind.DONOR, "92040", "40 rue Camille-Desmoulins", True, "SOC-IT"),
     ("Conseil départemental des Hauts-de-Seine", OrgKind.DONOR, "92050", "", False, "CD92"),
 )
+PUBLIC_DONORS = frozenset({"Conseil départemental des Hauts-de-Seine"})
 DONOR_WEIGHTS = {
     DONOR_COMPANY_NAME: 40,
     "Seine Ouest Conseil": 25,
@@ -790,6 +791,8 @@ def _seed(
                 address=address,
                 siret=ids.siret(rng.choice("4578")) if has_siret else "",
                 contact_email=f"contact@{_slug(name)}.example",
+                # The département gives as a public body (loi 3DS: prix solidaires).
+                is_public_body=name in PUBLIC_DONORS,
             )
         )
     for name, structure_type, insee, street, identifier in STRUCTURES:

@@ -41,6 +41,14 @@ class DonorForm(DomainErrorsMixin, CleanTextMixin, forms.Form):
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=30, required=False)
     address = forms.CharField(label=_("Address"), max_length=250, required=False)
+    is_public_body = forms.BooleanField(
+        label=_("A public body (commune, département, public establishment)"),
+        help_text=_(
+            "Loi 3DS: the structures may resell its devices only at the capped “prix "
+            "solidaires”; the hand-over receipts say so."
+        ),
+        required=False,
+    )
 
 
 class DonationFilterForm(CleanTextMixin, forms.Form):

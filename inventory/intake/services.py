@@ -62,8 +62,10 @@ def donor_create(
     contact_email: str = "",
     contact_phone: str = "",
     address: str = "",
+    is_public_body: bool = False,
 ) -> Organisation:
-    """A donor with the little the network needs to reach it; names are unique, any case."""
+    """A donor with the little the network needs to reach it; names are unique, any case. A
+    public body's gifts carry the "prix solidaires" ceilings onto the hand-over receipts."""
     permissions.require(
         permissions.may_record_donations(user_scope(actor)),
         _("Only the coordination and the workshops record donors."),
@@ -78,6 +80,7 @@ def donor_create(
         contact_email=contact_email.strip(),
         contact_phone=contact_phone.strip(),
         address=address.strip(),
+        is_public_body=bool(is_public_body),
     )
     try:
         with transaction.atomic():

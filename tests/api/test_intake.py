@@ -82,8 +82,13 @@ def test_the_coordination_records_a_donor_with_its_contact(make_client, coordina
         "",
     )
     saved = Organisation.objects.get(pk=donor["id"])
-    assert saved.kind == OrgKind.DONOR
+    assert saved.kind == OrgKind.DONOR and not saved.is_public_body
+    assert donor["is_public_body"] is False
     assert saved.history.get().history_user == coordinator
+    public = make_client(coordinator).post(
+        "/api/donors/", {"name": "Mairie de Malakoff", "is_public_body": True}, format="json"
+    )
+    assert public.status_code == 201 and public.json()["is_public_body"] is True
 
 
 @pytest.mark.parametrize(

@@ -142,10 +142,16 @@ def test_coordinator_records_a_donor_then_its_donation(login, coordinator):
     client = login(coordinator)
     response = client.post(
         NEW_DONOR,
-        {"name": "Mairie de Clamart", "contact_name": "M. Roux", "contact_email": "dsi@x.example"},
+        {
+            "name": "Mairie de Clamart",
+            "contact_name": "M. Roux",
+            "contact_email": "dsi@x.example",
+            "is_public_body": "on",
+        },
     )
     donor = Organisation.objects.get(name="Mairie de Clamart", kind=OrgKind.DONOR)
     assert response.status_code == 302
+    assert donor.is_public_body  # its devices' receipts will state the prix solidaires
     assert response["Location"] == f"{NEW}?donor={donor.pk}"
     form = client.get(response["Location"]).text
     assert f'<option value="{donor.pk}" selected>' in form
