@@ -65,7 +65,7 @@ class DonorCreateSerializer(InputSerializer):
         required=False,
         default=False,
         help_text="A public body (loi 3DS): its devices' hand-over receipts state the "
-        "\"prix solidaires\" resale ceilings.",
+        '"prix solidaires" resale ceilings.',
     )
 
 
