@@ -205,10 +205,13 @@ MOVES: dict[str, Move] = {
             Custody.DONOR,
             actors=_BENCH,
         ),
+        # Not a reserved device: its allocation would stay active for a device that is gone.
+        # The coordination cancels the allocation first (the need line reopens), then the
+        # device is declared lost.
         Move(
             "declare_lost",
             _("Declare lost or stolen"),
-            _ALL_LIVE,
+            _ALL_LIVE - {Status.RESERVED},
             Status.LOST,
             actors=frozenset({OrgKind.COORDINATOR, OrgKind.WORKSHOP, OrgKind.STRUCTURE}),
         ),

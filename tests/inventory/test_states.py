@@ -110,3 +110,11 @@ def test_needs_target_is_one_rule_for_the_screens_and_the_service():
     assert needs_target(receive, OrgKind.COORDINATOR)
     assert needs_target(receive, None)
     assert not needs_target(MOVES["mark_ready"], OrgKind.WORKSHOP)
+
+
+def test_a_reserved_device_is_not_declared_lost_while_its_allocation_holds_it():
+    # The allocation is cancelled first (its need line reopens), then the device is declared.
+    assert not can_transition(Status.RESERVED, "declare_lost")
+    assert can_transition(Status.READY, "declare_lost")
+    assert can_transition(Status.ON_LOAN, "declare_lost")
+    assert can_transition(Status.GIVEN, "declare_lost")
