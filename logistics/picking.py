@@ -85,3 +85,23 @@ def requested_lock(
         for pk in sorted(set(ids) - found)
     ]
     return locked, problems
+
+
+def ids_of(values) -> list[int] | None:
+    """Ids sent as a list (a form's repeated field, a JSON array), sorted and once each; None
+    when it is no list of whole numbers (a string, a mapping, a boolean, a number alone)."""
+    if isinstance(values, (str, bytes, dict)):
+        return None
+    try:
+        items = list(values)
+    except TypeError:
+        return None
+    ids = []
+    for value in items:
+        if isinstance(value, bool):
+            return None
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return sorted(set(ids))

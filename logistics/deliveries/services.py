@@ -36,6 +36,7 @@ from logistics.models import (
     ShipmentItem,
     ShipmentKind,
 )
+from logistics.picking import ids_of
 
 # A van's load; a larger delivery is more likely a mistaken selection.
 MAX_DEVICES = 500
@@ -175,20 +176,10 @@ def delivery_create(
 
 
 def _ids(values, field: str, errors: dict) -> list[int]:
-    if isinstance(values, (str, bytes, dict)):
+    ids = ids_of(values)
+    if ids is None:
         errors[field] = [_("Give a list of ids.")]
-        return []
-    ids = []
-    for value in values:
-        if isinstance(value, bool):
-            errors[field] = [_("Give a list of ids.")]
-            return []
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            errors[field] = [_("Give a list of ids.")]
-            return []
-    return sorted(set(ids))
+    return ids or []
 
 
 def _delivery_from(

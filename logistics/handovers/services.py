@@ -44,6 +44,7 @@ from logistics.models import (
     ShipmentItem,
     SignatureKind,
 )
+from logistics.picking import ids_of
 
 MAX_DEVICES = 500
 MAX_NAME = 120
@@ -74,24 +75,15 @@ def _name(value, field: str, errors: dict, *, required: bool) -> str:
 
 
 def _allocation_ids(values, errors: dict) -> list[int]:
-    if values is None or isinstance(values, (str, bytes, dict)):
+    ids = ids_of(values) if values is not None else None
+    if ids is None:
         errors["allocations"] = [_("Give the allocations as a list of ids.")]
         return []
-    ids = []
-    for value in values:
-        if isinstance(value, bool):
-            errors["allocations"] = [_("Give the allocations as a list of ids.")]
-            return []
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            errors["allocations"] = [_("Give the allocations as a list of ids.")]
-            return []
     if not ids:
         errors["allocations"] = [_("Choose at least one device to hand over.")]
-    elif len(set(ids)) > MAX_DEVICES:
+    elif len(ids) > MAX_DEVICES:
         errors["allocations"] = [_("At most %(max)s devices per hand-over.") % {"max": MAX_DEVICES}]
-    return sorted(set(ids))
+    return ids
 
 
 def default_due_on(allocations: Iterable[Allocation], today: datetime.date) -> datetime.date:

@@ -39,6 +39,7 @@ from logistics.models import (
     ReminderStage,
     ReportKind,
 )
+from logistics.picking import ids_of
 
 logger = logging.getLogger(__name__)
 
@@ -224,22 +225,13 @@ def loan_return(
 def _device_ids(values, field: str, errors: dict) -> list[int]:
     if values is None:
         return []
-    if isinstance(values, (str, bytes, dict)):
+    ids = ids_of(values)
+    if ids is None:
         errors[field] = [_("Give a list of device ids.")]
         return []
-    ids = []
-    for value in values:
-        if isinstance(value, bool):
-            errors[field] = [_("Give a list of device ids.")]
-            return []
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            errors[field] = [_("Give a list of device ids.")]
-            return []
     if len(ids) > MAX_DEVICES:
         errors[field] = [_("At most %(max)s devices.") % {"max": MAX_DEVICES}]
-    return sorted(set(ids))
+    return ids
 
 
 # What a structure reports ---------------------------------------------------------------------
