@@ -100,3 +100,20 @@ def may_report_devices(scope: Scope) -> bool:
 
 def may_close_reports(scope: Scope) -> bool:
     return scope.can_write and scope.kind == OrgKind.COORDINATOR
+
+
+# The fund's reports: the coordination reads and issues them and runs the programmes; a fund's
+# readers read the network's figures and their own programmes'. Nobody else reads them.
+FUND_REPORT_KINDS = frozenset({OrgKind.COORDINATOR, OrgKind.FUND})
+
+
+def may_read_fund_reports(scope: Scope) -> bool:
+    return scope.kind in FUND_REPORT_KINDS
+
+
+def may_issue_fund_reports(scope: Scope) -> bool:
+    return scope.can_write and scope.kind == OrgKind.COORDINATOR
+
+
+def may_manage_programmes(scope: Scope) -> bool:
+    return scope.can_write and scope.kind == OrgKind.COORDINATOR

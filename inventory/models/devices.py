@@ -272,6 +272,13 @@ class Device(CompiledSaveMixin, models.Model):
                 condition=Q(awaiting_disposal=True),
                 name="device_cust_cat_disposal_idx",
             ),
+            # The fund's figures: devices recycled or dismantled in a period. Partial: only
+            # devices that left that way have an entry, and they never move again.
+            models.Index(
+                fields=["status_changed_at", "category"],
+                condition=Q(status__in=[Status.RECYCLED, Status.DISMANTLED]),
+                name="device_exit_idx",
+            ),
             # The search's case-insensitive exact matches (`__iexact` is UPPER(col) = UPPER(%s)
             # on PostgreSQL) and its IMEI prefixes (LIKE 'digits%' needs the pattern opclass).
             models.Index(Upper("serial_number"), name="device_serial_upper_idx"),

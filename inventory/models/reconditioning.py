@@ -31,6 +31,9 @@ class Reconditioning(models.Model):
         verbose_name=_("workshop"),
     )
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    # When the workshop received the device this cycle works on (its entry into "at the
+    # workshop"): the fund's turnaround runs from it to "ready".
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, blank=True)
     grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, blank=True)
@@ -44,6 +47,10 @@ class Reconditioning(models.Model):
         verbose_name = _("reconditioning")
         verbose_name_plural = _("reconditionings")
         ordering = ["-started_at", "-id"]
+        # The fund's figures: cycles completed in a period, by outcome (ready, recycled…).
+        indexes = [
+            models.Index(fields=["completed_at", "outcome"], name="recond_completed_idx"),
+        ]
         constraints = [
             # One open cycle per device: two benches cannot start parallel records.
             models.UniqueConstraint(

@@ -89,7 +89,15 @@ def _open_cycle(actor, device: Device) -> Reconditioning:
     if cycle is None:
         scope = user_scope(actor)
         workshop = scope.organisation if scope.kind == OrgKind.WORKSHOP else None
-        cycle = Reconditioning(device=device, workshop=workshop)
+        if workshop is None and device.custodian.kind == OrgKind.WORKSHOP:
+            # The coordination records for a device at a workshop: the cycle is that
+            # workshop's (its turnaround and yield in the fund's figures).
+            workshop = device.custodian
+        # A device at the workshop entered that status when the workshop received it.
+        received_at = (
+            device.status_changed_at if device.status == Status.AT_WORKSHOP else timezone.now()
+        )
+        cycle = Reconditioning(device=device, workshop=workshop, received_at=received_at)
         tracked_save(cycle, actor=actor, reason="open")
     elif cycle.workshop_id is None and user_scope(actor).kind == OrgKind.WORKSHOP:
         cycle.workshop = user_scope(actor).organisation

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory.codes import InvalidCode, group_label_code, normalize_label_code
 from inventory.errors import DomainError, invalid
 from inventory.history import tracked_save
-from inventory.models import Category, Device, Reconditioning, Territory
+from inventory.models import Category, Device, Organisation, Reconditioning, Territory
 from inventory.permissions import require
 from inventory.selectors import user_scope
 from inventory.services import device_transition
@@ -24,6 +24,7 @@ from inventory.states import Status
 from logistics import matching, permissions
 from logistics.allocations.explain import CONSTRAINT_LABELS
 from logistics.deliveries.services import delivery_item_drop_for
+from logistics.funding.services import programme_check
 from logistics.models import (
     Allocation,
     AllocationStatus,
@@ -404,12 +405,18 @@ def _taken(devices: list[Device]) -> DomainError:
 
 
 def matching_run_approve(
-    *, actor, run_id: int, line_ids: Iterable[int] | None = None, note: str = ""
+    *,
+    actor,
+    run_id: int,
+    line_ids: Iterable[int] | None = None,
+    note: str = "",
+    programme=None,
 ) -> list[Allocation]:
     """Approve the run's lines (all those not removed, or the ones named): one allocation per
     line, its device reserved, the need lines' served units counted, in one transaction. Any
     device taken since the proposal, or any need line served or closed since, refuses the
-    whole approval (409, naming the devices)."""
+    whole approval (409, naming the devices). With a funding programme (its id), every
+    allocation counts in it, or none is made (logistics.funding.services.programme_check)."""
     _require_coordination(actor, _("Only the coordination approves allocations."))
     with transaction.atomic():
         run = _locked_run(run_id)
@@ -480,23 +487,33 @@ def matching_run_approve(
                 % {"count": len(short)},
                 need_lines=[line.pk for line in short],
             )
-        allocations = []
-        try:
-            for line in found:
-                need_line = need_lines[line.need_line_id]
-                need = needs[need_line.need_id]
-                allocation = Allocation(
+        structures = Organisation.objects.select_related("commune").in_bulk(
+            {need.structure_id for need in needs.values()}
+        )
+        drafts = []
+        for line in found:
+            need_line = need_lines[line.need_line_id]
+            need = needs[need_line.need_id]
+            need_line.need = need
+            drafts.append(
+                Allocation(
                     device_id=line.device_id,
                     need_line=need_line,
-                    structure_id=need.structure_id,
+                    structure=structures[need.structure_id],
                     run=run,
                     mode=need.mode,
                     created_by=actor,
                 )
+            )
+        funded_by = programme_check(programme_id=programme, allocations=drafts)
+        allocations = []
+        try:
+            for allocation in drafts:
+                allocation.programme = funded_by
                 tracked_save(allocation, actor=actor, reason="allocation_create", note=note)
                 device_transition(
                     actor=actor,
-                    device_id=line.device_id,
+                    device_id=allocation.device_id,
                     action="reserve",
                     note=str(allocation),
                     workflow=True,

@@ -13,6 +13,7 @@ from logistics.models.allocations import (
     RunUnserved,
 )
 from logistics.models.disposals import DisposalBatch, DisposalItem
+from logistics.models.funding import FundingProgramme, FundReport
 from logistics.models.handovers import HandOver, HandOverItem, SignatureKind
 from logistics.models.loans import (
     DeviceReport,
@@ -48,6 +49,8 @@ __all__ = [
     "RunUnserved",
     "DisposalBatch",
     "DisposalItem",
+    "FundingProgramme",
+    "FundReport",
     "DeliveryStage",
     "DeviceReport",
     "HandOver",

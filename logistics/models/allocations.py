@@ -169,6 +169,12 @@ class Allocation(models.Model):
         related_name="allocations", verbose_name=_("matching run"),
     )  # fmt: skip
     mode = models.CharField(_("gift or loan"), max_length=10, choices=Mode.choices)
+    # The funding programme the allocation counts in, chosen when it is approved (eligibility
+    # checked by logistics.funding.services); none when no programme finances it.
+    programme = models.ForeignKey(
+        "logistics.FundingProgramme", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="allocations", verbose_name=_("funding programme"),
+    )  # fmt: skip
     status = models.CharField(
         _("status"), max_length=12, choices=AllocationStatus.choices,
         default=AllocationStatus.ACTIVE,
