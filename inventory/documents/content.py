@@ -12,11 +12,14 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.utils import formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from inventory.codes import ALPHABET, check_symbol
+from inventory.impact import Impact, assumptions, factors, impact_of
 from inventory.models import (
+    Category,
     Device,
     Donation,
     ErasureRecord,
@@ -287,6 +290,23 @@ class DonorSummary:
     lost: int
     categories: tuple[CategoryLine, ...]
     territories: tuple[TerritoryLine, ...]
+    # The environmental impact of the donation's devices given or lent at least once, from
+    # the ADEME factors (inventory.impact), as in the fund's reports.
+    impact: Impact | None = None
+    impact_lines: tuple[tuple[str, object], ...] = ()  # (category name, ImpactLine)
+
+
+# The moves that hand a device to a structure (logistics' hand-over workflow applies them).
+HANDED_OVER = ("hand_over_gift", "lend")
+
+
+def _handed_over_once():
+    """A device was given or lent at least once: its history says so."""
+    return Exists(
+        Device.history.model.objects.filter(
+            id=OuterRef("pk"), history_change_reason__in=HANDED_OVER
+        )
+    )
 
 
 def _reached_ready():
@@ -312,6 +332,7 @@ def donor_summary(donation: Donation) -> DonorSummary:
             recycled=Count("id", filter=Q(status__in=RECYCLED)),
             returned_to_donor=Count("id", filter=Q(status=Status.RETURNED_TO_DONOR)),
             lost=Count("id", filter=Q(status=Status.LOST)),
+            handed_over=Count("id", filter=Q(_handed_over_once())),
         )
         .order_by("category__sort_order", "category_id")
     )
@@ -348,7 +369,13 @@ def donor_summary(donation: Donation) -> DonorSummary:
     settled = sum(
         total(key) for key in ("distributed", "in_stock", "recycled", "returned_to_donor", "lost")
     )
+    impact = impact_of({row["category_id"]: row["handed_over"] for row in rows})
+    names = {line.code: line.name for line in categories}
     return DonorSummary(
+        impact=impact,
+        impact_lines=tuple(
+            (names.get(line.category, line.category), line) for line in impact.lines
+        ),
         reference=donation.reference,
         donor_name=donation.donor.name,
         received_on=donation.received_on,
@@ -385,3 +412,48 @@ def privacy_note() -> str:
         "devices given or lent are counted by the territory (EPT of the Métropole du Grand "
         "Paris) of the structure that received them."
     )
+
+
+def impact_figures(summary: DonorSummary) -> list[tuple[str, str]]:
+    """The impact's totals with their wording (kg, French number format), for the PDF and the
+    page; "not estimated" where no device had a published factor."""
+    impact = summary.impact
+    if impact is None or not impact.lines:
+        return []
+    labels = {
+        "co2e_kg": _("Greenhouse gases avoided (kg CO₂e)"),
+        "materials_kg": _("Raw materials avoided (kg)"),
+        "ewaste_kg": _("E-waste avoided (kg)"),
+    }
+    figures = []
+    for measure, label in labels.items():
+        estimated = any(line.figures.get(measure) is not None for line in impact.lines)
+        value = impact.totals.get(measure)
+        figures.append(
+            (
+                label,
+                formats.number_format(value, decimal_pos=1, use_l10n=True, force_grouping=True)
+                if estimated
+                else _("not estimated"),
+            )
+        )
+    figures.append((_("Devices without an estimate"), str(impact.devices_not_estimated)))
+    return figures
+
+
+def impact_note() -> str:
+    """Where the impact figures come from, and what they assume."""
+    sources = sorted({factor.source for factor in factors().values() if factor.published})
+    names = {c.code: c.name for c in Category.objects.filter(code__in=list(assumptions()))}
+    published = {t for t, factor in factors().items() if factor.published}
+    years = ", ".join(
+        _("%(category)s %(years)s years")
+        % {"category": names.get(code, code), "years": a.extra_years}
+        for code, a in assumptions().items()
+        if a.device_type in published
+    )
+    return _(
+        "Impact of the devices given or lent at least once: the avoided impact per year of use "
+        "(%(source)s) times the assumed years of extra use (%(years)s). Categories without a "
+        "published absolute figure (tablets, desktops, screens…) are not estimated."
+    ) % {"source": "; ".join(sources), "years": years}

@@ -38,6 +38,8 @@ from inventory.documents.content import (
     DonorSummary,
     ErasedRow,
     PendingRow,
+    impact_figures,
+    impact_note,
     outcome_lines,
     privacy_note,
 )
@@ -492,6 +494,12 @@ def _count_table(rows: list[tuple[str, int]], widths, head: tuple[str, str]) -> 
     return data_table(cells, widths)
 
 
+def _value_table(rows: list[tuple[str, str]], widths, head: tuple[str, str]) -> Table:
+    cells = [[_p(_m(head[0]), "head"), _p(_m(head[1]), "num_head")]]
+    cells += [[_p(_m(label)), _p(_m(value), "num")] for label, value in rows]
+    return data_table(cells, widths)
+
+
 def render_summary(summary: DonorSummary, *, issued_at: datetime, network_name: str) -> bytes:
     title = _("What became of your donation")
     story: list = [
@@ -551,6 +559,14 @@ def render_summary(summary: DonorSummary, *, issued_at: datetime, network_name: 
         story.append(_p(_m(_("No device has been given or lent to a structure yet.")), "body"))
     story.append(Spacer(1, 1.5 * mm))
     story.append(_p(_m(privacy_note()), "note"))
+    story.extend(_heading(_("Environmental impact")))
+    impact = impact_figures(summary)
+    if impact:
+        story.append(_value_table(impact, OUTCOME_COLUMNS, (_("Figure"), _("Value"))))
+    else:
+        story.append(_p(_m(_("No device of this donation has been given or lent yet.")), "body"))
+    story.append(Spacer(1, 1.5 * mm))
+    story.append(_p(_m(impact_note()), "note"))
 
     left = (f"{network_name} · {title}", f"{summary.reference} · {summary.donor_name}")
     right = _("Figures as of %(date)s") % {"date": _when(issued_at)}

@@ -19,6 +19,8 @@ from inventory import permissions, selectors
 from inventory.documents.content import (
     certificate_content,
     donor_summary,
+    impact_figures,
+    impact_note,
     outcome_lines,
     privacy_note,
     verification_code_display,
@@ -137,6 +139,8 @@ def donation_summary(request, pk: int):
             "summary": summary,
             "outcomes": outcome_lines(summary),
             "privacy_note": privacy_note(),
+            "impact_figures": impact_figures(summary),
+            "impact_note": impact_note(),
         },
     )
 

@@ -4,6 +4,7 @@ the donor summary's counts (never a structure's name)."""
 import hashlib
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pypdfium2 as pdfium
 import pytest
@@ -20,6 +21,7 @@ from inventory.documents.content import (
     ErasedRow,
     certificate_content,
     donor_summary,
+    impact_figures,
     verification_code_display,
     verification_code_new,
     verification_code_normalize,
@@ -35,6 +37,7 @@ from inventory.models import ErasureCertificate
 from inventory.reconditioning import services as bench
 from tests.builders import (
     erase,
+    hand_over,
     make_device,
     reconditioned,
     to_bench,
@@ -383,3 +386,31 @@ def test_summary_pdf_names_no_structure(summarised, structures):
     for structure in structures:
         assert structure.name not in text
         assert structure.commune.name not in text
+
+
+def test_summary_impact_counts_each_device_given_or_lent_once(summarised):
+    """Given laptop, lent smartphone, laptop lent and back: 2 laptops × 3 years and 1
+    smartphone × 2 years of the ADEME factors (the smartphone has no e-waste figure)."""
+    summary = donor_summary(summarised)
+    impact = summary.impact
+    assert {line.category: line.devices for line in impact.lines} == {"laptop": 2, "smartphone": 1}
+    assert impact.totals == {
+        "co2e_kg": Decimal("211.20"),
+        "materials_kg": Decimal("915.80"),
+        "ewaste_kg": Decimal("1.88"),
+    }
+    assert impact.devices_not_estimated == 0
+    pdf = render_summary(summary, issued_at=timezone.now(), network_name="Réseau 92")
+    text = flat(" ".join(page_texts(pdf)))
+    assert "Environmental impact" in text and "211.2" in text and "ADEME" in text
+
+
+def test_summary_impact_says_not_estimated_without_a_published_factor(
+    coordinator, workshop_org, donation, structures
+):
+    tablet = make_device(actor=coordinator, category="tablet", donation=donation)
+    reconditioned(coordinator, tablet, workshop_org)
+    hand_over(coordinator, tablet, "hand_over_gift", structures[0])
+    summary = donor_summary(donation)
+    assert summary.impact.devices_not_estimated == 1
+    assert dict(impact_figures(summary))["Greenhouse gases avoided (kg CO₂e)"] == "not estimated"
