@@ -9,11 +9,13 @@ from api.views import allocations as views_allocations
 from api.views import deliveries as views_deliveries
 from api.views import devices as views
 from api.views import disposals as views_disposals
+from api.views import fund_reports as views_fund_reports
 from api.views import handovers as views_handovers
 from api.views import intake as views_intake
 from api.views import labels as views_labels
 from api.views import loans as views_loans
 from api.views import needs as views_needs
+from api.views import programmes as views_programmes
 from api.views import reconditioning as views_reconditioning
 from api.views import scanning as views_scanning
 from api.views import shipments as views_shipments
@@ -56,6 +58,10 @@ router.register("deliveries", views_deliveries.DeliveryViewSet, basename="delive
 router.register("hand-overs", views_handovers.HandOverViewSet, basename="hand-over")
 router.register("loans", views_loans.LoanViewSet, basename="loan")
 router.register("device-reports", views_loans.DeviceReportViewSet, basename="device-report")
+# The fund: funding programmes (/programmes/{id}/ under If-Match) and the reports issued and
+# frozen (/fund/reports/{id}/ with changes/; their stored files below, with the live figures).
+router.register("programmes", views_programmes.ProgrammeViewSet, basename="programme")
+router.register("fund/reports", views_fund_reports.FundReportViewSet, basename="fund-report")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -77,6 +83,23 @@ urlpatterns = [
         views_handovers.HandOverReceiptView.as_view(),
         name="hand-over-receipt",
     ),
+    # The fund's figures and its report of a period, drawn now; an issued report's stored files.
+    path("fund/figures/", views_fund_reports.FundFiguresView.as_view(), name="fund-figures"),
+    path(
+        "fund/report/", views_fund_reports.FundReportDocumentView.as_view(), name="fund-live-report"
+    ),
+    *[
+        path(f"fund/report.{kind}", view.as_view(), name=f"fund-live-report-{kind}")
+        for kind, view in views_fund_reports.LIVE_FILE_VIEWS.items()
+    ],
+    *[
+        re_path(
+            rf"^fund/reports/(?P<pk>[0-9]+)/report\.{kind}$",
+            view.as_view(),
+            name=f"fund-report-{kind}",
+        )
+        for kind, view in views_fund_reports.STORED_FILE_VIEWS.items()
+    ],
     *router.urls,
     # Last: any other /api/ address answers 404 in the API's error shape, not an HTML page;
     # [\s\S], not ".", so that an address holding an encoded line break (%0A) is caught too.

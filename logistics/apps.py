@@ -10,6 +10,7 @@ class LogisticsConfig(AppConfig):
         from logistics import receivers  # noqa: F401  (moves close shipment and loan items)
         from logistics.allocations.selectors import allocation_facts
         from logistics.disposals.selectors import disposal_facts
+        from logistics.fund_reports.views import fund_dashboard
         from logistics.handovers.selectors import hand_over_facts
         from logistics.needs.selectors import structure_need_facts
         from logistics.structure_space.views import structure_space
@@ -19,3 +20,4 @@ class LogisticsConfig(AppConfig):
         device_facts.register(hand_over_facts)
         structure_facts.register(structure_need_facts)
         home_pages.register(OrgKind.STRUCTURE, structure_space)
+        home_pages.register(OrgKind.FUND, fund_dashboard)

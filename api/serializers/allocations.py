@@ -159,6 +159,17 @@ class RunApproveSerializer(InputSerializer):
         max_length=services.MAX_APPROVAL,
         help_text="Ids of the run's lines to approve; left out: every line not taken out.",
     )
+    programme = StrictIntegerField(
+        min_value=1,
+        max_value=ID_MAX,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of the funding programme every allocation made counts in, once each is "
+        "checked eligible (the programme open and running today, the structure's territory "
+        "and type, the need's public and purpose, no device counted in another programme); "
+        "null or left out: none. An unknown programme answers 400.",
+    )
 
 
 class RunDiscardSerializer(InputSerializer):
@@ -319,6 +330,12 @@ class DevicesTakenSerializer(ErrorSerializer):
         required=False,
         help_text="With `devices_taken`: the devices taken since the proposal.",
     )
+    reasons = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="With `programme_not_eligible`: why, in words, by need reference (BES-00042) "
+        "or by device label code.",
+    )
 
 
 # Allocations
@@ -383,6 +400,11 @@ class AllocationSerializer(serializers.Serializer):
     need_line = AllocationNeedLineSerializer()
     run = serializers.IntegerField(
         source="run_id", allow_null=True, help_text="The matching run that made it."
+    )
+    programme = serializers.IntegerField(
+        source="programme_id",
+        allow_null=True,
+        help_text="Id of the funding programme it counts in; null: none.",
     )
     created_at = serializers.DateTimeField(help_text="When it was approved.")
     ended_at = serializers.DateTimeField(allow_null=True)

@@ -66,7 +66,8 @@ DEVICES_TAKEN = OpenApiResponse(
     description="`devices_taken`: devices of the proposal were taken since (another approval, "
     "a move), each in `devices`; nothing was approved. `need_already_served`: need lines were "
     "served, cancelled or changed since. `run_decided`: the run was already decided. Run the "
-    "matching again.",
+    "matching again. `programme_not_eligible`: an allocation could not count in the programme "
+    "asked, why in `reasons`; nothing was approved.",
 )
 LINE_REPLIES = {
     200: RunLineReplySerializer,
@@ -80,10 +81,15 @@ def _may_read_allocations(scope: Scope) -> bool:
 
 
 def _devices_taken(call):
-    """Run `call`; a refusal naming the devices taken since the proposal answers them all."""
+    """Run `call`; a refusal naming the devices taken since the proposal answers them all, one
+    by a funding programme answers why each allocation is not eligible."""
     try:
         return call()
     except DomainError as err:
+        if err.code == "programme_not_eligible":
+            set_rollback()
+            body = error_body(err.code, err.message) | {"reasons": err.params.get("reasons", {})}
+            return Response(body, status=err.status)
         if err.code != "devices_taken":
             raise
         set_rollback()
@@ -173,9 +179,11 @@ class MatchingRunViewSet(ApiMixin, viewsets.GenericViewSet):
         summary="Approve a run",
         description="Creates one allocation per line approved (every line not taken out, or "
         "those named in `lines`) and reserves its device, all or nothing; the need lines count "
-        "the units served. Answers the allocations made. The coordination only (403 "
-        "otherwise); a line not in the run answers 400. Send an `Idempotency-Key` to make "
-        "retries safe.",
+        "the units served. With a `programme`, every allocation counts in that funding "
+        "programme, each checked eligible first, or nothing is approved (409 "
+        "`programme_not_eligible`, why in `reasons`). Answers the allocations made. The "
+        "coordination only (403 otherwise); a line not in the run, or an unknown programme, "
+        "answers 400. Send an `Idempotency-Key` to make retries safe.",
         parameters=[OBJECT_ID, IDEMPOTENCY_KEY],
         request=RunApproveSerializer,
         responses={
@@ -193,7 +201,10 @@ class MatchingRunViewSet(ApiMixin, viewsets.GenericViewSet):
         data = RunApproveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.matching_run_approve(
-            actor=request.user, run_id=int(pk), line_ids=data.validated_data.get("lines")
+            actor=request.user,
+            run_id=int(pk),
+            line_ids=data.validated_data.get("lines"),
+            programme=data.validated_data["programme"],
         )
         allocations = selectors.allocation_list(request.user, run=int(pk))
         return Response(

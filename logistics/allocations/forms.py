@@ -66,6 +66,10 @@ class RunActionForm(CleanTextMixin, forms.Form):
     line = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     device = forms.CharField(label=_("Label code of the other device"), required=False)
     reason = forms.CharField(required=False, max_length=MAX_REASON, widget=forms.Textarea)
+    # An approval's funding programme (none: no programme); the service checks eligibility.
+    programme = forms.IntegerField(
+        label=_("Funding programme"), required=False, min_value=1, max_value=2**63 - 1
+    )
 
 
 class PolicyForm(CleanTextMixin, forms.Form):

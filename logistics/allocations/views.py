@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -35,6 +36,7 @@ from logistics.allocations.forms import (
     RunActionForm,
     RunCreateForm,
 )
+from logistics.funding.selectors import programmes_open_on
 from logistics.models import AllocationStatus, RunStatus
 
 PAGE_SIZE = 50
@@ -171,8 +173,15 @@ def _run_context(request, run, *, posted=None, errors=None, taken=()) -> dict:
     else:
         kept = [line for line in lines if not line.removed]
     weights = run.weights
+    may_decide = run.status == RunStatus.PROPOSED and permissions.may_decide_needs(
+        user_scope(request.user)
+    )
     return {
         "run": run,
+        # The programmes an approval may count in, today; and the one an approved run's
+        # allocations count in.
+        "programmes": list(programmes_open_on(timezone.localdate())) if may_decide else [],
+        "programme": _run_programme(run),
         "tone": RUN_TONES.get(run.status, "neutral"),
         "scope_label": _scope_label(run),
         "groups": groups,
@@ -195,11 +204,19 @@ def _run_context(request, run, *, posted=None, errors=None, taken=()) -> dict:
             }
             for table in ("public_bonus", "structure_type_bonus", "purpose_bonus")
         ],
-        "may_decide": run.status == RunStatus.PROPOSED
-        and permissions.may_decide_needs(user_scope(request.user)),
+        "may_decide": may_decide,
         "posted": posted,
         "errors": errors,
     }
+
+
+def _run_programme(run):
+    if run.status != RunStatus.APPROVED:
+        return None
+    allocation = (
+        run.allocations.filter(programme__isnull=False).select_related("programme__funder").first()
+    )
+    return allocation.programme if allocation is not None else None
 
 
 def _visible_run(request, pk: int):
@@ -223,7 +240,7 @@ def _run_move(request, run, form: RunActionForm):
     if action == "swap":
         return services.run_line_swap(line_id=line, device=form.cleaned_data["device"], **common)
     if action == "approve":
-        return services.matching_run_approve(**common)
+        return services.matching_run_approve(programme=form.cleaned_data["programme"], **common)
     return services.matching_run_discard(reason=form.cleaned_data["reason"], **common)
 
 
@@ -275,6 +292,7 @@ def run_detail(request, pk: int):
             "line": form.cleaned_data["line"],
             "device": form.cleaned_data["device"],
             "reason": form.cleaned_data["reason"],
+            "programme": form.cleaned_data["programme"],
         }
         errors = {"device": [err.message]} if action == "swap" else fields
         context = _run_context(
@@ -286,6 +304,11 @@ def run_detail(request, pk: int):
         # at the top would take the page away from it.
         return redirect(f"{reverse('logistics:run_detail', args=[pk])}#line-{done.pk}")
     messages.success(request, _done_message(run, action, done))
+    if action == "approve" and done and done[0].programme is not None:
+        messages.info(
+            request,
+            _("They count in the programme “%(name)s”.") % {"name": done[0].programme.name},
+        )
     if action == "approve":
         return redirect(f"{reverse('logistics:allocation_list')}?run={run.pk}")
     return redirect("logistics:run_detail", pk=pk)
@@ -402,7 +425,8 @@ def allocation_list(request):
             for field_errors in form.errors.values():
                 for error in field_errors:
                     messages.error(request, error)
-    allocations = selectors.allocation_list(request.user, **chosen)
+    # The programme an allocation counts in is shown on its row (the same query, a join).
+    allocations = selectors.allocation_list(request.user, **chosen).select_related("programme")
     page = page_of(request, allocations, size=PAGE_SIZE)
     for allocation in page.object_list:
         allocation.tone = ALLOCATION_TONES.get(allocation.status, "neutral")

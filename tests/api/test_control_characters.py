@@ -24,6 +24,10 @@ from inventory.text import CONTROL_CHARACTERS
 from logistics.allocations import services as allocation_services
 from logistics.deliveries.services import delivery_create
 from logistics.disposals.services import disposal_create
+from logistics.fund_reports.figures import Period
+from logistics.fund_reports.figures import Scope as FundScope
+from logistics.fund_reports.services import report_issue
+from logistics.funding.services import programme_create
 from logistics.handovers.services import hand_over_create
 from logistics.loans.services import device_report_create
 from logistics.shipments.services import shipment_create
@@ -66,7 +70,7 @@ WEEE = {
 
 
 @pytest.fixture
-def world(coordinator, workshop_org, donor_org, at_workshop, settings, tmp_path):
+def world(coordinator, workshop_org, donor_org, fund_org, at_workshop, settings, tmp_path):
     """One object of each kind a path names, in the coordinator's reach; and a valid body for
     each operation, so that without the refusal the hostile text would reach the database."""
     settings.MEDIA_ROOT = str(tmp_path)  # the hand-over's receipt
@@ -137,6 +141,27 @@ def world(coordinator, workshop_org, donor_org, at_workshop, settings, tmp_path)
         if reload(device).status == "ready" and device.pk != run_line.device_id
     )
     weights = allocation_services.policy_weights().to_dict() | {"public_bonus": {"seniors": 5}}
+    # A funding programme and the network's report issued for a quarter.
+    programme = programme_create(
+        actor=coordinator,
+        funder=fund_org,
+        name="Seniors 92",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+    )
+    fund_report = report_issue(
+        actor=coordinator, period=Period(date(2026, 1, 1), date(2026, 3, 31)), scope=FundScope()
+    )
+    programme_fields = {
+        "name": "Seniors connectés",
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31",
+        "target_budget": "25000.00",
+        "territories": ["T2"],
+        "structure_types": ["CS"],
+        "publics": ["seniors"],
+        "purposes": ["staff_use"],
+    }
     ids = {
         "device": at_workshop.pk,
         "medium": medium.pk,
@@ -155,6 +180,8 @@ def world(coordinator, workshop_org, donor_org, at_workshop, settings, tmp_path)
         "hand-over": hand_over.pk,
         "loan": hand_over.loan.pk,
         "report": report.pk,
+        "programme": programme.pk,
+        "fund-report": fund_report.pk,
     }
     lines = [{"category": "laptop", "quantity": 1}]
     bodies = {
@@ -224,6 +251,9 @@ def world(coordinator, workshop_org, donor_org, at_workshop, settings, tmp_path)
         ("post", "/api/loans/{id}/return/"): {"returned": [kit[2].device_id], "note": "Rendu"},
         ("post", "/api/device-reports/"): {"device": kit[2].device_id, "kind": "broken"},
         ("post", "/api/device-reports/{id}/close/"): {"note": "Réparé"},
+        ("post", "/api/programmes/"): programme_fields | {"funder": fund_org.pk},
+        ("patch", "/api/programmes/{id}/"): programme_fields,
+        ("post", "/api/fund/reports/"): {"start": "2026-01-01", "end": "2026-03-31"},
     }
     return {"ids": ids, "bodies": bodies, "code": code}
 
@@ -245,6 +275,8 @@ def path_object(path: str) -> str:
         ("/api/hand-overs/", "hand-over"),
         ("/api/loans/", "loan"),
         ("/api/device-reports/", "report"),
+        ("/api/programmes/", "programme"),
+        ("/api/fund/reports/", "fund-report"),
     ]:
         if path.startswith(prefix):
             return kind
@@ -354,6 +386,7 @@ def prepared(client, method, path, world) -> tuple[str, dict]:
         ("patch", "/api/donations/{id}/"),
         ("patch", "/api/needs/{id}/"),
         ("patch", "/api/structures/{id}/"),
+        ("patch", "/api/programmes/{id}/"),
         ("post", "/api/loans/{id}/extend/"),
     }:
         # The object's own address: an extension's is its loan's.

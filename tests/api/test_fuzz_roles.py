@@ -35,12 +35,18 @@ from inventory.states import OrgKind
 from logistics.allocations import services as allocation_services
 from logistics.deliveries.services import delivery_create
 from logistics.disposals.services import disposal_create
+from logistics.fund_reports.figures import Period
+from logistics.fund_reports.figures import Scope as FundScope
+from logistics.fund_reports.services import report_issue
+from logistics.funding.services import programme_create
 from logistics.handovers.services import hand_over_create
 from logistics.loans.services import device_report_create
 from logistics.models import (
     Allocation,
     DeviceReport,
     DisposalBatch,
+    FundingProgramme,
+    FundReport,
     HandOver,
     Loan,
     LoanExtension,
@@ -75,7 +81,8 @@ class Call:
     # Whose id fills {id}: device, medium or erasure (of that device); or donation, shipment,
     # disposal, workshop (the other workshop's, or the coordination's), need (a structure's),
     # structure (the need's), member (a person of that structure); or delivery, hand_over,
-    # loan, report (another structure's, its devices from the other workshop).
+    # loan, report (another structure's, its devices from the other workshop); or programme,
+    # fund_report (another funder's programme and its issued report).
     obj: str = "device"
 
 
@@ -261,6 +268,38 @@ def operations(device: Device, persona: str, others: "Others") -> dict[tuple[str
         ("post", "/api/device-reports/{id}/close/"): Call(
             body={"note": "Non."}, obj="report", workshop=403, fund=403
         ),
+        # The fund's figures, reports and programmes: the coordination's and the funds'. A fund
+        # reads the network's and its own programmes' (another funder's answers 404), and
+        # neither issues a report nor records a programme.
+        ("get", "/api/fund/figures/"): Call(workshop=403, fund=200),
+        ("get", "/api/fund/report/"): Call(workshop=403, fund=200),
+        ("get", "/api/fund/report.pdf"): Call(workshop=403, fund=200),
+        ("get", "/api/fund/report.csv"): Call(workshop=403, fund=200),
+        ("get", "/api/fund/report.xlsx"): Call(workshop=403, fund=200),
+        ("get", "/api/fund/reports/"): Call(workshop=403, fund=200),
+        ("post", "/api/fund/reports/"): Call(
+            body={"start": "2026-01-01", "end": "2026-03-01"}, workshop=403, fund=403
+        ),
+        ("get", "/api/fund/reports/{id}/"): Call(obj="fund_report", workshop=403),
+        ("get", "/api/fund/reports/{id}/changes/"): Call(obj="fund_report", workshop=403),
+        ("get", "/api/fund/reports/{id}/report.pdf"): Call(obj="fund_report", workshop=403),
+        ("get", "/api/fund/reports/{id}/report.csv"): Call(obj="fund_report", workshop=403),
+        ("get", "/api/fund/reports/{id}/report.xlsx"): Call(obj="fund_report", workshop=403),
+        ("get", "/api/programmes/"): Call(workshop=403, fund=200),
+        ("post", "/api/programmes/"): Call(
+            body={
+                "funder": others.programme.funder_id,
+                "name": f"Programme {persona}",
+                "starts_on": "2026-01-01",
+                "ends_on": "2026-12-31",
+            },
+            workshop=403,
+            fund=403,
+        ),
+        ("get", "/api/programmes/{id}/"): Call(obj="programme", workshop=403),
+        ("patch", "/api/programmes/{id}/"): Call(
+            body={"name": "x"}, obj="programme", workshop=403, fund=403
+        ),
     }
 
 
@@ -293,6 +332,9 @@ class Others:
     loan: Loan | None = None
     lent: Device | None = None
     report: DeviceReport | None = None
+    # Another funder's programme and the report issued for it.
+    programme: FundingProgramme | None = None
+    fund_report: FundReport | None = None
 
 
 @pytest.fixture
@@ -339,6 +381,18 @@ def others(coordinator, donor_org, other_workshop_org, settings, tmp_path) -> Ot
         actor=coordinator, run_id=approved.pk, line_ids=[approved.lines.first().pk]
     )
     run = allocation_services.matching_run_create(actor=coordinator)
+    programme = programme_create(
+        actor=coordinator,
+        funder=make_organisation(kind=OrgKind.FUND),
+        name="Inclusion Nord",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+    )
+    fund_report = report_issue(
+        actor=coordinator,
+        period=Period(date(2026, 1, 1), date(2026, 3, 1)),
+        scope=FundScope(programme=programme),
+    )
     return Others(
         donation,
         shipment,
@@ -356,6 +410,8 @@ def others(coordinator, donor_org, other_workshop_org, settings, tmp_path) -> Ot
         loan=hand_over.loan,
         lent=reload(kit[1].device),
         report=report,
+        programme=programme,
+        fund_report=fund_report,
     )
 
 
@@ -447,6 +503,14 @@ def others_state(others: Others) -> tuple:
             (HandOver.objects.count(), Loan.objects.count(), LoanExtension.objects.count()),
             DeviceReport.objects.count(),
         ),
+        (
+            FundingProgramme.objects.filter(pk=others.programme.pk)
+            .values_list("name", "version")
+            .get(),
+            others.programme.history.count(),
+            FundingProgramme.objects.count(),
+            FundReport.objects.count(),
+        ),
         donation.notes,
         donation.history.count(),
         donation.devices.count(),
@@ -508,6 +572,8 @@ def test_every_operation_keeps_another_organisations_device_out_of_sight(
         "hand_over": others.hand_over.pk,
         "loan": others.loan.pk,
         "report": others.report.pk,
+        "programme": others.programme.pk,
+        "fund_report": others.fund_report.pk,
     }
     others_before = others_state(others)
     seen = {}

@@ -20,6 +20,10 @@ from inventory.states import OrgKind
 from logistics.allocations import services as allocation_services
 from logistics.deliveries.services import delivery_create
 from logistics.disposals.services import disposal_create
+from logistics.fund_reports.figures import Period
+from logistics.fund_reports.figures import Scope as FundScope
+from logistics.fund_reports.services import report_issue
+from logistics.funding.services import programme_create
 from logistics.handovers.services import hand_over_create
 from logistics.loans.services import device_report_create
 from logistics.shipments.services import shipment_create
@@ -57,7 +61,8 @@ def token(coordinator, donor_org, workshop_org, settings, tmp_path) -> str:
     # A few real rows, so that some generated ids and codes meet a device, a donation, a
     # shipment, a WEEE disposal, a workshop, a need, and a structure with a person; and a
     # structure's delivery, hand-over, loan and report (first: its matching run sees its need
-    # alone). Hand-overs store their receipts in this test's folder.
+    # alone); a funding programme and issued reports. Hand-overs store their receipts, and
+    # reports their files, in this test's folder.
     settings.MEDIA_ROOT = str(tmp_path)
     receiver = make_user(organisation=make_organisation(kind=OrgKind.STRUCTURE))
     kit = allocated(
@@ -98,6 +103,17 @@ def token(coordinator, donor_org, workshop_org, settings, tmp_path) -> str:
         actor=coordinator, run_id=approved.pk, line_ids=[approved.lines.first().pk]
     )
     allocation_services.matching_run_create(actor=coordinator)
+    # A funding programme with a report issued for it, and the network's report.
+    programme = programme_create(
+        actor=coordinator,
+        funder=make_organisation(kind=OrgKind.FUND),
+        name="Seniors 92",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+    )
+    quarter = Period(date(2026, 1, 1), date(2026, 3, 31))
+    report_issue(actor=coordinator, period=quarter, scope=FundScope(programme=programme))
+    report_issue(actor=coordinator, period=quarter, scope=FundScope())
     return Token.objects.get_or_create(user=coordinator)[0].key
 
 

@@ -33,6 +33,9 @@ DEVICE_INDEXES = {
     "device_custody_disposal_idx",
     "device_category_disposal_idx",
     "device_cust_cat_disposal_idx",
+    # The fund's figures: devices recycled or dismantled in a period (partial: only those,
+    # which never move again, have an entry).
+    "device_exit_idx",
     # The search: case-insensitive exact matches (the serial's also serves the duplicate check
     # of registration and import), IMEI prefixes, the model's substring.
     "device_serial_upper_idx",

@@ -1,19 +1,28 @@
-"""The demo's logistics: a shipment partly received and a WEEE disposal, written once."""
+"""The demo's logistics: a year of history month by month (donations, reconditioning, needs,
+hand-overs, programmes), a shipment partly received, a WEEE disposal and the fund's report of
+the previous month, written once."""
 
+import datetime
+import hashlib
 import io
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
 
 from inventory.demo.seed import DEMO_STRUCTURE_NAME
-from inventory.models import Device
+from inventory.models import Device, Reconditioning
 from inventory.states import Status
 from logistics.models import (
     Allocation,
     DisposalBatch,
+    FundingProgramme,
+    FundReport,
     HandOver,
+    HandOverItem,
     Loan,
     LoanStatus,
     MatchingRun,
@@ -104,12 +113,84 @@ def test_the_demo_gets_a_shipment_and_a_disposal_once(db):
     assert reserved.count() == Allocation.objects.filter(status="active").count()
     assert not reserved.exclude(allocations__status="active").exists()
     counts = (Shipment.history.count(), DisposalBatch.history.count(), Device.history.count())
+    programmes = FundingProgramme.objects.count()
     run("seed_logistics_demo")
     assert Shipment.objects.filter(kind=ShipmentKind.TO_WORKSHOP).count() == 1
     assert DisposalBatch.objects.count() == 1
     assert Need.objects.count() == needs
+    assert FundingProgramme.objects.count() == programmes
+    assert FundReport.objects.count() == 1
     assert (
         Shipment.history.count(),
         DisposalBatch.history.count(),
         Device.history.count(),
     ) == counts
+
+
+def _month_starts(count: int) -> list[datetime.date]:
+    """The first days of the current month and of the `count - 1` before it."""
+    today = timezone.localdate()
+    starts = []
+    for back in range(count):
+        year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
+        starts.append(datetime.date(year, month + 1, 1))
+    return starts
+
+
+@override_settings(PASSWORD_HASHERS=FAST_HASHER)
+@pytest.mark.slow
+def test_the_demo_tells_a_year_that_every_figure_shows(db):
+    run("seed_demo")
+    run("seed_logistics_demo")
+    # Every month of the last twelve received devices and handed some over.
+    for first in _month_starts(12):
+        after = (first + datetime.timedelta(days=32)).replace(day=1)
+        bounds = [
+            timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+            for day in (first, after)
+        ]
+        assert Device.objects.filter(created_at__range=bounds).exists(), first
+        assert HandOver.objects.filter(handed_at__range=bounds).exists(), first
+        assert (
+            Reconditioning.objects.filter(completed_at__range=bounds, outcome="mark_ready").exists()
+            or first == _month_starts(1)[0]
+        ), first
+    # No negative wait: each device was handed over after its need was accepted, and after
+    # its allocation was approved; each cycle received its device before it started.
+    items = HandOverItem.objects.select_related("hand_over", "allocation__need_line__need")
+    assert items.exists()
+    for item in items:
+        need = item.allocation.need_line.need
+        assert need.decided_at is not None
+        assert need.decided_at <= item.hand_over.handed_at, need.reference
+        assert item.allocation.created_at <= item.hand_over.handed_at
+    assert not Reconditioning.objects.filter(received_at__gt=F("started_at")).exists()
+    assert not Reconditioning.objects.filter(completed_at__lt=F("started_at")).exists()
+    # Gifts and loans; loans returned, and some overdue.
+    assert {item.mode for item in items} == {"gift", "loan"}
+    assert Loan.objects.filter(status=LoanStatus.ENDED).exists()
+    # Structures of the four EPT, several types, publics and purposes were served.
+    served = Need.objects.filter(lines__allocations__hand_over_item__isnull=False).distinct()
+    assert served.values("structure__commune__territory").distinct().count() == 4
+    assert served.values("structure__structure_type").distinct().count() >= 5
+    assert served.values("public").distinct().count() >= 5
+    assert served.values("purpose").distinct().count() == 4
+    # Programmes with allocations attributed to them, handed over; some allocations in none.
+    programmes = FundingProgramme.objects.all()
+    assert 2 <= programmes.count() <= 3
+    for programme in programmes:
+        assert programme.allocations.filter(status="handed_over").exists(), programme.name
+        assert programme.history.filter(history_user__isnull=False).exists()
+    assert items.filter(allocation__programme__isnull=True).exists()
+    # Devices recycled or dismantled along the year.
+    assert Device.objects.filter(status__in=[Status.RECYCLED, Status.DISMANTLED]).count() > 10
+    # One report issued, the previous month's, its stored files those whose SHA-256 it keeps.
+    report = FundReport.objects.get()
+    assert report.period_start == _month_starts(2)[1]
+    assert report.period_end == _month_starts(1)[0] - datetime.timedelta(days=1)
+    assert report.figures["totals"]["handed_over"] > 0
+    for kind in ("pdf", "csv", "xlsx"):
+        name = getattr(report, f"{kind}_file")
+        assert name and default_storage.exists(name), kind
+        with default_storage.open(name, "rb") as handle:
+            assert hashlib.sha256(handle.read()).hexdigest() == getattr(report, f"{kind}_sha256")
