@@ -96,7 +96,7 @@ METRICS = {
 }
 
 WORKSHOP_METRICS = {
-    "ready": (_("Ready"), "count"),
+    "ready": (_("Made ready"), "count"),
     "recycled": (_("Recycled or dismantled"), "count"),
     "yield": (_("Yield (ready ÷ ready and recycled)"), "rate"),
     "turnaround_median_days": (_("Receipt to ready, median (days)"), "days"),
@@ -133,7 +133,8 @@ DEFINITIONS = (
     _(
         "Impact: each device handed over in the period counts once, times the ADEME factor per "
         "year of use, times the assumed years of extra use of its category. Categories "
-        "without a published absolute figure are not estimated."
+        "without a published absolute figure are not estimated; a figure the source does not "
+        "publish for a category (a smartphone's e-waste) is left out of that total."
     ),
 )
 
@@ -341,7 +342,12 @@ def _need_lines(period: Period, scope: Scope):
     start, end = period.bounds()
     lines = NeedLine.objects.filter(need__submitted_at__gte=start, need__submitted_at__lt=end)
     if scope.programme is not None:
-        lines = lines.filter(programme_needs_q(scope.programme, prefix="need__"))
+        # The needs the programme's criteria cover, submitted while it ran.
+        lines = lines.filter(
+            programme_needs_q(scope.programme, prefix="need__"),
+            need__submitted_at__date__gte=scope.programme.starts_on,
+            need__submitted_at__date__lte=scope.programme.ends_on,
+        )
     return lines
 
 

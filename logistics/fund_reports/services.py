@@ -10,10 +10,11 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from inventory.documents.content import verification_code_new
+from inventory.documents.content import verification_code_display, verification_code_new
 from inventory.errors import DomainError
 from inventory.history import tracked_save
 from inventory.permissions import require
@@ -29,11 +30,20 @@ def canonical(document: dict) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def report_files(document: dict) -> dict[str, bytes]:
+def report_files(document: dict, *, code: str | None = None) -> dict[str, bytes]:
+    """The document as PDF, CSV and XLSX; an issued report's PDF carries its code."""
     from logistics.fund_reports.exports import report_csv, report_xlsx
     from logistics.fund_reports.pdf import report_pdf
 
-    return {"pdf": report_pdf(document), "csv": report_csv(document), "xlsx": report_xlsx(document)}
+    verification = None
+    if code:
+        check = settings.SITE_URL + reverse("logistics:fund_report_verify")
+        verification = (verification_code_display(code), check)
+    return {
+        "pdf": report_pdf(document, verification=verification),
+        "csv": report_csv(document),
+        "xlsx": report_xlsx(document),
+    }
 
 
 def report_issue(*, actor, period: figures.Period, scope: figures.Scope) -> FundReport:
@@ -46,9 +56,10 @@ def report_issue(*, actor, period: figures.Period, scope: figures.Scope) -> Fund
     )
     with translation.override(settings.LANGUAGE_CODE):
         document = report_build(period, scope)
-        files = report_files(document)
     for _attempt in range(3):
         code = verification_code_new()
+        with translation.override(settings.LANGUAGE_CODE):
+            files = report_files(document, code=code)
         try:
             with transaction.atomic():
                 report = FundReport(
