@@ -34,6 +34,13 @@ NOT_PAGES = {
     "logistics:loan_return": "POST only",
     "logistics:report_create": "POST only",
     "logistics:report_close": "POST only",
+    "logistics:fund_export_pdf": "PDF",
+    "logistics:fund_export_csv": "CSV",
+    "logistics:fund_export_xlsx": "XLSX",
+    "logistics:fund_report_issue": "POST only",
+    "logistics:fund_report_pdf": "PDF",
+    "logistics:fund_report_csv": "CSV",
+    "logistics:fund_report_xlsx": "XLSX",
 }
 
 # WCAG's text-spacing bookmarklet (SC 1.4.12): no content or function may be lost with it.

@@ -24,6 +24,10 @@ from inventory.services import device_transition
 from inventory.states import Status
 from logistics.allocations.services import matching_run_create
 from logistics.deliveries.services import delivery_create, delivery_dispatch
+from logistics.fund_reports.figures import Period
+from logistics.fund_reports.figures import Scope as FiguresScope
+from logistics.fund_reports.services import report_issue
+from logistics.funding.services import programme_create
 from logistics.handovers.services import hand_over_create, hand_over_sign
 from logistics.loans.services import device_report_create
 from tests.builders import (
@@ -206,6 +210,22 @@ def test_every_page_reflows_at_320_px_with_and_without_text_spacing(
     invited = member_invite(
         actor=coordinator, organisation_id=structure_org.pk, email="invitee@exemple.fr"
     )
+    # The fund's screens: a programme of the fund reader's fund with a long name, the year's
+    # figures (the allocations above count in none), and a report issued for it.
+    today = date.today()
+    programme = programme_create(
+        actor=coordinator,
+        funder=fund_reader.membership.organisation,
+        name="Programme départemental d'équipement numérique des structures de médiation " * 2,
+        starts_on=date(today.year, 1, 1),
+        ends_on=date(today.year, 12, 31),
+        target_devices=120,
+    )
+    fund_report = report_issue(
+        actor=coordinator,
+        period=Period(date(today.year, 1, 1), today),
+        scope=FiguresScope(programme=programme),
+    )
     values = {
         ("devices", "pk"): [device.pk for device in states.values()],
         ("inventory:bench_record", "pk"): [
@@ -237,6 +257,17 @@ def test_every_page_reflows_at_320_px_with_and_without_text_spacing(
         ("inventory:scan_batch", "?"): ["?action=receive_at_workshop"],
         ("inventory:device_list", "?"): ["", f"?status=ready&q=&donor={donor_org.pk}"],
         ("labels:print", "?"): [f"?device={states[Status.REGISTERED].pk}"],
+        ("logistics:programme_detail", "pk"): [programme.pk],
+        ("logistics:programme_edit", "pk"): [programme.pk],
+        ("logistics:fund_report_detail", "pk"): [fund_report.pk],
+        ("logistics:fund_report_verify_code", "code"): [fund_report.verification_code],
+        # The dashboard: this year, a programme's scope by commune, a longer period (its charts
+        # scroll in their regions) by programme.
+        ("logistics:fund_dashboard", "?"): [
+            "",
+            f"?programme={programme.pk}&by=commune",
+            f"?start={today.year - 2}-01-01&end={today.isoformat()}&by=programme",
+        ],
     }
     urls = page_urls(values)
     personas = {
