@@ -522,7 +522,7 @@ def _applicable(dimension: str | None, network: bool) -> set[str]:
 # --- labels --------------------------------------------------------------------------------
 
 
-def _labels(dimension: str, keys: Iterable[str]) -> dict[str, str]:
+def _labels(dimension: str, keys: Iterable[str], scope: Scope | None = None) -> dict[str, str]:
     keys = [k for k in keys if k]
     if dimension == "territory":
         return dict(Territory.objects.filter(code__in=keys).values_list("code", "name"))
@@ -539,7 +539,11 @@ def _labels(dimension: str, keys: Iterable[str]) -> dict[str, str]:
     if dimension == "programme":
         ids = [int(k) for k in keys if k.isdigit()]
         labels = {str(p.pk): p.name for p in FundingProgramme.objects.filter(pk__in=ids)}
-        labels[OTHER_PROGRAMMES] = str(_("Other funders' programmes"))
+        labels[OTHER_PROGRAMMES] = (
+            str(_("Under a funding programme"))
+            if scope is not None and scope.visible_programmes == frozenset()
+            else str(_("Other funders' programmes"))
+        )
         labels[NO_PROGRAMME] = str(_("No programme"))
         return labels
     return {}
@@ -582,7 +586,7 @@ def figures_by(period: Period, scope: Scope, dimension: str) -> list[dict]:
     if dimension not in DIMENSIONS:
         raise ValueError(dimension)
     rows = _figures(period, scope, dimension)
-    labels = _labels(dimension, rows)
+    labels = _labels(dimension, rows, scope)
     result = [
         {"key": k, "label": labels.get(k) or str(_("Not recorded")), **values}
         for k, values in rows.items()

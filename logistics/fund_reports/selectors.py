@@ -64,7 +64,7 @@ def report_scope_for(user, programme_id=None) -> figures.Scope:
     return figures.Scope(programme=programme, visible_programmes=visible)
 
 
-def _programme_rows(period: figures.Period, scope: figures.Scope) -> list[dict]:
+def programme_rows(period: figures.Period, scope: figures.Scope) -> list[dict]:
     """The programmes the scope names (one, or those visible) that overlap the period, with
     their devices handed over in the period and since they started, against their target."""
     programmes = FundingProgramme.objects.select_related("funder").filter(
@@ -196,7 +196,7 @@ def report_build(period: figures.Period, scope: figures.Scope) -> dict:
         },
         "workshops": figures.workshop_figures(period, scope),
         "impact": _impact(period, scope),
-        "programmes": _programme_rows(period, scope),
+        "programmes": programme_rows(period, scope),
         "definitions": [str(text) for text in figures.DEFINITIONS],
     }
 

@@ -46,6 +46,15 @@ def report_files(document: dict, *, code: str | None = None) -> dict[str, bytes]
     }
 
 
+def frozen_scope(programme) -> figures.Scope:
+    """The scope an issued report is drawn with. A programme's report names its programme;
+    the network's, which every fund reads, names none: its programme breakdown and targets
+    merge every programme into one row, so that no funder reads another's figures."""
+    if programme is not None:
+        return figures.Scope(programme=programme)
+    return figures.Scope(visible_programmes=frozenset())
+
+
 def report_issue(*, actor, period: figures.Period, scope: figures.Scope) -> FundReport:
     """Freeze the period's figures and files (always in French, the site's language, whoever
     issues them). The files are written before the row commits; a failed write leaves no
@@ -54,6 +63,7 @@ def report_issue(*, actor, period: figures.Period, scope: figures.Scope) -> Fund
         permissions.may_issue_fund_reports(user_scope(actor)),
         _("Only the coordination issues the fund's reports."),
     )
+    scope = frozen_scope(scope.programme)
     with translation.override(settings.LANGUAGE_CODE):
         document = report_build(period, scope)
     for _attempt in range(3):
@@ -97,7 +107,7 @@ def report_file(report: FundReport, kind: str) -> bytes | None:
 def report_changes(report: FundReport) -> list[dict]:
     """What changed since the report was issued: the same period and scope computed again,
     compared figure by figure (totals, months, breakdowns, workshops, impact)."""
-    scope = figures.Scope(programme=report.programme, visible_programmes=None)
+    scope = frozen_scope(report.programme)
     period = figures.Period(report.period_start, report.period_end)
     with translation.override(settings.LANGUAGE_CODE):
         now = report_build(period, scope)

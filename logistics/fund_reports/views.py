@@ -290,7 +290,7 @@ def _read(request):
 def _programme_rows(period, figures_scope) -> list[dict]:
     # The progress rows of report_build, read alone: the dashboard computes no other section
     # of the document.
-    rows = selectors._programme_rows(period, figures_scope)
+    rows = selectors.programme_rows(period, figures_scope)
     detail = reverse("logistics:programme_detail", args=[2**31 - 1])
     for row in rows:
         row["url"] = detail.replace(str(2**31 - 1), str(row["id"]))

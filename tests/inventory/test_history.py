@@ -27,6 +27,7 @@ HISTORICAL_TABLES = {
     "logistics_historicaldisposalbatch",
     "logistics_historicaldevicereport",
     "logistics_historicaldisposalitem",
+    "logistics_historicalfundingprogramme",
     "logistics_historicalhandover",
     "logistics_historicalloan",
     "logistics_historicalloanitem",

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import json
 
 import pypdfium2 as pdfium
 import pytest
@@ -33,6 +34,12 @@ def test_an_issued_report_keeps_its_figures_and_files(year, coordinator):
         assert hashlib.sha256(content).hexdigest() == getattr(report, f"{kind}_sha256"), kind
     assert report.figures_sha256 == hashlib.sha256(canonical(report.figures)).hexdigest()
     assert report.figures["totals"]["handed_over"] == 5
+    # Every fund reads the network's report: it names no programme.
+    assert report.figures["programmes"] == []
+    programmes = {r["key"]: r for r in report.figures["breakdowns"]["programme"]}
+    assert set(programmes) == {figures.OTHER_PROGRAMMES, figures.NO_PROGRAMME}
+    assert programmes[figures.OTHER_PROGRAMMES]["handed_over"] == 3
+    assert "Programme A" not in json.dumps(report.figures, ensure_ascii=False)
     text = "".join(p.get_textpage().get_text_range() for p in pdfium.PdfDocument(files["pdf"]))
     assert verification_code_display(report.verification_code) in text
     assert report_changes(report) == []

@@ -41,9 +41,12 @@ def test_a_structure_gets_its_space_with_every_block_empty(login, structure_staf
 
 
 def test_the_other_roles_keep_their_home(login, coordinator, workshop_staff, fund_reader):
-    for user in (coordinator, workshop_staff, fund_reader):
+    for user in (coordinator, workshop_staff):
         page = login(user).get(HOME)
         assert "inventory/home.html" in [t.name for t in page.templates]
+    # The fund's home is its own dashboard, registered like the structure's space.
+    page = login(fund_reader).get(HOME)
+    assert "fund_reports/dashboard.html" in [t.name for t in page.templates]
 
 
 def test_without_a_registered_space_a_structure_gets_the_generic_home(
