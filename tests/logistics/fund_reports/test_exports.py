@@ -171,11 +171,11 @@ def test_the_pdf_shows_the_period_the_figures_the_impact_and_names_no_person(doc
     assert start == "1 janvier 2025" and start in text and "31 décembre 2025" in text
     assert "83,3 %" in text  # the reuse rate, 5 ÷ 6
     assert "243,0" in text and "1 143,0" in text and "2,8" in text  # the impact's totals
-    assert not_estimated in text  # the tablet
+    assert " ".join(not_estimated.split()) in text  # the tablet
     assert "ADEME, Évaluation de l'impact environnemental" in text and "2022-09" in text
     # Names are shown as they are (a long one wraps in its cell).
     assert PROGRAMME in text and '=HYPERLINK("http://example.org"' in text
-    assert last_page in text
+    assert " ".join(last_page.split()) in text
     # The hand-overs' receivers are named in the database; never in the report.
     assert "Agent d'accueil" not in text
 
@@ -193,7 +193,7 @@ def test_a_programme_report_leaves_out_what_does_not_apply(year):
         )
     column = 3 + list(document["metrics"]).index("received")
     assert {row[column] for row in rows[1:] if row[0] == months} == {""}
-    assert workshops_note in text and PROGRAMME in text
+    assert " ".join(workshops_note.split()) in text and PROGRAMME in text
     assert workbook[_("Workshops")].max_row == 1
 
 
