@@ -68,6 +68,8 @@ def report_issue(*, actor, period: figures.Period, scope: figures.Scope) -> Fund
         document = report_build(period, scope)
     for _attempt in range(3):
         code = verification_code_new()
+        if FundReport.objects.filter(verification_code=code).exists():
+            continue  # drawn twice (1 in 32^15): another report holds it, never touch its files
         with translation.override(settings.LANGUAGE_CODE):
             files = report_files(document, code=code)
         try:
@@ -82,16 +84,16 @@ def report_issue(*, actor, period: figures.Period, scope: figures.Scope) -> Fund
                     issued_by=actor,
                 )
                 for kind, content in files.items():
-                    name = f"fund_reports/{code}.{kind}"
-                    if default_storage.exists(name):
-                        default_storage.delete(name)
-                    setattr(
-                        report, f"{kind}_file", default_storage.save(name, ContentFile(content))
-                    )
+                    # The storage picks a free name: an existing file is never overwritten.
+                    name = default_storage.save(f"fund_reports/{code}.{kind}", ContentFile(content))
+                    setattr(report, f"{kind}_file", name)
                     setattr(report, f"{kind}_sha256", hashlib.sha256(content).hexdigest())
                 tracked_save(report, actor=actor, reason="report_issue")
             return report
-        except IntegrityError:  # the verification code was drawn twice: draw again
+        except IntegrityError:
+            # Only the code can collide (a concurrent issue drew the same one): draw again.
+            if not FundReport.objects.filter(verification_code=code).exists():
+                raise
             continue
     raise DomainError("conflict", _("The report could not be issued; try again."), status=409)
 
@@ -106,7 +108,7 @@ def report_file(report: FundReport, kind: str) -> bytes | None:
 
 def report_changes(report: FundReport) -> list[dict]:
     """What changed since the report was issued: the same period and scope computed again,
-    compared figure by figure (totals, months, breakdowns, workshops, impact)."""
+    compared figure by figure (totals with the impact's, months, breakdowns, workshops)."""
     scope = frozen_scope(report.programme)
     period = figures.Period(report.period_start, report.period_end)
     with translation.override(settings.LANGUAGE_CODE):

@@ -247,7 +247,11 @@ def programme_check(*, programme_id, allocations: list[Allocation]) -> FundingPr
     if programme_id in (None, ""):
         return None
     try:
-        programme = FundingProgramme.objects.filter(pk=int(programme_id)).first()
+        # Locked: an edit that closes the programme or narrows it waits for the approval,
+        # or the approval for it, never a half of each.
+        programme = (
+            FundingProgramme.objects.select_for_update().filter(pk=int(programme_id)).first()
+        )
     except (TypeError, ValueError, OverflowError):
         programme = None
     if programme is None:
