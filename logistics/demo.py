@@ -174,6 +174,7 @@ class Month:
     exits: tuple[str, ...] = ()  # extra devices: "intake", "recycle" or "dismantle"
     delivered: bool = False
     returns: tuple[tuple[int, int], ...] = ()  # (device's position, days after the hand-over)
+    signer: tuple[str, str] = ("Camille Leroy", "Conseillère numérique")
 
 
 _AXM, _SOC, _CD = (
@@ -182,41 +183,43 @@ _AXM, _SOC, _CD = (
     "Conseil départemental des Hauts-de-Seine",
 )
 YEAR = (
-    Month(12, "CCAS d'Antony", (("laptop", 3),), "lent_to_people", "job_seekers",
-          programme="caf", donor=_CD),
+    Month(12, "CCAS d'Antony", (("laptop", 2),), "lent_to_people", "job_seekers",
+          programme="caf", donor=_CD,
+          signer=("Isabelle Fontaine", "Responsable du CCAS")),
     Month(11, "France Services Vanves", (("laptop", 2), ("smartphone", 1)), "public_access",
-          "everyone", programme="bdt", exits=("recycle",), delivered=True),
-    Month(10, "Médiathèque de Garches", (("tablet", 3),), "public_access", "seniors",
-          loan_weeks=12, programme="cd92", donor=_SOC, returns=((0, 80), (1, 80), (2, 83))),
-    Month(9, "PIMMS de Gennevilliers", (("smartphone", 3),), "lent_to_people", "allophones",
-          programme="caf", workshop=SECOND_WORKSHOP_NAME, exits=("dismantle",)),
-    Month(8, "Espace public numérique d'Issy-les-Moulineaux", (("laptop", 4),),
+          "everyone", programme="bdt", exits=("recycle",), delivered=True,
+          signer=("Thomas Nguyen", "Agent France Services")),
+    Month(10, "Médiathèque de Garches", (("tablet", 2),), "public_access", "seniors",
+          loan_weeks=12, programme="cd92", donor=_SOC, returns=((0, 80), (1, 83)),
+          signer=("Hélène Marchetti", "Bibliothécaire")),
+    Month(9, "PIMMS de Gennevilliers", (("smartphone", 2),), "lent_to_people", "allophones",
+          programme="caf", workshop=SECOND_WORKSHOP_NAME, exits=("dismantle",),
+          signer=("Yacine Belkacem", "Médiateur social")),
+    Month(8, "Espace public numérique d'Issy-les-Moulineaux", (("laptop", 3),),
           "public_access", "young_people", programme="cd92", donor=_SOC, delivered=True),
     Month(7, "Association Clic et Lien", (("laptop", 2),), "staff_use", "everyone",
-          donor=_CD, exits=("recycle",)),
-    Month(6, "France Services Clichy", (("desktop", 2), ("screen", 2)), "public_access",
-          "everyone", programme="bdt", workshop=SECOND_WORKSHOP_NAME, delivered=True),
+          donor=_CD, exits=("recycle",),
+          signer=("Julien Masson", "Trésorier de l'association")),
+    Month(6, "France Services Clichy", (("desktop", 1), ("screen", 1)), "public_access",
+          "everyone", programme="bdt", workshop=SECOND_WORKSHOP_NAME, delivered=True,
+          signer=("Awa Traoré", "Agente France Services")),
     Month(5, "Centre social Les Champs-Philippe — La Garenne-Colombes",
-          (("laptop", 2), ("tablet", 2)), "itinerant_kit", "seniors", loan_weeks=26,
-          programme="cd92", returns=((3, 60),)),
-    Month(4, "CCAS de Boulogne-Billancourt", (("smartphone", 3),), "lent_to_people",
-          "families", loan_weeks=12, programme="caf", donor=_SOC, returns=((0, 70),)),
-    Month(3, "Tiers-lieu La Fabrique — Malakoff", (("laptop", 3),), "lent_to_people",
-          "job_seekers", programme="caf", donor=_CD, exits=("intake",), delivered=True),
+          (("laptop", 1), ("tablet", 2)), "itinerant_kit", "seniors", loan_weeks=26,
+          programme="cd92", returns=((2, 60),),
+          signer=("Paul Girard", "Animateur multimédia")),
+    Month(4, "CCAS de Boulogne-Billancourt", (("smartphone", 2),), "lent_to_people",
+          "families", loan_weeks=12, programme="caf", donor=_SOC, returns=((0, 70),),
+          signer=("Nathalie Roux", "Travailleuse sociale")),
+    Month(3, "Tiers-lieu La Fabrique — Malakoff", (("laptop", 2),), "lent_to_people",
+          "job_seekers", programme="caf", donor=_CD, exits=("intake",), delivered=True,
+          signer=("Léa Bernard", "Coordinatrice du tiers-lieu")),
     Month(2, "Médiathèque de Bois-Colombes", (("tablet", 2),), "public_access",
-          "disabilities", loan_weeks=26, workshop=SECOND_WORKSHOP_NAME, exits=("recycle",)),
-    Month(1, "Mairie de Montrouge — accueil numérique", (("laptop", 2), ("all_in_one", 1)),
-          "public_access", "seniors", programme="caf"),
+          "disabilities", loan_weeks=26, workshop=SECOND_WORKSHOP_NAME,
+          signer=("Marc Dupuis", "Responsable de l'espace multimédia")),
+    Month(1, "Mairie de Montrouge — accueil numérique", (("laptop", 1), ("all_in_one", 1)),
+          "public_access", "seniors", programme="caf",
+          signer=("Sandrine Petit", "Agente d'accueil")),
 )  # fmt: skip
-
-SIGNERS = (
-    ("Isabelle Fontaine", "Responsable du CCAS"),
-    ("Thomas Nguyen", "Agent France Services"),
-    ("Hélène Marchetti", "Bibliothécaire"),
-    ("Yacine Belkacem", "Médiateur social"),
-    ("Camille Leroy", "Conseillère numérique"),
-    ("Julien Masson", "Trésorier de l'association"),
-)
 
 
 def users_structure():
@@ -405,12 +408,17 @@ class Batch:
         calendar.at(story.on(day, 3, 10), self.receive)
         for position in range(len(self.specs)):
             calendar.at(story.on(day, 4 + position, 9), self.start(position))
-            calendar.at(story.on(day, 8 + 2 * position, 16), self.ready(position))
+            calendar.at(story.on(day, self.ready_offset(position), 16), self.ready(position))
         at_bench = [n for n, how in enumerate(self.exits) if how != "intake"]
         for position, n in enumerate(at_bench):
             index = len(self.specs) + n
             calendar.at(story.on(day, 4 + position, 11), self.start(index))
             calendar.at(story.on(day, 6 + position, 14), self.leave(index, self.exits[n]))
+
+    @staticmethod
+    def ready_offset(position: int) -> int:
+        """The day (after the donation's) the `position`-th device is marked ready."""
+        return 8 + 2 * position
 
     def register(self) -> None:
         story = self.story
@@ -593,26 +601,29 @@ def _seed_month(story: Story, calendar: Calendar, month: Month, index: int) -> N
     def approve():
         state["allocations"] = story.approve({state["need"].pk}, batch.devices, month.programme)
 
-    signer = SIGNERS[index % len(SIGNERS)]
+    # Accepted three to six days after it was submitted; approved one to three days after the
+    # last device was ready; handed over one to six days later (or delivered the next day).
+    signer = month.signer
+    approved = Batch.ready_offset(len(specs) - 1) + 1 + index % 3
     calendar.at(story.on(first, 2, 11, index), declare)
-    calendar.at(story.on(first, 5, 15, index), accept)
-    calendar.at(story.on(first, 19, 11, index), approve)
+    calendar.at(story.on(first, 3 + index % 4, 15, index), accept)
+    calendar.at(story.on(first, approved, 11, index), approve)
     if month.delivered:
         delivery = story.deliver(
             calendar,
             lambda: story.structure(month.structure),
             lambda: state.get("allocations", []),
-            story.on(first, 20, 10, index),
+            story.on(first, approved + 1, 10, index),
             signer=signer,
         )
-        handed_at = story.on(first, 21, 14)
+        handed_at = story.on(first, approved + 2, 14)
     else:
 
         def hand_over():
             if state.get("allocations"):
                 state["hand_over"] = story.hand_over(state["allocations"], signer)
 
-        handed_at = story.on(first, 22, 15, index)
+        handed_at = story.on(first, approved + 1 + index * 5 % 6, 15, index)
         calendar.at(handed_at, hand_over)
 
     def handed():
@@ -695,11 +706,11 @@ _L, _T, _P = "laptop", "tablet", "smartphone"
 DEMO_NEEDS = (
     ([(_L, 4, {"min_ram_gb": 8, "os_family": "windows"}), (_T, 2, {})],
      {"purpose": "public_access", "public": "everyone"}, 40, "accepted"),
-    ([(_T, 4, {"min_grade": "B"})],
+    ([(_T, 3, {"min_grade": "B"})],
      {"purpose": "itinerant_kit", "public": "seniors", "mode": "loan", "loan_weeks": 26}, 45,
      "accepted"),
     ([(_L, 2, {})], {"purpose": "staff_use", "public": "everyone"}, 1, "draft"),
-    ([(_L, 6, {"min_ram_gb": 8, "min_storage_gb": 256})],
+    ([(_L, 3, {"min_ram_gb": 8, "min_storage_gb": 256})],
      {"purpose": "lent_to_people", "public": "job_seekers", "mode": "loan", "loan_weeks": 12},
      118, "accepted"),
     ([(_P, 10, {"os_family": "android", "min_grade": "B"})],
@@ -716,7 +727,7 @@ DEMO_NEEDS = (
      "submitted"),
     ([(_L, 5, {"os_family": "linux"})], {"purpose": "public_access", "public": "everyone"},
      120, "expired"),
-    ([(_L, 2, {}), (_T, 2, {})], {"purpose": "itinerant_kit", "public": "seniors",
+    ([(_L, 1, {}), (_T, 2, {})], {"purpose": "itinerant_kit", "public": "seniors",
      "mode": "loan", "loan_weeks": 52}, 50, "accepted"),
     ([(_P, 6, {"min_storage_gb": 64})], {"purpose": "lent_to_people", "public": "young_people"},
      15, "accepted"),
@@ -787,13 +798,13 @@ def _seed_recent(story: Story) -> dict:
         story.ago(140, 10),
         donor=_CD,
         workshop=WORKSHOP_NAME,
-        specs=[("laptop", BIG_LAPTOP)] * 5,
+        specs=[("laptop", BIG_LAPTOP)] * 3,
     )
     kit_batches = [
         story.batch(calendar, story.ago(72, 10), donor=_AXM, workshop=WORKSHOP_NAME,
-                    specs=[("tablet", {})] * 4),
+                    specs=[("tablet", {})] * 3),
         story.batch(calendar, story.ago(71, 10), donor=_SOC, workshop=SECOND_WORKSHOP_NAME,
-                    specs=[("laptop", {}), ("laptop", {}), ("tablet", {}), ("tablet", {})]),
+                    specs=[("laptop", {}), ("tablet", {}), ("tablet", {})]),
     ]  # fmt: skip
 
     def loan_run():
