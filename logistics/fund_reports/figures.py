@@ -43,7 +43,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, TruncMonth
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -202,8 +203,25 @@ class DaysBetween(Func):
 # --- the sources: each one's rows in the period and the path of each dimension -------------
 
 
-def _month(path: str):
-    return TruncMonth(path, tzinfo=timezone.get_current_timezone())
+def _month(path: str, period: "Period"):
+    """The row's month as "YYYY-MM", by comparing its date with the period's month
+    boundaries (aware, in the site's time zone): a plain range test that an index-only scan
+    answers, where truncating each row's date in the time zone costs a function per row."""
+    tz = timezone.get_current_timezone()
+    whens = []
+    for month in period.months()[1:]:
+        boundary = dt.datetime.combine(month, dt.time.min, tzinfo=tz)
+        previous = (month - dt.timedelta(days=1)).strftime("%Y-%m")
+        whens.append(When(**{f"{path}__lt": boundary}, then=Value(previous)))
+    last = period.months()[-1].strftime("%Y-%m")
+    if not whens:
+        return Value(last, output_field=CharField())
+    return Case(*whens, default=Value(last), output_field=CharField())
+
+
+# The category of a device handed over, as the hand-over recorded it (its snapshot): the
+# figures read it from the item, without joining a million devices for one column.
+HANDED_CATEGORY = KeyTextTransform("category", "snapshot")
 
 
 def _structure_paths(prefix: str) -> dict:
@@ -216,7 +234,7 @@ def _structure_paths(prefix: str) -> dict:
 
 HANDED_PATHS = {
     **_structure_paths("allocation__structure__"),
-    "category": "device__category_id",
+    "category": HANDED_CATEGORY,
     "public": "allocation__need_line__need__public",
     "purpose": "allocation__need_line__need__purpose",
     "programme": "allocation__programme_id",
@@ -235,15 +253,17 @@ RECONDITIONED_PATHS = {"category": "device__category_id", "month": "completed_at
 RECYCLED_PATHS = {"category": "category_id", "month": "status_changed_at"}
 
 
-def _key_expression(paths: dict, dimension: str | None, scope: Scope):
+def _key_expression(paths: dict, dimension: str | None, scope: Scope, period: Period):
     """The GROUP BY expression of a source for a dimension; None if it does not apply."""
     if dimension is None:
         return Value(ALL)
     if dimension not in paths:
         return None
     path = paths[dimension]
+    if not isinstance(path, str):
+        return path
     if dimension == "month":
-        return _month(path)
+        return _month(path, period)
     if dimension == "programme":
         # "none" for allocations without a programme; a fund's reader sees its own
         # programmes by name and the others' as one row.
@@ -294,9 +314,26 @@ def _percentiles(
     on PostgreSQL and SQLite alike), without reading the rows into Python."""
     if key is None:
         return {}
-    inner = queryset.annotate(_k=key, _v=value).filter(_v__isnull=False).values("_k", "_v")
+    inner = (
+        queryset.annotate(_k=key, _v=value)
+        .filter(_v__isnull=False)
+        .values("_k", "_v")
+        .order_by()  # the model's default order would sort every row for nothing
+    )
     sql, params = inner.query.sql_with_params()
     percents = list(percents)
+    if connection.vendor == "postgresql":
+        # The same nearest rank as below, by PostgreSQL's ordered-set aggregate (a third of
+        # the time at a million rows); the epsilon keeps p·n from rounding up one rank.
+        fractions = ", ".join(f"{int(p) / 100} - 1e-12" for p in percents)
+        query = (
+            f"SELECT s._k, percentile_disc(ARRAY[{fractions}]::float8[]) "  # noqa: S608
+            f"WITHIN GROUP (ORDER BY s._v) FROM ({sql}) s GROUP BY s._k"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            rows = [(row[0], *row[1]) for row in cursor.fetchall()]
+        return _percentile_rows(rows, percents, month=month)
     picks = ", ".join(f"MIN(CASE WHEN rn * 100 >= {int(p)} * n THEN v END)" for p in percents)
     # Built from the ORM's own compiled SQL (its values stay parameters) and integer percents.
     query = (
@@ -308,6 +345,10 @@ def _percentiles(
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         rows = cursor.fetchall()
+    return _percentile_rows(rows, percents, month=month)
+
+
+def _percentile_rows(rows, percents: list[int], *, month: bool) -> dict[str, dict[int, float]]:
     result = {}
     for row in rows:
         raw = row[0]
@@ -402,8 +443,8 @@ def _figures(period: Period, scope: Scope, dimension: str | None) -> dict[str, d
         put(
             _grouped(
                 Device.objects.filter(created_at__gte=start, created_at__lt=end),
-                _key_expression(RECEIVED_PATHS, dimension, scope),
-                received=Count("id"),
+                _key_expression(RECEIVED_PATHS, dimension, scope, period),
+                received=Count("*"),
             )
         )
         put(
@@ -411,8 +452,8 @@ def _figures(period: Period, scope: Scope, dimension: str | None) -> dict[str, d
                 Reconditioning.objects.filter(
                     completed_at__gte=start, completed_at__lt=end, outcome="mark_ready"
                 ),
-                _key_expression(RECONDITIONED_PATHS, dimension, scope),
-                reconditioned=Count("id"),
+                _key_expression(RECONDITIONED_PATHS, dimension, scope, period),
+                reconditioned=Count("*"),
             )
         )
         put(
@@ -422,12 +463,12 @@ def _figures(period: Period, scope: Scope, dimension: str | None) -> dict[str, d
                     status_changed_at__gte=start,
                     status_changed_at__lt=end,
                 ),
-                _key_expression(RECYCLED_PATHS, dimension, scope),
-                recycled=Count("id"),
+                _key_expression(RECYCLED_PATHS, dimension, scope, period),
+                recycled=Count("*"),
             )
         )
     items = _handed_items(period, scope)
-    handed_key = _key_expression(HANDED_PATHS, dimension, scope)
+    handed_key = _key_expression(HANDED_PATHS, dimension, scope, period)
     put(
         _grouped(
             items,
@@ -451,18 +492,16 @@ def _figures(period: Period, scope: Scope, dimension: str | None) -> dict[str, d
     # Impact: the devices handed over, each once, per category within each key.
     if handed_key is not None:
         per_category: dict[str, dict[str, int]] = defaultdict(dict)
-        by_key = items if isinstance(handed_key, Value) else items.annotate(_k=handed_key)
-        fields = (
-            ["device__category_id"]
-            if isinstance(handed_key, Value)
-            else ["_k", "device__category_id"]
-        )
+        by_key = items.annotate(_c=HANDED_CATEGORY)
+        if not isinstance(handed_key, Value):
+            by_key = by_key.annotate(_k=handed_key)
+        fields = ["_c"] if isinstance(handed_key, Value) else ["_k", "_c"]
         grouped = (
             by_key.values(*fields).annotate(devices=Count("device_id", distinct=True)).order_by()
         )
         for row in grouped:
             k = _key(row.get("_k")) if "_k" in row else ALL
-            per_category[k][row["device__category_id"]] = row["devices"]
+            per_category[k][row["_c"]] = row["devices"]
         for k, counts in per_category.items():
             impact = impact_of(counts)
             for measure, total in impact.totals.items():
@@ -472,7 +511,7 @@ def _figures(period: Period, scope: Scope, dimension: str | None) -> dict[str, d
         put(
             _grouped(
                 _loan_items(period, scope),
-                _key_expression(LOAN_PATHS, dimension, scope),
+                _key_expression(LOAN_PATHS, dimension, scope, period),
                 on_loan=Count("id"),
                 overdue=Count("id", filter=Q(loan__due_on__lt=_overdue_on(period))),
             )
@@ -481,7 +520,7 @@ def _figures(period: Period, scope: Scope, dimension: str | None) -> dict[str, d
         put(
             _grouped(
                 _need_lines(period, scope),
-                _key_expression(NEED_PATHS, dimension, scope),
+                _key_expression(NEED_PATHS, dimension, scope, period),
                 units_asked=Coalesce(Sum("quantity"), 0),
                 units_accepted=Coalesce(Sum("quantity_accepted"), 0),
                 units_served=Coalesce(Sum("quantity_served"), 0),
@@ -665,7 +704,8 @@ def impact_lines(period: Period, scope: Scope):
     """The impact of the devices handed over in the period, each once, by category."""
     counts = dict(
         _handed_items(period, scope)
-        .values_list("device__category_id")
+        .annotate(_c=HANDED_CATEGORY)
+        .values_list("_c")
         .annotate(devices=Count("device_id", distinct=True))
         .order_by()
     )
