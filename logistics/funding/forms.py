@@ -12,24 +12,10 @@ from inventory.models import Organisation, Territory
 from inventory.models.organisations import StructureType
 from inventory.states import OrgKind
 from inventory.web.forms import CleanTextMixin, QuickSelect
-from logistics.funding.services import MAX_BUDGET, MAX_TARGET_DEVICES, NAME_MAX
+from logistics.funding.services import FIELDS, MAX_BUDGET, MAX_TARGET_DEVICES, NAME_MAX
 from logistics.models import FundingProgramme, Public, Purpose
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-# The service's arguments, in the form's order.
-FIELDS = (
-    "funder",
-    "name",
-    "starts_on",
-    "ends_on",
-    "target_devices",
-    "target_budget",
-    "territories",
-    "structure_types",
-    "publics",
-    "purposes",
-    "is_active",
-)
 CHECKBOX_FIELDS = ("territories", "structure_types", "publics", "purposes")
 
 

@@ -4,6 +4,7 @@ import datetime as dt
 from unittest import mock
 
 import pytest
+from django.utils import translation
 
 from inventory.errors import DomainError
 from inventory.models import Commune, Device
@@ -14,6 +15,13 @@ from logistics.models import Allocation, FundingProgramme, NeedLine
 from tests.builders import accepted_need, make_organisation, make_user, ready_devices
 
 TODAY = dt.date(2026, 5, 4)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The refusals' reasons are read in English (the site's language is French)."""
+    with translation.override("en"):
+        yield
 
 
 def programme(coordinator, fund_org, **fields):
